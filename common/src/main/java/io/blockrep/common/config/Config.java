@@ -1,0 +1,92 @@
+package io.blockrep.common.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** Parsed, validated configuration values. Immutable. Per-id keys are read with the id, e.g. {@code getSize("producer.volume.<id>.size", "demo")}. */
+public final class Config {
+    private final Map<String, Object> values;
+    private final Map<String, String> passThrough;
+    private final List<String> ids;
+
+    Config(Map<String, Object> values, Map<String, String> passThrough, List<String> ids) {
+        this.values = values;
+        this.passThrough = Map.copyOf(passThrough);
+        this.ids = List.copyOf(ids);
+    }
+
+    /** The ids listed in the id list key (e.g. the volume ids). */
+    public List<String> ids() {
+        return ids;
+    }
+
+    public Object get(String key) {
+        if (!values.containsKey(key)) {
+            throw new IllegalArgumentException("no such configuration key: " + key);
+        }
+        return values.get(key);
+    }
+
+    private Object get(String key, String id) {
+        return get(key.replace(ConfigDef.ID_PLACEHOLDER, id));
+    }
+
+    public String getString(String key) {
+        return (String) get(key);
+    }
+
+    public String getString(String key, String id) {
+        return (String) get(key, id);
+    }
+
+    public int getInt(String key) {
+        return (Integer) get(key);
+    }
+
+    public boolean getBoolean(String key) {
+        return (Boolean) get(key);
+    }
+
+    public long getSize(String key) {
+        return (Long) get(key);
+    }
+
+    public long getSize(String key, String id) {
+        return (Long) get(key, id);
+    }
+
+    public Duration getDuration(String key) {
+        return (Duration) get(key);
+    }
+
+    @SuppressWarnings("unchecked")
+    public List<String> getList(String key) {
+        return (List<String>) get(key);
+    }
+
+    public HostPort getHostPort(String key) {
+        return (HostPort) get(key);
+    }
+
+    public Path getPath(String key) {
+        return (Path) get(key);
+    }
+
+    public Path getPath(String key, String id) {
+        return (Path) get(key, id);
+    }
+
+    /** Pass-through keys under {@code prefix}, with the prefix removed, as client properties. */
+    public Properties passThrough(String prefix) {
+        Properties p = new Properties();
+        passThrough.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                p.setProperty(k.substring(prefix.length()), v);
+            }
+        });
+        return p;
+    }
+}

@@ -1,0 +1,229 @@
+package io.blockrep.common.config;
+
+import io.blockrep.common.InvalidInputException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The configuration table of one service: every key with its type, default, validator and doc,
+ * in one place (Kafka's {@code ConfigDef} style). {@link #parse} checks a whole properties map and
+ * reports every problem at once; {@link #markdownTable()} renders the README's reference.
+ *
+ * <p>Keys whose name contains {@code <id>} are per-item keys (per volume, say): they are expanded
+ * once for every id listed in the value of {@link Builder#perIdFrom(String) the id list key}.
+ * Keys under a pass-through prefix (for example {@code producer.kafka.}) are not checked here;
+ * they are handed as they are to a client library. Any other unknown key is a problem: a typo
+ * must not silently fall back to a default.
+ *
+ * <p>Environment variables override the file: {@code BLOCKREP_} followed by the key upper-cased
+ * with '.' and '-' replaced by '_' (e.g. {@code BLOCKREP_PRODUCER_NODE_ID}).
+ *
+ * <p>Immutable and thread-safe once built.
+ */
+public final class ConfigDef {
+    public static final String ID_PLACEHOLDER = "<id>";
+
+    private final Map<String, ConfigKey> keys;
+    private final String idListKey;
+    private final List<String> passThroughPrefixes;
+
+    private ConfigDef(Builder b) {
+        this.keys = new LinkedHashMap<>(b.keys);
+        this.idListKey = b.idListKey;
+        this.passThroughPrefixes = List.copyOf(b.passThroughPrefixes);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Map<String, ConfigKey> keys() {
+        return keys;
+    }
+
+    /** Parses {@code props} with overrides from {@code env}; throws {@link InvalidInputException} listing every problem. */
+    public Config parse(Map<String, String> props, Map<String, String> env) {
+        Map<String, String> raw = new TreeMap<>(props);
+        List<String> problems = new ArrayList<>();
+        Map<String, Object> values = new LinkedHashMap<>();
+
+        List<String> ids = List.of();
+        for (ConfigKey key : keys.values()) {
+            if (!key.name().contains(ID_PLACEHOLDER)) {
+                applyEnv(key.name(), raw, env);
+                Object v = parseOne(key, key.name(), raw, problems);
+                values.put(key.name(), v);
+                if (key.name().equals(idListKey) && v instanceof List<?> list) {
+                    ids = list.stream().map(Object::toString).toList();
+                }
+            }
+        }
+        for (String id : ids) {
+            for (ConfigKey key : keys.values()) {
+                if (key.name().contains(ID_PLACEHOLDER)) {
+                    String name = key.name().replace(ID_PLACEHOLDER, id);
+                    applyEnv(name, raw, env);
+                    values.put(name, parseOne(key, name, raw, problems));
+                }
+            }
+        }
+        Map<String, String> passThrough = new TreeMap<>();
+        for (String name : raw.keySet()) {
+            if (values.containsKey(name)) {
+                continue;
+            }
+            String prefix = passThroughPrefixes.stream().filter(name::startsWith).findFirst().orElse(null);
+            if (prefix != null) {
+                passThrough.put(name, raw.get(name));
+            } else {
+                problems.add(unknownKeyProblem(name, ids));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw InvalidInputException.config(problems);
+        }
+        return new Config(values, passThrough, ids);
+    }
+
+    private static void applyEnv(String name, Map<String, String> raw, Map<String, String> env) {
+        String var = envName(name);
+        String v = env.get(var);
+        if (v != null) {
+            raw.put(name, v);
+        }
+    }
+
+    public static String envName(String key) {
+        return "BLOCKREP_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static Object parseOne(ConfigKey key, String name, Map<String, String> raw, List<String> problems) {
+        String text = raw.get(name);
+        if (text == null || text.isBlank()) {
+            if (key.required()) {
+                problems.add(name + ": required (" + key.doc() + ")");
+                return null;
+            }
+            text = key.defaultValue();
+            if (text == null) {
+                return null;
+            }
+        }
+        Object value;
+        try {
+            value = key.type().parse(text);
+        } catch (IllegalArgumentException e) {
+            problems.add(name + ": " + e.getMessage());
+            return null;
+        }
+        String problem = key.validator().check(value);
+        if (problem != null) {
+            problems.add(name + ": " + problem);
+            return null;
+        }
+        return value;
+    }
+
+    private String unknownKeyProblem(String name, List<String> ids) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : keys.keySet()) {
+            List<String> expanded = candidate.contains(ID_PLACEHOLDER)
+                    ? ids.stream().map(id -> candidate.replace(ID_PLACEHOLDER, id)).toList()
+                    : List.of(candidate);
+            for (String c : expanded) {
+                int d = distance(name, c);
+                if (d < bestDistance) {
+                    bestDistance = d;
+                    best = c;
+                }
+            }
+        }
+        String hint = best != null && bestDistance <= 3 ? " (did you mean '" + best + "'?)" : "";
+        return name + ": unknown key" + hint;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** The configuration reference as a Markdown table; the README embeds it verbatim. */
+    public String markdownTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| key | type | default | valid values | description |\n");
+        sb.append("|---|---|---|---|---|\n");
+        for (ConfigKey k : keys.values()) {
+            String def = k.required() ? "*required*" : k.defaultValue() == null ? "" : "`" + k.defaultValue() + "`";
+            sb.append("| `").append(k.name()).append("` | ").append(k.type().displayName()).append(" | ")
+                    .append(def).append(" | ").append(k.validator().describe()).append(" | ")
+                    .append(k.doc().replace("|", "\\|")).append(" |\n");
+        }
+        for (String prefix : passThroughPrefixes) {
+            sb.append("| `").append(prefix).append("*` | string | | | passed as they are, without the prefix, to the client |\n");
+        }
+        return sb.toString();
+    }
+
+    /** Builds a {@link ConfigDef}. */
+    public static final class Builder {
+        private final Map<String, ConfigKey> keys = new LinkedHashMap<>();
+        private String idListKey;
+        private final List<String> passThroughPrefixes = new ArrayList<>();
+
+        public Builder define(String name, ConfigType type, String defaultValue, ConfigKey.Validator validator, String doc) {
+            return add(new ConfigKey(name, type, defaultValue, false, validator, doc));
+        }
+
+        public Builder define(String name, ConfigType type, String defaultValue, String doc) {
+            return define(name, type, defaultValue, ConfigKey.Validator.ANY, doc);
+        }
+
+        public Builder required(String name, ConfigType type, ConfigKey.Validator validator, String doc) {
+            return add(new ConfigKey(name, type, null, true, validator, doc));
+        }
+
+        public Builder perIdFrom(String listKey) {
+            this.idListKey = Objects.requireNonNull(listKey);
+            return this;
+        }
+
+        public Builder passThrough(String prefix) {
+            passThroughPrefixes.add(prefix);
+            return this;
+        }
+
+        private Builder add(ConfigKey key) {
+            if (keys.putIfAbsent(key.name(), key) != null) {
+                throw new IllegalStateException("key defined twice: " + key.name());
+            }
+            return this;
+        }
+
+        public ConfigDef build() {
+            if (idListKey != null && !keys.containsKey(idListKey)) {
+                throw new IllegalStateException("id list key not defined: " + idListKey);
+            }
+            return new ConfigDef(this);
+        }
+    }
+}
