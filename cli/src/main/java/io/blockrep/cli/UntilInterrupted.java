@@ -1,0 +1,43 @@
+package io.blockrep.cli;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Blocks a long-running verb until Ctrl-C (SIGINT) or SIGTERM, then lets the verb close its
+ * components on its own thread while the shutdown hook waits, so the process exits only after
+ * everything was stopped cleanly.
+ */
+final class UntilInterrupted implements AutoCloseable {
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Thread hook;
+
+    UntilInterrupted() {
+        hook = new Thread(() -> {
+            stopRequested.countDown();
+            try {
+                stopped.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "blockrep-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** Waits for a stop signal. */
+    void await() throws InterruptedException {
+        stopRequested.await();
+    }
+
+    /** Signals that the verb has stopped its components; call from a finally block. */
+    @Override
+    public void close() {
+        stopped.countDown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // The hook is running and now returns.
+        }
+    }
+}
