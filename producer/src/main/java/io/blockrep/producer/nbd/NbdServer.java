@@ -99,6 +99,11 @@ public final class NbdServer implements Closeable {
         return ((InetSocketAddress) listener.socket().getLocalSocketAddress()).getPort();
     }
 
+    /** Connections currently open; for tests. */
+    int connectionCount() {
+        return connections.size();
+    }
+
     private void acceptLoop() {
         while (!closed) {
             SocketChannel ch;
