@@ -19,14 +19,25 @@ final class ProducerCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "Facility properties file.")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Facility properties file.")
     Path config;
+
+    @Option(names = "--config-reference", description = "Print the table of configuration keys (Markdown) and exit.")
+    boolean reference;
 
     @Option(names = "--check", description = "Validate the configuration and exit.")
     boolean check;
 
     @Override
     public Integer call() throws InterruptedException {
+        if (reference) {
+            spec.commandLine().getOut().print(ProducerConfig.DEF.markdownTable());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
+        }
         ProducerConfig cfg = ProducerConfig.load(config, System.getenv());
         PrintWriter out = spec.commandLine().getOut();
         if (check) {

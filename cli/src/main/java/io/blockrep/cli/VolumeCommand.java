@@ -1,10 +1,13 @@
 package io.blockrep.cli;
 
+import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.Sizes;
 import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,13 +57,26 @@ final class VolumeCommand implements Runnable {
 
         @Override
         public Integer call() {
-            long bytes = Sizes.parse(size);
-            long region = Sizes.parse(regionSize);
+            List<String> problems = new ArrayList<>();
+            long bytes = parseSize("--size", size, problems);
+            long region = parseSize("--region-size", regionSize, problems);
+            if (!problems.isEmpty()) {
+                throw new InvalidInputException(problems, Main.EXIT_USAGE);
+            }
             VolumeMetadata meta = new VolumeStore(stateDir).create(id, path, bytes, (int) Math.min(region, Integer.MAX_VALUE), role);
             spec.commandLine().getOut().printf("created volume %s: %s (%s), region size %s, role %s, backed by %s%n",
                     meta.id(), Sizes.format(meta.size()), Sizes.human(meta.size()), Sizes.format(meta.regionSize()),
                     meta.role(), meta.path());
             return 0;
+        }
+
+        private static long parseSize(String option, String text, List<String> problems) {
+            try {
+                return Sizes.parse(text);
+            } catch (InvalidInputException e) {
+                problems.add(option + ": " + e.getMessage());
+                return 0;
+            }
         }
     }
 

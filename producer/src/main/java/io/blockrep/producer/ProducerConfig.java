@@ -51,7 +51,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     Validators.powerOfTwoSize(RegionGeometry.MIN_REGION_SIZE, RegionGeometry.MAX_REGION_SIZE),
                     "Dirty-tracking region size.")
             .define("producer.volume.<id>.path", PATH, null,
-                    "Backing file or block device; default <state.dir>/volumes/<id>/data.img, created sparse when missing.")
+                    "Backing file or block device; default {state.dir}/volumes/{id}/data.img, created sparse when missing.")
             .define("producer.volume.<id>.role", STRING, "PRIMARY", Validators.oneOf("PRIMARY", "SECONDARY"),
                     "Role of the volume when it is first created here; a SECONDARY is exported read-only.")
             .build();

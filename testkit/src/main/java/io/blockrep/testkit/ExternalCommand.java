@@ -103,6 +103,25 @@ public final class ExternalCommand {
             return new Result(command, process.exitValue(), read(out), read(err));
         }
 
+        public long pid() {
+            return process.pid();
+        }
+
+        /** Sends SIGTERM and returns at once; {@link #await} collects the exit. */
+        public void terminate() {
+            process.destroy();
+        }
+
+        /** SIGKILL: the process gets no chance to clean up (a crash, as far as its files are concerned). */
+        public void kill() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
         /** Output written so far. */
         public String stdout() {
             return read(out);
