@@ -44,10 +44,15 @@ final class ProducerCommand implements Callable<Integer> {
             out.printf("%s: configuration is valid (%d volume(s))%n", config, cfg.volumes().size());
             return 0;
         }
-        try (UntilInterrupted signal = new UntilInterrupted(); Facility facility = Facility.start(cfg)) {
-            printServing(out, facility);
-            signal.await();
-            out.println("stopping facility " + facility.nodeId() + " ...");
+        // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.
+        try (UntilInterrupted signal = new UntilInterrupted()) {
+            try (Facility facility = Facility.start(cfg)) {
+                printServing(out, facility);
+                signal.await();
+                out.println("stopping facility " + facility.nodeId() + " ...");
+                out.flush();
+            }
+            out.println("stopped cleanly");
             out.flush();
         }
         return 0;

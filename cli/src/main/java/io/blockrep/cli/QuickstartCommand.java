@@ -47,19 +47,21 @@ final class QuickstartCommand implements Callable<Integer> {
                 List.of(new ProducerConfig.VolumeSpec("demo", Sizes.parse(volumeSize), RegionGeometry.DEFAULT_REGION_SIZE, null, Role.PRIMARY)));
         out.println("blockrep quickstart: starting embedded Kafka and facility site-a in " + base + " ...");
         out.flush();
-        try (UntilInterrupted signal = new UntilInterrupted();
-             EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(base.resolve("kafka"))
-                     .brokerPort(kafkaPort).controllerPort(0).build())) {
-            kafka.start();
-            try (Facility facility = Facility.start(siteA)) {
-                printBanner(out, kafka, facility);
-                signal.await();
-                out.println("stopping ...");
-                out.flush();
+        // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.
+        try (UntilInterrupted signal = new UntilInterrupted()) {
+            try (EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(base.resolve("kafka"))
+                    .brokerPort(kafkaPort).controllerPort(0).build())) {
+                kafka.start();
+                try (Facility facility = Facility.start(siteA)) {
+                    printBanner(out, kafka, facility);
+                    signal.await();
+                    out.println("stopping ...");
+                    out.flush();
+                }
             }
+            out.println("stopped cleanly; data kept in " + base);
+            out.flush();
         }
-        out.println("stopped cleanly; data kept in " + base);
-        out.flush();
         return 0;
     }
 
