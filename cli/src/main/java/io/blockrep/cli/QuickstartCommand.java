@@ -43,8 +43,8 @@ final class QuickstartCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         Path base = dir.toAbsolutePath();
-        ProducerConfig siteA = new ProducerConfig("site-a", base.resolve("site-a"), new HostPort("127.0.0.1", nbdPort), 64,
-                List.of(new ProducerConfig.VolumeSpec("demo", Sizes.parse(volumeSize), RegionGeometry.DEFAULT_REGION_SIZE, null, Role.PRIMARY)));
+        ProducerConfig siteA = ProducerConfig.standalone("site-a", base.resolve("site-a"), new HostPort("127.0.0.1", nbdPort),
+                List.of(new ProducerConfig.VolumeSpec("demo", Sizes.parse(volumeSize), RegionGeometry.DEFAULT_REGION_SIZE, null, Role.PRIMARY, "")));
         out.println("blockrep quickstart: starting embedded Kafka and facility site-a in " + base + " ...");
         out.flush();
         // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.

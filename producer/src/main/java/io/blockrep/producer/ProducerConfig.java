@@ -1,5 +1,7 @@
 package io.blockrep.producer;
 
+import static io.blockrep.common.config.ConfigType.BOOLEAN;
+import static io.blockrep.common.config.ConfigType.DURATION;
 import static io.blockrep.common.config.ConfigType.HOST_PORT;
 import static io.blockrep.common.config.ConfigType.INT;
 import static io.blockrep.common.config.ConfigType.LIST;
@@ -8,17 +10,21 @@ import static io.blockrep.common.config.ConfigType.SIZE;
 import static io.blockrep.common.config.ConfigType.STRING;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.Role;
+import io.blockrep.producer.dirty.ExcludedRanges;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,21 +33,56 @@ import java.util.Properties;
 
 /**
  * Configuration of one facility ({@code blockrep producer --config FILE}). {@link #DEF} is the one
- * table of keys; the README's configuration reference is checked against it by a test.
+ * table of keys; the README's configuration reference is generated from it and checked by a test.
  */
-public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, List<VolumeSpec> volumes) {
+public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
+                             Link link, Kafka kafka, boolean autosync, List<VolumeSpec> volumes) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
+    public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
 
     public static final ConfigDef DEF = ConfigDef.builder()
             .required("producer.node.id", STRING, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
                     "Stable id of this facility, e.g. site-a. Recorded in dirty keys and generation history.")
             .required("producer.state.dir", PATH, Validators.pattern(".+", "a path"),
-                    "Directory for volume metadata and, later, bitmaps and journals.")
+                    "Directory for volume metadata, bitmaps and the activity log.")
             .define("producer.nbd.listen", HOST_PORT, "127.0.0.1:10809",
                     "Address the NBD server listens on; port 0 picks a free port.")
             .define("producer.nbd.max.connections", INT, "64", Validators.range(1, 4096),
                     "Most NBD client connections served at once; more are refused.")
+            .define("producer.control.listen", HOST_PORT, "127.0.0.1:10811",
+                    "Address of the HTTP control API (status, link cut/restore); port 0 picks a free port.")
+            .define("producer.link.listen", HOST_PORT, "127.0.0.1:10810",
+                    "Address the replication link listens on for a primary peer (used by SECONDARY volumes).")
+            .define("producer.link.peer", HOST_PORT, null,
+                    "Link address of the peer facility that PRIMARY volumes replicate to; unset = no peer (STANDALONE).")
+            .define("producer.link.peer.id", STRING, null, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
+                    "Node id the peer must present at HELLO; unset = any authenticated peer.")
+            .define("producer.link.secret", STRING, null,
+                    "Shared secret for the link's HMAC challenge; required with a peer or a SECONDARY volume. Prefer BLOCKREP_PRODUCER_LINK_SECRET.")
+            .define("producer.link.sync.mode", STRING, "sync", Validators.oneOf("SYNC"),
+                    "sync: a write is acknowledged after both sides have it (async is planned).")
+            .define("producer.link.ack.timeout", DURATION, "5s",
+                    "A write the peer has not acknowledged within this time puts the volume in LOGGING.")
+            .define("producer.link.heartbeat.interval", DURATION, "1s", "Interval of PING heartbeats on an idle link.")
+            .define("producer.link.missed.heartbeats", INT, "3", Validators.range(1, 100),
+                    "Heartbeats missed in a row before the link counts as down.")
+            .define("producer.link.connect.timeout", DURATION, "3s", "Timeout of one connection attempt to the peer.")
+            .define("producer.link.backoff.max", DURATION, "10s", "Longest wait between reconnection attempts (exponential backoff).")
+            .define("producer.link.restore.damping", DURATION, "10s",
+                    "How long a reconnected link must stay healthy before it counts as restored.")
+            .define("producer.link.queue.bytes", SIZE, "64M", Validators.positiveSize(),
+                    "Most write bytes queued for the peer; a full queue applies backpressure.")
+            .define("producer.autosync", BOOLEAN, "true",
+                    "Resynchronise automatically when the link is restored; false waits for blockrep approve.")
+            .define("producer.kafka.bootstrap.servers", STRING, null,
+                    "Kafka bootstrap servers for dirty records and events; unset = local bitmaps only.")
+            .define("producer.topic.prefix", STRING, "blockrep.", Validators.pattern("[A-Za-z0-9._-]{0,200}", "a topic-name prefix"),
+                    "Prefix of the topic names: <prefix>dirty, <prefix>events, <prefix>status.")
+            .define("producer.topic.partitions", INT, "6", Validators.range(1, 10000),
+                    "Partitions of topics the facility creates; the dirty topic's count must never change afterwards.")
+            .define("producer.topic.replication.factor", INT, "-1", Validators.range(-1, 32),
+                    "Replication factor of topics the facility creates; -1 = the broker's default.")
             .required("producer.volumes", LIST, Validators.listOf(ID_REGEX, "volume ids", true),
                     "Ids of the volumes this facility owns; each also names its NBD export.")
             .perIdFrom("producer.volumes")
@@ -54,14 +95,58 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Backing file or block device; default {state.dir}/volumes/{id}/data.img, created sparse when missing.")
             .define("producer.volume.<id>.role", STRING, "PRIMARY", Validators.oneOf("PRIMARY", "SECONDARY"),
                     "Role of the volume when it is first created here; a SECONDARY is exported read-only.")
+            .define("producer.volume.<id>.excluded", STRING, "",
+                    "Byte ranges never marked dirty (scratch, swap), e.g. 0-1G,10G-12G.")
+            .passThrough(KAFKA_CLIENT_PREFIX)
             .build();
 
     /** One configured volume. {@code path} is null when the default location is meant. */
-    public record VolumeSpec(String id, long size, int regionSize, Path path, Role role) {
+    public record VolumeSpec(String id, long size, int regionSize, Path path, Role role, String excluded) {
+        public VolumeSpec {
+            excluded = excluded == null ? "" : excluded;
+        }
+    }
+
+    /** Replication-link settings. {@code peer} is null when this facility has no peer. */
+    public record Link(HostPort listen, HostPort peer, String peerId, String secret, Duration ackTimeout,
+                       Duration heartbeatInterval, int missedHeartbeats, Duration connectTimeout, Duration backoffMax,
+                       Duration restoreDamping, long queueBytes) {
+        @Override
+        public String toString() {
+            return "Link[listen=" + listen + ", peer=" + peer + ", peerId=" + peerId + ", secret=" + (secret == null ? "unset" : "***")
+                    + ", ackTimeout=" + ackTimeout + ", heartbeat=" + heartbeatInterval + "x" + missedHeartbeats + "]";
+        }
+    }
+
+    /** Kafka settings. {@code bootstrapServers} is null when Kafka is not used. */
+    public record Kafka(String bootstrapServers, String topicPrefix, int partitions, int replicationFactor, Properties clientProperties) {
+        public boolean enabled() {
+            return bootstrapServers != null;
+        }
     }
 
     public ProducerConfig {
         volumes = List.copyOf(volumes);
+    }
+
+    /** A facility with no peer, no Kafka and default link settings: for the quickstart's first site and tests. */
+    public static ProducerConfig standalone(String nodeId, Path stateDir, HostPort nbdListen, List<VolumeSpec> volumes) {
+        Properties p = new Properties();
+        p.setProperty("producer.node.id", nodeId);
+        p.setProperty("producer.state.dir", stateDir.toString());
+        p.setProperty("producer.nbd.listen", nbdListen.toString());
+        p.setProperty("producer.control.listen", "127.0.0.1:0");
+        p.setProperty("producer.link.listen", "127.0.0.1:0");
+        p.setProperty("producer.volumes", String.join(",", volumes.stream().map(VolumeSpec::id).toList()));
+        for (VolumeSpec v : volumes) {
+            p.setProperty("producer.volume." + v.id() + ".size", Long.toString(v.size()));
+            p.setProperty("producer.volume." + v.id() + ".region.size", Integer.toString(v.regionSize()));
+            p.setProperty("producer.volume." + v.id() + ".role", v.role().name());
+            if (v.path() != null) {
+                p.setProperty("producer.volume." + v.id() + ".path", v.path().toString());
+            }
+        }
+        return from(p, Map.of());
     }
 
     /** Reads and validates a properties file, with {@code BLOCKREP_*} environment overrides. */
@@ -78,13 +163,58 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
     public static ProducerConfig from(Properties props, Map<String, String> env) {
         Map<String, String> map = new HashMap<>();
         props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
-        Config c = DEF.parse(map, env);
+        Config c = DEF.parse(map, env, ProducerConfig::crossChecks);
         List<VolumeSpec> volumes = c.ids().stream().map(id -> new VolumeSpec(id,
                 c.getSize("producer.volume.<id>.size", id),
                 (int) c.getSize("producer.volume.<id>.region.size", id),
                 c.getPath("producer.volume.<id>.path", id),
-                Role.valueOf(c.getString("producer.volume.<id>.role", id).toUpperCase(Locale.ROOT)))).toList();
+                role(c, id),
+                c.getString("producer.volume.<id>.excluded", id))).toList();
+        Link link = new Link(c.getHostPort("producer.link.listen"), (HostPort) c.get("producer.link.peer"),
+                c.getString("producer.link.peer.id"), c.getString("producer.link.secret"),
+                c.getDuration("producer.link.ack.timeout"), c.getDuration("producer.link.heartbeat.interval"),
+                c.getInt("producer.link.missed.heartbeats"), c.getDuration("producer.link.connect.timeout"),
+                c.getDuration("producer.link.backoff.max"), c.getDuration("producer.link.restore.damping"),
+                c.getSize("producer.link.queue.bytes"));
+        Kafka kafka = new Kafka(c.getString("producer.kafka.bootstrap.servers"), c.getString("producer.topic.prefix"),
+                c.getInt("producer.topic.partitions"), c.getInt("producer.topic.replication.factor"),
+                c.passThrough(KAFKA_CLIENT_PREFIX));
         return new ProducerConfig(c.getString("producer.node.id"), c.getPath("producer.state.dir"),
-                c.getHostPort("producer.nbd.listen"), c.getInt("producer.nbd.max.connections"), volumes);
+                c.getHostPort("producer.nbd.listen"), c.getInt("producer.nbd.max.connections"),
+                c.getHostPort("producer.control.listen"), link, kafka, c.getBoolean("producer.autosync"), volumes);
+    }
+
+    private static Role role(Config c, String id) {
+        return Role.valueOf(c.getString("producer.volume.<id>.role", id).toUpperCase(Locale.ROOT));
+    }
+
+    /** Rules that involve several keys; reported together with the per-key problems. */
+    private static List<String> crossChecks(Config c) {
+        List<String> problems = new ArrayList<>();
+        boolean anySecondary = false;
+        for (String id : c.ids()) {
+            String role = (String) c.get("producer.volume." + id + ".role");
+            anySecondary |= role != null && role.equalsIgnoreCase("SECONDARY");
+            String excluded = (String) c.get("producer.volume." + id + ".excluded");
+            if (excluded != null && !excluded.isBlank()) {
+                try {
+                    ExcludedRanges.parse(excluded);
+                } catch (InvalidInputException e) {
+                    e.problems().forEach(p -> problems.add("producer.volume." + id + ".excluded: " + p));
+                }
+            }
+        }
+        boolean hasPeer = c.isSet("producer.link.peer");
+        if ((hasPeer || anySecondary) && !c.isSet("producer.link.secret")) {
+            problems.add("producer.link.secret: required when producer.link.peer is set or a volume is SECONDARY"
+                    + " (or set BLOCKREP_PRODUCER_LINK_SECRET)");
+        }
+        if (c.isSet("producer.link.secret") && c.getString("producer.link.secret").length() < 16) {
+            problems.add("producer.link.secret: must be at least 16 characters");
+        }
+        if (c.isSet("producer.topic.replication.factor") && c.getInt("producer.topic.replication.factor") == 0) {
+            problems.add("producer.topic.replication.factor: 0 is not a replication factor (use -1 for the broker's default)");
+        }
+        return problems;
     }
 }

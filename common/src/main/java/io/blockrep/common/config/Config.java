@@ -46,6 +46,11 @@ public final class Config {
         return (Integer) get(key);
     }
 
+    /** True when the key has a value (it was set, or has a default, and it parsed). */
+    public boolean isSet(String key) {
+        return values.get(key) != null;
+    }
+
     public boolean getBoolean(String key) {
         return (Boolean) get(key);
     }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * The configuration table of one service: every key with its type, default, validator and doc,
@@ -48,6 +49,15 @@ public final class ConfigDef {
 
     /** Parses {@code props} with overrides from {@code env}; throws {@link InvalidInputException} listing every problem. */
     public Config parse(Map<String, String> props, Map<String, String> env) {
+        return parse(props, env, c -> List.of());
+    }
+
+    /**
+     * Like {@link #parse(Map, Map)}, then runs {@code crossChecks} (rules that involve several keys)
+     * on the values that parsed, and reports their problems together with the per-key ones. A value
+     * that failed to parse reads as {@code null} in the cross-checks.
+     */
+    public Config parse(Map<String, String> props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
         Map<String, String> raw = new TreeMap<>(props);
         List<String> problems = new ArrayList<>();
         Map<String, Object> values = new LinkedHashMap<>();
@@ -84,10 +94,12 @@ public final class ConfigDef {
                 problems.add(unknownKeyProblem(name, ids));
             }
         }
+        Config config = new Config(values, passThrough, ids);
+        problems.addAll(crossChecks.apply(config));
         if (!problems.isEmpty()) {
             throw InvalidInputException.config(problems);
         }
-        return new Config(values, passThrough, ids);
+        return config;
     }
 
     private static void applyEnv(String name, Map<String, String> raw, Map<String, String> env) {

@@ -1,0 +1,115 @@
+package io.blockrep.producer.control;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.blockrep.common.BlockrepException;
+import io.blockrep.common.config.HostPort;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The facility's HTTP control API (JSON), bound to 127.0.0.1 unless configured otherwise.
+ *
+ * <pre>
+ * GET  /v1/status         FacilityStatus
+ * POST /v1/link/cut       drop the replication link and stop reconnecting
+ * POST /v1/link/restore   reconnect
+ * </pre>
+ *
+ * One request thread; handlers are quick and thread-safe.
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    private ControlServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    public static ControlServer start(HostPort listen, ControlHandler handler) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 16);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "control-api");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/", exchange -> dispatch(exchange, handler));
+        server.start();
+        LOG.info("control API listening on {}:{}", listen.host(), server.getAddress().getPort());
+        return new ControlServer(server, executor);
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void dispatch(HttpExchange ex, ControlHandler handler) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            String method = ex.getRequestMethod();
+            try {
+                switch (path) {
+                    case "/v1/status" -> {
+                        if (requireMethod(ex, method, "GET")) {
+                            reply(ex, 200, handler.status());
+                        }
+                    }
+                    case "/v1/link/cut" -> {
+                        if (requireMethod(ex, method, "POST")) {
+                            handler.cutLink();
+                            reply(ex, 200, Map.of("link", "cut"));
+                        }
+                    }
+                    case "/v1/link/restore" -> {
+                        if (requireMethod(ex, method, "POST")) {
+                            handler.restoreLink();
+                            reply(ex, 200, Map.of("link", "restoring"));
+                        }
+                    }
+                    default -> reply(ex, 404, Map.of("error", "no such endpoint: " + path));
+                }
+            } catch (BlockrepException e) {
+                reply(ex, 409, Map.of("error", e.getMessage()));
+            } catch (RuntimeException e) {
+                LOG.warn("control API {} {} failed", method, path, e);
+                reply(ex, 500, Map.of("error", e.toString()));
+            }
+        }
+    }
+
+    private static boolean requireMethod(HttpExchange ex, String method, String expected) throws IOException {
+        if (!expected.equals(method)) {
+            ex.getResponseHeaders().add("Allow", expected);
+            reply(ex, 405, Map.of("error", "use " + expected));
+            return false;
+        }
+        return true;
+    }
+
+    private static void reply(HttpExchange ex, int status, Object body) throws IOException {
+        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
