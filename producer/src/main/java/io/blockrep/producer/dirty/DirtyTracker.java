@@ -1,0 +1,390 @@
+package io.blockrep.producer.dirty;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.blockrep.common.FatalException;
+import io.blockrep.common.volume.RegionGeometry;
+import io.blockrep.common.volume.VolumeMetadata;
+import io.blockrep.common.volume.VolumeMetadataFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Dirty tracking of one volume: the open era's {@link DirtyBitmap}, the closed eras still to be
+ * replayed, and the {@link ActivityLog}, all in the volume's folder:
+ *
+ * <pre>
+ * eras.json            {"format":1,"volume":..,"node":..,"openEra":N,"closedEras":[..]}, written atomically
+ * dirty-&lt;era&gt;.bitmap   one per open or closed era
+ * activity.bitmap      hot regions (REPLICATING mode)
+ * </pre>
+ *
+ * <p>Thread-safety: all methods may be called from any thread. Marks and era changes are ordered
+ * by a read-write lock: a mark takes the open era under the read lock and sets its bits before
+ * releasing it, so once {@link #closeEra()} returns N no mark lands in N any more, and every bit
+ * set in N is durable. Era changes are serialised among themselves.
+ *
+ * <p>Crash-safety order. Eras start at 1 and never go backwards. Closing era N: create
+ * {@code dirty-(N+1).bitmap} durably, then rewrite eras.json; a crash in between leaves an unused
+ * file for an era above the open one, removed at the next open. Dropping era N: rewrite eras.json,
+ * then delete the file; a leftover file of an unlisted era below the open one is removed at open.
+ * At open, hot regions in the activity log are marked durably in the open era before the log is
+ * emptied.
+ */
+public final class DirtyTracker implements AutoCloseable {
+    public static final String ERAS_FILE = "eras.json";
+    public static final String ACTIVITY_FILE = "activity.bitmap";
+    static final int ERAS_FORMAT = 1;
+    private static final Pattern DIRTY_FILE = Pattern.compile("dirty-(\\d+)\\.bitmap");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger log = LoggerFactory.getLogger(DirtyTracker.class);
+
+    private final Path dir;
+    private final String volumeId;
+    private final String nodeId;
+    private final RegionGeometry geometry;
+    private final ExcludedRanges excluded;
+    private final ActivityLog activity;
+    private final RoaringBitmap recoveredHot;
+    private final ReentrantReadWriteLock marking = new ReentrantReadWriteLock();
+    private final Object eraChange = new Object();
+    // written under marking's write lock (and eraChange); read under either
+    private DirtyBitmap open;
+    private final TreeMap<Long, RoaringBitmap> closed;
+
+    private DirtyTracker(Path dir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded, DirtyBitmap open,
+            TreeMap<Long, RoaringBitmap> closed, ActivityLog activity, RoaringBitmap recoveredHot) {
+        this.dir = dir;
+        this.volumeId = meta.id();
+        this.nodeId = nodeId;
+        this.geometry = meta.geometry();
+        this.excluded = excluded;
+        this.open = open;
+        this.closed = closed;
+        this.activity = activity;
+        this.recoveredHot = recoveredHot;
+    }
+
+    /**
+     * Opens (or starts) dirty tracking in {@code volumeDir}. Hot regions left by an unclean stop
+     * are marked dirty in the open era durably, then the activity log is emptied; see
+     * {@link #recoveredHotRegions()}.
+     */
+    public static DirtyTracker open(Path volumeDir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded) {
+        List<String> problems = excluded.problems(meta.geometry());
+        if (!problems.isEmpty()) {
+            throw new FatalException("volume " + meta.id() + ": " + String.join("; ", problems));
+        }
+        try {
+            Files.createDirectories(volumeDir);
+        } catch (IOException e) {
+            throw new FatalException("cannot create " + volumeDir + ": " + e, e);
+        }
+        Path erasFile = volumeDir.resolve(ERAS_FILE);
+        long openEra;
+        List<Long> closedEras;
+        if (Files.exists(erasFile)) {
+            JsonNode node = readEras(erasFile, meta.id(), nodeId);
+            openEra = node.path("openEra").asLong();
+            closedEras = new ArrayList<>();
+            node.path("closedEras").forEach(e -> closedEras.add(e.asLong()));
+            if (openEra < 1 || closedEras.stream().anyMatch(e -> e < 1 || e >= openEra)) {
+                throw new FatalException(erasFile + " is corrupt: open era " + openEra + ", closed eras " + closedEras);
+            }
+        } else {
+            openEra = 1;
+            closedEras = List.of();
+        }
+        removeLeftovers(volumeDir, openEra, closedEras, Files.exists(erasFile));
+        TreeMap<Long, RoaringBitmap> closed = new TreeMap<>();
+        for (long era : closedEras) {
+            try (BitmapFile f = BitmapFile.open(volumeDir.resolve(dirtyFileName(era)),
+                    DirtyBitmap.header(meta.id(), nodeId, meta.geometry(), era))) {
+                closed.put(era, f.toRoaring());
+            }
+        }
+        Path openFile = volumeDir.resolve(dirtyFileName(openEra));
+        DirtyBitmap open;
+        if (Files.exists(erasFile)) {
+            open = DirtyBitmap.open(openFile, meta.id(), nodeId, meta.geometry(), openEra);
+        } else {
+            open = DirtyBitmap.create(openFile, meta.id(), nodeId, meta.geometry(), openEra);
+            writeEras(erasFile, meta.id(), nodeId, openEra, List.of());
+        }
+        ActivityLog activity = ActivityLog.open(volumeDir.resolve(ACTIVITY_FILE), meta.id(), nodeId, meta.geometry());
+        RoaringBitmap hot = activity.foundAtOpen();
+        if (!hot.isEmpty()) {
+            log.warn("volume {}: {} hot regions after an unclean stop; marking them dirty in era {}",
+                    meta.id(), hot.getLongCardinality(), openEra);
+            List<CompletableFuture<MarkResult>> marks = new ArrayList<>();
+            hot.forEach((int r) -> marks.add(open.mark(Integer.toUnsignedLong(r), Integer.toUnsignedLong(r)).toCompletableFuture()));
+            CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new)).join();
+            activity.reset().toCompletableFuture().join();
+        }
+        return new DirtyTracker(volumeDir, meta, nodeId, excluded, open, closed, activity, hot);
+    }
+
+    public static String dirtyFileName(long era) {
+        return "dirty-" + era + ".bitmap";
+    }
+
+    /** The era new writes are recorded in. */
+    public long openEra() {
+        marking.readLock().lock();
+        try {
+            return open.era();
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
+    /**
+     * Marks the regions touched by the non-excluded bytes of a write dirty in the open era. The
+     * stage completes when they are durable, with the era and the regions set first by this call.
+     */
+    public CompletionStage<MarkResult> markWrite(long offset, long length) {
+        List<RegionRange> ranges = excluded.regionsToMark(offset, length, geometry);
+        marking.readLock().lock();
+        try {
+            long era = open.era();
+            CompletableFuture<MarkResult> all = CompletableFuture.completedFuture(new MarkResult(era, new long[0]));
+            for (RegionRange r : ranges) {
+                CompletableFuture<MarkResult> one = open.mark(r.first(), r.last()).toCompletableFuture();
+                all = all.thenCombine(one, (a, b) -> MarkResult.merge(era, a, b));
+            }
+            return all;
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
+    /** Records the regions of a write's non-excluded bytes as hot; completes when durable. */
+    public CompletionStage<Void> markHot(long offset, long length) {
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        for (RegionRange r : excluded.regionsToMark(offset, length, geometry)) {
+            all = all.thenCombine(activity.markHot(r.first(), r.last()), (a, b) -> null);
+        }
+        return all;
+    }
+
+    /** The activity log, to cool regions once both sides have flushed them. */
+    public ActivityLog activity() {
+        return activity;
+    }
+
+    /**
+     * Closes the open era N and opens N+1 durably; returns N. When this returns, every region
+     * marked in N is durable and later marks go to N+1. N stays pending until {@link #dropEra}.
+     */
+    public long closeEra() {
+        synchronized (eraChange) {
+            long era = openEra();
+            long next = era + 1;
+            DirtyBitmap successor = DirtyBitmap.create(dir.resolve(dirtyFileName(next)), volumeId, nodeId, geometry, next);
+            DirtyBitmap old;
+            marking.writeLock().lock();
+            try {
+                List<Long> pending = new ArrayList<>(closed.keySet());
+                pending.add(era);
+                writeEras(dir.resolve(ERAS_FILE), volumeId, nodeId, next, pending);
+                old = open;
+                open = successor;
+                closed.put(era, old.regions()); // completed below, once the pending marks are durable
+            } catch (RuntimeException e) {
+                successor.close();
+                throw e;
+            } finally {
+                marking.writeLock().unlock();
+            }
+            old.close(); // flushes the marks that were still pending
+            RoaringBitmap bits = old.regions();
+            marking.writeLock().lock();
+            try {
+                closed.put(era, bits);
+            } finally {
+                marking.writeLock().unlock();
+            }
+            return era;
+        }
+    }
+
+    /** Forgets a closed era after it was fully replayed: removes it from eras.json, then its file. */
+    public void dropEra(long era) {
+        synchronized (eraChange) {
+            marking.writeLock().lock();
+            try {
+                if (!closed.containsKey(era)) {
+                    throw new IllegalArgumentException("era " + era + " of volume " + volumeId + " is not a closed, pending era; pending: "
+                            + closed.keySet() + ", open: " + open.era());
+                }
+                List<Long> pending = new ArrayList<>(closed.keySet());
+                pending.remove(era);
+                writeEras(dir.resolve(ERAS_FILE), volumeId, nodeId, open.era(), pending);
+                closed.remove(era);
+            } finally {
+                marking.writeLock().unlock();
+            }
+            try {
+                Files.deleteIfExists(dir.resolve(dirtyFileName(era)));
+            } catch (IOException e) {
+                log.warn("volume {}: cannot delete bitmap of dropped era {} (removed at next open): {}", volumeId, era, e.toString());
+            }
+        }
+    }
+
+    /** Closed eras not yet dropped, ascending. */
+    public List<Long> pendingEras() {
+        marking.readLock().lock();
+        try {
+            return List.copyOf(closed.keySet());
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
+    /** The durable dirty regions of an open or pending era. */
+    public RoaringBitmap dirtyRegions(long era) {
+        marking.readLock().lock();
+        try {
+            if (era == open.era()) {
+                return open.regions();
+            }
+            RoaringBitmap bits = closed.get(era);
+            if (bits == null) {
+                throw new IllegalArgumentException("era " + era + " of volume " + volumeId + " is neither open nor pending");
+            }
+            return bits.clone();
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
+    /** Durable dirty (era, region) pairs over the open and pending eras: the live dirty records. */
+    public long dirtyRegionCount() {
+        marking.readLock().lock();
+        try {
+            long n = open.cardinality();
+            for (RoaringBitmap bits : closed.values()) {
+                n += bits.getLongCardinality();
+            }
+            return n;
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
+    /**
+     * The hot regions an unclean stop left in the activity log, now dirty in the era that was open
+     * at open. All of them are reported (not only first touches), so the caller can publish them.
+     */
+    public RoaringBitmap recoveredHotRegions() {
+        return recoveredHot.clone();
+    }
+
+    /**
+     * Flushes and closes the open era's bitmap, and closes the activity log cleanly (emptying it).
+     * Call only after both sides have flushed every acknowledged write.
+     */
+    @Override
+    public void close() {
+        synchronized (eraChange) {
+            try {
+                open.close();
+            } finally {
+                activity.close();
+            }
+        }
+    }
+
+    /** Stops without flushing or emptying anything, as a killed process would. For crash tests. */
+    void abandon() {
+        open.abandon();
+        activity.abandon();
+    }
+
+    private static JsonNode readEras(Path file, String volumeId, String nodeId) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new FatalException("cannot read " + file + ": " + e, e);
+        }
+        if (node == null || node.path("format").asInt(-1) != ERAS_FORMAT) {
+            throw new FatalException(file + " is not an eras file of format " + ERAS_FORMAT);
+        }
+        if (!volumeId.equals(node.path("volume").asText()) || !nodeId.equals(node.path("node").asText())) {
+            throw new FatalException(file + " belongs to volume '" + node.path("volume").asText() + "' on node '"
+                    + node.path("node").asText() + "', expected '" + volumeId + "' on '" + nodeId + "'");
+        }
+        return node;
+    }
+
+    private static void writeEras(Path file, String volumeId, String nodeId, long openEra, List<Long> closedEras) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("format", ERAS_FORMAT);
+        node.put("volume", volumeId);
+        node.put("node", nodeId);
+        node.put("openEra", openEra);
+        closedEras.stream().sorted().forEach(node.putArray("closedEras")::add);
+        try {
+            VolumeMetadataFile.writeAtomically(file, JSON.writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new FatalException("cannot write " + file + ": " + e, e);
+        }
+    }
+
+    private static boolean hasBits(Path file) {
+        BitmapFile.Header h = BitmapFile.readHeader(file);
+        try (BitmapFile f = BitmapFile.open(file, h)) {
+            return f.cardinality() > 0;
+        }
+    }
+
+    /** Removes bitmap files an interrupted era change left behind; see the class comment. */
+    private static void removeLeftovers(Path dir, long openEra, List<Long> closedEras, boolean erasExist) {
+        Map<Long, Path> files = new TreeMap<>();
+        try (Stream<Path> list = Files.list(dir)) {
+            list.forEach(p -> {
+                Matcher m = DIRTY_FILE.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    files.put(Long.parseLong(m.group(1)), p);
+                }
+            });
+        } catch (IOException e) {
+            throw new FatalException("cannot list " + dir + ": " + e, e);
+        }
+        if (!erasExist && !files.isEmpty() && (files.size() > 1 || !files.containsKey(1L) || hasBits(files.get(1L)))) {
+            throw new FatalException(dir + " holds " + files.values().stream().map(p -> p.getFileName().toString()).toList()
+                    + " but no " + ERAS_FILE + "; refusing to guess which eras are pending");
+        }
+        for (Map.Entry<Long, Path> f : files.entrySet()) {
+            long era = f.getKey();
+            if (erasExist && (era == openEra || closedEras.contains(era))) {
+                continue;
+            }
+            // an era above the open one (interrupted close), an unlisted one below it (interrupted
+            // drop), or an empty era 1 created before the first eras.json: none holds a mark that counts
+            log.info("removing leftover bitmap {} (open era {}, pending {})", f.getValue(), openEra, closedEras);
+            try {
+                Files.delete(f.getValue());
+            } catch (IOException e) {
+                throw new FatalException("cannot remove leftover bitmap " + f.getValue() + ": " + e, e);
+            }
+        }
+    }
+}
