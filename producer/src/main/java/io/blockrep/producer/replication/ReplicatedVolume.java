@@ -1,0 +1,499 @@
+package io.blockrep.producer.replication;
+
+import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.volume.RegionGeometry;
+import io.blockrep.common.volume.Volume;
+import io.blockrep.producer.dirty.DirtyTracker;
+import io.blockrep.producer.dirty.MarkResult;
+import io.blockrep.producer.nbd.NbdExport;
+import io.blockrep.schemas.DirtyCause;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The primary side of one volume: serves it over NBD and decides, per write, between mirroring
+ * (REPLICATING) and logging (LOGGING).
+ *
+ * <p>Write path. REPLICATING: the write's regions are made hot in the activity log (durably, unless
+ * already hot), then written locally and sent to the peer in parallel; the client is acknowledged
+ * when both are done. If the peer's copy fails (link down, ack timeout), the regions are marked
+ * dirty durably <em>before</em> the acknowledgement is released, so the client still sees success.
+ * LOGGING: the regions are marked dirty durably (a no-op for regions already dirty in the open era),
+ * then written locally. A local write that fails after the peer's copy succeeded leaves the sides
+ * different: its regions are marked dirty and the client gets EIO. Writes inside excluded ranges
+ * are never marked (the tracker filters them).
+ *
+ * <p>Modes. Admission of each write takes the mode under {@code modeLock} and counts the write in
+ * flight. A switch to REPLICATING holds new admissions, waits until no write is in flight, and
+ * switches only when nothing is dirty (otherwise a resync must run first); so no write logged
+ * under LOGGING can slip past the check. A link failure switches to LOGGING at once and turns
+ * every hot region into a dirty one: the peer may have lost writes it acknowledged but had not
+ * flushed.
+ *
+ * <p>Activity log. {@link #checkpointActivity()} cools hot regions that had no write in flight or
+ * admitted since the checkpoint started, after both sides were flushed.
+ *
+ * <p>Thread-safety: all public methods may be called from any thread.
+ */
+public final class ReplicatedVolume implements NbdExport {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicatedVolume.class);
+    private static final int ZERO_CHUNK = 1 << 20;
+    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(ZERO_CHUNK).asReadOnlyBuffer();
+
+    private final Volume volume;
+    private final DirtyTracker tracker;
+    private final ReplicaSink sink;
+    private final VolumeObserver observer;
+    private final Clock clock;
+    private final Executor io;
+    private final RegionGeometry geometry;
+
+    private final Object modeLock = new Object();
+    private Mode mode;
+    private String modeReason = "";
+    private boolean holding;
+    private long inFlight;
+
+    private final Object activityLock = new Object();
+    private final ConcurrentHashMap<Long, Integer> hotInFlight = new ConcurrentHashMap<>();
+    private RoaringBitmap touchedSinceCheckpoint = new RoaringBitmap();
+    private volatile long oldestDirtyMillis;
+
+    /**
+     * @param tracker null for a STANDALONE volume (no peer): writes are then neither mirrored nor tracked
+     * @param sink    null for a STANDALONE volume
+     * @param io      runs continuations that must not run on a bitmap flusher thread
+     */
+    public ReplicatedVolume(Volume volume, DirtyTracker tracker, ReplicaSink sink, VolumeObserver observer, Clock clock, Executor io) {
+        if ((tracker == null) != (sink == null)) {
+            throw new IllegalArgumentException("tracker and sink are both set (replicated) or both null (standalone)");
+        }
+        this.volume = volume;
+        this.tracker = tracker;
+        this.sink = sink;
+        this.observer = observer;
+        this.clock = clock;
+        this.io = io;
+        this.geometry = volume.geometry();
+        this.mode = sink == null ? Mode.STANDALONE : Mode.LOGGING;
+        this.modeReason = sink == null ? "no peer configured" : "waiting for the link";
+        if (tracker != null && tracker.dirtyRegionCount() > 0) {
+            oldestDirtyMillis = clock.millis();
+        }
+    }
+
+    // ---------------------------------------------------------------- NbdExport
+
+    @Override
+    public String name() {
+        return volume.id();
+    }
+
+    @Override
+    public long size() {
+        return volume.size();
+    }
+
+    @Override
+    public boolean readOnly() {
+        return false;
+    }
+
+    @Override
+    public boolean canMultiConn() {
+        return true;
+    }
+
+    @Override
+    public CompletionStage<Void> read(long offset, ByteBuffer dst) {
+        return run(() -> volume.read(offset, dst));
+    }
+
+    @Override
+    public CompletionStage<Void> write(long offset, ByteBuffer data, boolean fua) {
+        int length = data.remaining();
+        if (!geometry.contains(offset, length)) {
+            return CompletableFuture.failedFuture(rangeError(offset, length));
+        }
+        if (length == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return admitted(offset, length, m -> m == Mode.REPLICATING
+                ? mirrored(offset, length, () -> localWrite(offset, data.duplicate(), fua), () -> sink.write(name(), offset, data.duplicate(), fua))
+                : logged(offset, length, () -> localWrite(offset, data.duplicate(), fua)));
+    }
+
+    @Override
+    public CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
+        if (!geometry.contains(offset, length)) {
+            return CompletableFuture.failedFuture(rangeError(offset, length));
+        }
+        if (length == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return admitted(offset, length, m -> m == Mode.REPLICATING
+                ? mirrored(offset, length, () -> localZeroes(offset, length, fua), () -> remoteZeroes(offset, length, fua))
+                : logged(offset, length, () -> localZeroes(offset, length, fua)));
+    }
+
+    /** TRIM keeps the data (see {@link Volume#trim}), so there is nothing to mirror or mark. */
+    @Override
+    public CompletionStage<Void> trim(long offset, long length) {
+        return run(() -> volume.trim(offset, length));
+    }
+
+    @Override
+    public CompletionStage<Void> flush() {
+        Mode m = currentMode();
+        CompletableFuture<Void> local = run(volume::flush);
+        if (m != Mode.REPLICATING) {
+            return local;
+        }
+        CompletableFuture<Void> remote = sink.flush(name()).toCompletableFuture()
+                .exceptionally(e -> {
+                    // The link failed: linkDown() turns hot regions dirty; the local flush decides the result.
+                    LOG.debug("volume {}: peer flush failed: {}", name(), e.toString());
+                    return null;
+                });
+        return CompletableFuture.allOf(local, remote);
+    }
+
+    // ---------------------------------------------------------------- modes
+
+    public Mode mode() {
+        return currentMode();
+    }
+
+    public String modeReason() {
+        synchronized (modeLock) {
+            return modeReason;
+        }
+    }
+
+    /** The link failed: switch to LOGGING and record every hot region as dirty (the peer may not have flushed them). */
+    public void linkDown(String reason) {
+        if (sink == null) {
+            return;
+        }
+        boolean changed;
+        synchronized (modeLock) {
+            changed = mode == Mode.REPLICATING;
+            if (changed) {
+                setMode(Mode.LOGGING, "link down: " + reason);
+            }
+        }
+        if (changed) {
+            RoaringBitmap hot = tracker.activity().hotRegions();
+            hot.forEach((int region) -> markRegions(Integer.toUnsignedLong(region), Integer.toUnsignedLong(region), DirtyCause.IN_FLIGHT)
+                    .exceptionally(e -> {
+                        LOG.error("volume {}: cannot mark hot region {} dirty: {}", name(), region, e.toString());
+                        return null;
+                    }));
+        }
+    }
+
+    /**
+     * The link is healthy again. Holds new writes, waits until none is in flight, and switches to
+     * REPLICATING if nothing is dirty. Otherwise the volume stays in LOGGING until a resync empties
+     * the dirty set.
+     */
+    public void linkRestored() {
+        if (sink == null) {
+            return;
+        }
+        synchronized (modeLock) {
+            if (mode != Mode.LOGGING) {
+                return;
+            }
+            holding = true;
+            try {
+                while (inFlight > 0) {
+                    modeLock.wait(100);
+                }
+                long dirty = tracker.dirtyRegionCount();
+                if (dirty == 0) {
+                    setMode(Mode.REPLICATING, "link restored, replica in sync");
+                } else {
+                    modeReason = "link restored; " + dirty + " dirty region(s) must be resynchronised first";
+                    LOG.info("volume {}: {}", name(), modeReason);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                holding = false;
+                modeLock.notifyAll();
+            }
+        }
+    }
+
+    private void setMode(Mode to, String reason) {
+        Mode from = mode;
+        mode = to;
+        modeReason = reason;
+        LOG.info("volume {}: {} -> {} ({})", name(), from, to, reason);
+        observer.modeChanged(name(), from, to, reason);
+    }
+
+    private Mode currentMode() {
+        synchronized (modeLock) {
+            return mode;
+        }
+    }
+
+    // ---------------------------------------------------------------- write paths
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    private interface WritePath {
+        CompletionStage<Void> start(Mode mode);
+    }
+
+    /** Admits a write under the current mode, counts it in flight until its stage completes. */
+    private CompletionStage<Void> admitted(long offset, long length, WritePath path) {
+        Mode m;
+        synchronized (modeLock) {
+            while (holding) {
+                try {
+                    modeLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return CompletableFuture.failedFuture(e);
+                }
+            }
+            m = mode;
+            inFlight++;
+        }
+        boolean mirrored = m == Mode.REPLICATING;
+        if (mirrored) {
+            enterHot(offset, length);
+        }
+        CompletionStage<Void> stage;
+        try {
+            stage = path.start(m);
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        return stage.whenComplete((v, e) -> {
+            if (mirrored) {
+                leaveHot(offset, length);
+            }
+            synchronized (modeLock) {
+                inFlight--;
+                if (inFlight == 0) {
+                    modeLock.notifyAll();
+                }
+            }
+        });
+    }
+
+    private CompletionStage<Void> logged(long offset, long length, IoAction local) {
+        if (tracker == null) {
+            return run(local);
+        }
+        return then(mark(offset, length, DirtyCause.LOGGED_WRITE), () -> run(local));
+    }
+
+    private CompletionStage<Void> mirrored(long offset, long length, IoAction local, java.util.function.Supplier<CompletionStage<Void>> remote) {
+        long first = geometry.firstRegion(offset);
+        long last = geometry.lastRegion(offset, length);
+        CompletionStage<Void> hot = tracker.activity().markHot(first, last);
+        return then(hot, () -> {
+            CompletableFuture<Void> localDone = run(local);
+            CompletableFuture<Throwable> remoteDone = remote.get().toCompletableFuture()
+                    .handle((v, e) -> e == null ? null : unwrap(e));
+            return localDone.handle((v, localError) -> unwrap(localError))
+                    .thenCombine(remoteDone, (localError, remoteError) -> new Throwable[] {localError, remoteError})
+                    .thenCompose(errors -> settle(offset, length, errors[0], errors[1]));
+        });
+    }
+
+    /** Decides a mirrored write's outcome once both copies finished. */
+    private CompletionStage<Void> settle(long offset, long length, Throwable localError, Throwable remoteError) {
+        if (remoteError != null && localError == null) {
+            // The peer may not have it: dirty before the client hears success.
+            return mark(offset, length, DirtyCause.IN_FLIGHT).thenApply(r -> null);
+        }
+        if (localError != null && remoteError == null) {
+            // The peer has data the source lacks: dirty, so a resync restores the source's view.
+            return mark(offset, length, DirtyCause.LOCAL_EIO)
+                    .thenCompose(r -> CompletableFuture.<Void>failedFuture(localError));
+        }
+        if (localError != null) {
+            return mark(offset, length, DirtyCause.LOCAL_EIO)
+                    .thenCompose(r -> CompletableFuture.<Void>failedFuture(localError));
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private CompletionStage<MarkResult> mark(long offset, long length, DirtyCause cause) {
+        CompletionStage<MarkResult> stage = tracker.markWrite(offset, length);
+        return stage.thenApply(result -> {
+            if (result.firstTouchCount() > 0) {
+                long now = clock.millis();
+                if (oldestDirtyMillis == 0) {
+                    oldestDirtyMillis = now;
+                }
+                result.firstTouches().forEach(region -> observer.firstTouch(name(), result.era(), region, now, cause));
+            }
+            return result;
+        });
+    }
+
+    private CompletionStage<MarkResult> markRegions(long first, long last, DirtyCause cause) {
+        long offset = geometry.regionStart(first);
+        long end = geometry.regionStart(last) + geometry.regionLength(last);
+        return mark(offset, end - offset, cause);
+    }
+
+    /** Runs {@code next} after {@code stage}: inline when it is already done, else on the I/O executor (never on a flusher thread). */
+    private <T> CompletionStage<Void> then(CompletionStage<T> stage, java.util.function.Supplier<CompletionStage<Void>> next) {
+        CompletableFuture<T> f = stage.toCompletableFuture();
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+            return next.get();
+        }
+        return f.thenComposeAsync(x -> next.get(), io);
+    }
+
+    private void localWrite(long offset, ByteBuffer data, boolean fua) throws IOException {
+        volume.write(offset, data);
+        if (fua) {
+            volume.flush();
+        }
+    }
+
+    private void localZeroes(long offset, long length, boolean fua) throws IOException {
+        volume.writeZeroes(offset, length);
+        if (fua) {
+            volume.flush();
+        }
+    }
+
+    /** The link has no WRITE_ZEROES yet: zeroes are sent as writes of at most 1 MiB each, all pipelined. */
+    private CompletionStage<Void> remoteZeroes(long offset, long length, boolean fua) {
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[(int) ((length + ZERO_CHUNK - 1) / ZERO_CHUNK)];
+        long pos = offset;
+        for (int i = 0; i < parts.length; i++) {
+            int n = (int) Math.min(ZERO_CHUNK, offset + length - pos);
+            ByteBuffer chunk = ZEROES.duplicate();
+            chunk.limit(n);
+            parts[i] = sink.write(name(), pos, chunk, fua && i == parts.length - 1).toCompletableFuture();
+            pos += n;
+        }
+        return CompletableFuture.allOf(parts);
+    }
+
+    private static CompletableFuture<Void> run(IoAction action) {
+        try {
+            action.run();
+            return CompletableFuture.completedFuture(null);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        } catch (UncheckedIOException e) {
+            return CompletableFuture.failedFuture(e.getCause());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    private InvalidInputException rangeError(long offset, long length) {
+        return new InvalidInputException("volume '" + name() + "': range [" + offset + ", +" + length
+                + ") is outside the volume (size " + size() + ")");
+    }
+
+    // ---------------------------------------------------------------- activity log
+
+    private void enterHot(long offset, long length) {
+        long first = geometry.firstRegion(offset);
+        long last = geometry.lastRegion(offset, length);
+        synchronized (activityLock) {
+            touchedSinceCheckpoint.add(first, last + 1);
+            for (long r = first; r <= last; r++) {
+                hotInFlight.merge(r, 1, Integer::sum);
+            }
+        }
+    }
+
+    private void leaveHot(long offset, long length) {
+        long first = geometry.firstRegion(offset);
+        long last = geometry.lastRegion(offset, length);
+        synchronized (activityLock) {
+            touchedSinceCheckpoint.add(first, last + 1);
+            for (long r = first; r <= last; r++) {
+                hotInFlight.computeIfPresent(r, (k, n) -> n == 1 ? null : n - 1);
+            }
+        }
+    }
+
+    /**
+     * Cools hot regions whose writes are flushed on both sides: regions with no write in flight and
+     * none admitted or completed since this checkpoint started. Returns the number cooled.
+     * Does nothing unless REPLICATING.
+     */
+    public long checkpointActivity(long timeoutMillis) throws Exception {
+        if (currentMode() != Mode.REPLICATING) {
+            return 0;
+        }
+        synchronized (activityLock) {
+            touchedSinceCheckpoint = new RoaringBitmap();
+        }
+        volume.flush();
+        sink.flush(name()).toCompletableFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        RoaringBitmap cool;
+        synchronized (activityLock) {
+            cool = RoaringBitmap.andNot(tracker.activity().hotRegions(), touchedSinceCheckpoint);
+            for (Long r : hotInFlight.keySet()) {
+                cool.remove(r.intValue());
+            }
+            if (!cool.isEmpty()) {
+                tracker.activity().cool(cool);
+            }
+        }
+        return cool.getLongCardinality();
+    }
+
+    // ---------------------------------------------------------------- status
+
+    public long dirtyRegions() {
+        return tracker == null ? 0 : tracker.dirtyRegionCount();
+    }
+
+    public long era() {
+        return tracker == null ? 0 : tracker.openEra();
+    }
+
+    /** Epoch millis of the oldest write the peer may lack (approximate across restarts), or 0 when nothing is dirty. */
+    public long oldestDirtyMillis() {
+        if (dirtyRegions() == 0) {
+            oldestDirtyMillis = 0;
+        }
+        return oldestDirtyMillis;
+    }
+
+    public Volume volume() {
+        return volume;
+    }
+
+    public DirtyTracker tracker() {
+        return tracker;
+    }
+}

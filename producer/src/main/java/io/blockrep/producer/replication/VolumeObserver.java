@@ -1,0 +1,24 @@
+package io.blockrep.producer.replication;
+
+import io.blockrep.schemas.DirtyCause;
+
+/**
+ * Told what a {@link ReplicatedVolume} does, for Kafka and for logs. Calls must not block: they
+ * come from the write path and from link threads.
+ */
+public interface VolumeObserver {
+    VolumeObserver NONE = new VolumeObserver() {
+        @Override
+        public void firstTouch(String volume, long era, long region, long timeMillis, DirtyCause cause) {
+        }
+
+        @Override
+        public void modeChanged(String volume, Mode from, Mode to, String reason) {
+        }
+    };
+
+    /** A region became dirty in {@code era} (its bit is durable or about to be); exactly once per (era, region). */
+    void firstTouch(String volume, long era, long region, long timeMillis, DirtyCause cause);
+
+    void modeChanged(String volume, Mode from, Mode to, String reason);
+}
