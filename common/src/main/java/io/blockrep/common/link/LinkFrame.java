@@ -1,0 +1,191 @@
+package io.blockrep.common.link;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.zip.CRC32C;
+
+/**
+ * One frame of the replication link: the owner of the wire layout. All integers big-endian.
+ *
+ * <pre>
+ * offset  size  field
+ *      0     4  magic           0x42524C4B ("BRLK")
+ *      4     1  version         {@link #VERSION}
+ *      5     1  type            {@link MessageType} code
+ *      6     2  flags           bit 0 = FUA (WRITE only); other bits must be 0
+ *      8     8  request id      chosen by the requester; ACK, PONG and ERROR echo it
+ *     16     4  payload length  0..{@link #MAX_PAYLOAD}, checked before any allocation
+ *     20     n  payload         message-specific, see {@link LinkMessage}
+ *   20+n     4  CRC32C          over bytes [0, 20+n)
+ * </pre>
+ *
+ * <p>Immutable; {@link #payload()} returns a read-only view. Decoding never throws anything but
+ * {@link LinkProtocolException} for bad input ({@link EOFException} only for a stream that ends
+ * cleanly between frames).
+ */
+public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer payload) {
+    public static final int MAGIC = 0x42524C4B;
+    public static final int VERSION = 1;
+    public static final int HEADER_BYTES = 20;
+    public static final int TRAILER_BYTES = 4;
+    /** Largest WRITE data, 32 MiB. */
+    public static final int MAX_DATA = 32 << 20;
+    /** Largest payload: {@link #MAX_DATA} plus room for a write's volume id and offset. */
+    public static final int MAX_PAYLOAD = MAX_DATA + 4096;
+    public static final int FLAG_FUA = 0x0001;
+    static final int KNOWN_FLAGS = FLAG_FUA;
+
+    public LinkFrame {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(payload, "payload");
+        if ((flags & ~KNOWN_FLAGS) != 0 || flags > 0xFFFF) {
+            throw new IllegalArgumentException("unknown flags 0x" + Integer.toHexString(flags));
+        }
+        if (payload.remaining() > MAX_PAYLOAD) {
+            throw new IllegalArgumentException("payload of " + payload.remaining() + " bytes exceeds " + MAX_PAYLOAD);
+        }
+        payload = payload.slice().asReadOnlyBuffer();
+    }
+
+    public boolean fua() {
+        return (flags & FLAG_FUA) != 0;
+    }
+
+    @Override
+    public ByteBuffer payload() {
+        return payload.duplicate();
+    }
+
+    public int encodedLength() {
+        return HEADER_BYTES + payload.remaining() + TRAILER_BYTES;
+    }
+
+    /** The frame as it goes on the wire. */
+    public byte[] encode() {
+        byte[] out = new byte[encodedLength()];
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
+                .putLong(requestId).putInt(payload.remaining()).put(payload.duplicate());
+        CRC32C crc = new CRC32C();
+        crc.update(out, 0, out.length - TRAILER_BYTES);
+        b.putInt((int) crc.getValue());
+        return out;
+    }
+
+    /** Decodes exactly one frame occupying all of {@code bytes}. */
+    public static LinkFrame decode(byte[] bytes) throws LinkProtocolException {
+        if (bytes.length < HEADER_BYTES) {
+            throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME,
+                    "truncated frame: " + bytes.length + " bytes, a header alone is " + HEADER_BYTES);
+        }
+        Header h = Header.parse(Arrays.copyOf(bytes, HEADER_BYTES));
+        int expected = HEADER_BYTES + h.length + TRAILER_BYTES;
+        if (bytes.length != expected) {
+            throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME, bytes.length < expected
+                    ? "truncated frame: " + bytes.length + " bytes, header declares " + expected
+                    : "trailing bytes after frame: " + bytes.length + " bytes, header declares " + expected);
+        }
+        return h.finish(bytes);
+    }
+
+    /**
+     * Reads one frame. The header is checked (magic, version, type, flags, length) before the
+     * payload buffer is allocated, and the CRC before the frame is returned, so a caller never sees
+     * unverified bytes.
+     *
+     * @throws EOFException when the stream ends before the first byte of a frame
+     * @throws LinkProtocolException when the frame is bad, including a stream ending inside it
+     */
+    public static LinkFrame read(InputStream in) throws IOException, LinkProtocolException {
+        byte[] header = new byte[HEADER_BYTES];
+        int first = in.read();
+        if (first < 0) {
+            throw new EOFException("peer closed the connection");
+        }
+        header[0] = (byte) first;
+        readFully(in, header, 1, HEADER_BYTES - 1);
+        Header h = Header.parse(header);
+        byte[] all = new byte[HEADER_BYTES + h.length + TRAILER_BYTES];
+        System.arraycopy(header, 0, all, 0, HEADER_BYTES);
+        readFully(in, all, HEADER_BYTES, h.length + TRAILER_BYTES);
+        return h.finish(all);
+    }
+
+    private static void readFully(InputStream in, byte[] buf, int off, int len) throws IOException, LinkProtocolException {
+        int done = 0;
+        while (done < len) {
+            int n = in.read(buf, off + done, len - done);
+            if (n < 0) {
+                throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME,
+                        "truncated frame: stream ended " + (len - done) + " bytes short");
+            }
+            done += n;
+        }
+    }
+
+    private record Header(MessageType type, int flags, long requestId, int length) {
+        static Header parse(byte[] header) throws LinkProtocolException {
+            ByteBuffer b = ByteBuffer.wrap(header);
+            int magic = b.getInt();
+            if (magic != MAGIC) {
+                throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME,
+                        String.format("bad magic 0x%08X, expected 0x%08X", magic, MAGIC));
+            }
+            int version = b.get() & 0xFF;
+            if (version != VERSION) {
+                throw new LinkProtocolException(LinkStatus.UNSUPPORTED_VERSION,
+                        "frame version " + version + " is not supported (this side speaks " + VERSION + ")");
+            }
+            int code = b.get() & 0xFF;
+            MessageType type = MessageType.fromCode(code);
+            if (type == null || type.reserved()) {
+                throw new LinkProtocolException(LinkStatus.UNKNOWN_MESSAGE_TYPE, String.format(
+                        "%s message type 0x%02X", type == null ? "unknown" : "reserved, not yet supported,", code));
+            }
+            int flags = b.getShort() & 0xFFFF;
+            if ((flags & ~KNOWN_FLAGS) != 0) {
+                throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME, String.format("unknown flags 0x%04X", flags));
+            }
+            long requestId = b.getLong();
+            long length = b.getInt() & 0xFFFFFFFFL;
+            if (length > MAX_PAYLOAD) {
+                throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME,
+                        "declared payload length " + length + " exceeds the maximum " + MAX_PAYLOAD);
+            }
+            return new Header(type, flags, requestId, (int) length);
+        }
+
+        LinkFrame finish(byte[] all) throws LinkProtocolException {
+            int crcAt = all.length - TRAILER_BYTES;
+            CRC32C crc = new CRC32C();
+            crc.update(all, 0, crcAt);
+            int expected = (int) crc.getValue();
+            int actual = ByteBuffer.wrap(all, crcAt, TRAILER_BYTES).getInt();
+            if (actual != expected) {
+                throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME,
+                        String.format("CRC32C mismatch: frame carries 0x%08X, computed 0x%08X", actual, expected));
+            }
+            return new LinkFrame(type, flags, requestId, ByteBuffer.wrap(all, HEADER_BYTES, length));
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LinkFrame f && f.type == type && f.flags == flags && f.requestId == requestId
+                && f.payload.equals(payload);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, flags, requestId, payload);
+    }
+
+    @Override
+    public String toString() {
+        return "LinkFrame[" + type + ", flags=" + flags + ", id=" + requestId + ", " + payload.remaining() + " bytes]";
+    }
+}

@@ -1,0 +1,485 @@
+package io.blockrep.common.link;
+
+import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.VolumeId;
+import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The typed messages of the replication link and their payload layouts (inside a {@link LinkFrame}).
+ * Strings are a u16 byte length and UTF-8; lists a u16 count; integers big-endian.
+ *
+ * <pre>
+ * AUTH_CHALLENGE  str nodeId, u16 n, n bytes nonce
+ * AUTH_RESPONSE   u16 n, n bytes HMAC-SHA256 (see {@link LinkAuth})
+ * HELLO           str nodeId, u16 protocolVersion, u16 count, count x VolumeInfo
+ *   VolumeInfo    str id, i64 size, i32 regionSize, u8 role (0 PRIMARY, 1 SECONDARY), u16 count, count x Generation
+ *   Generation    i64 generationId, str nodeId, i64 startEpochMillis
+ * ATTACHED        u16 count, count x (str volume, u16 status, str message)
+ * WRITE           str volume, i64 offset, data (the rest of the payload); frame flag FUA
+ * ACK             u16 status, str message      (frame request id = the acknowledged request)
+ * FLUSH           str volume
+ * PING, PONG      empty                        (PONG echoes the PING's request id)
+ * ERROR           u16 status, str message
+ * BYE             str reason
+ * </pre>
+ *
+ * Every record is immutable; {@link Write#data()} is a read-only view.
+ */
+public sealed interface LinkMessage {
+    int MAX_STRING = 4096;
+
+    MessageType type();
+
+    default int flags() {
+        return 0;
+    }
+
+    void writePayload(Out out);
+
+    default LinkFrame toFrame(long requestId) {
+        Out out = new Out();
+        writePayload(out);
+        return new LinkFrame(type(), flags(), requestId, out.toBuffer());
+    }
+
+    /** Decodes a frame's payload into its message; trailing or missing bytes are protocol errors. */
+    static LinkMessage decode(LinkFrame frame) throws LinkProtocolException {
+        In in = new In(frame.payload(), frame.type());
+        try {
+            LinkMessage m = switch (frame.type()) {
+                case AUTH_CHALLENGE -> new AuthChallenge(in.string(), in.bytes());
+                case AUTH_RESPONSE -> new AuthResponse(in.bytes());
+                case HELLO -> Hello.read(in);
+                case ATTACHED -> Attached.read(in);
+                case WRITE -> new Write(in.volumeId(), in.i64(), frame.fua(), in.rest());
+                case ACK -> new Ack(in.status(), in.string());
+                case FLUSH -> new Flush(in.volumeId());
+                case PING -> new Ping();
+                case PONG -> new Pong();
+                case ERROR -> new Error(in.status(), in.string());
+                case BYE -> new Bye(in.string());
+                default -> throw new LinkProtocolException(LinkStatus.UNKNOWN_MESSAGE_TYPE,
+                        "message type " + frame.type() + " is reserved and not supported");
+            };
+            if (frame.type() != MessageType.WRITE && frame.flags() != 0) {
+                throw in.bad("flags 0x" + Integer.toHexString(frame.flags()) + " are only valid on WRITE");
+            }
+            in.end();
+            return m;
+        } catch (BufferUnderflowException e) {
+            throw in.bad("payload ends early");
+        } catch (IllegalArgumentException e) {
+            throw in.bad(e.getMessage());
+        }
+    }
+
+    /** One volume as a side describes it in HELLO. */
+    record VolumeInfo(String id, long size, int regionSize, Role role, List<Generation> history) {
+        public VolumeInfo {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(role, "role");
+            history = List.copyOf(history);
+        }
+    }
+
+    /** One entry of a volume's generation history: who started writing as primary, and when. */
+    record Generation(long generationId, String nodeId, long startEpochMillis) {
+        public Generation {
+            Objects.requireNonNull(nodeId, "nodeId");
+        }
+    }
+
+    /** Result of attaching one volume, sent by the secondary after its HELLO. */
+    record AttachResult(String volume, LinkStatus status, String message) {
+        public AttachResult {
+            Objects.requireNonNull(volume, "volume");
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(message, "message");
+        }
+
+        public boolean ok() {
+            return status == LinkStatus.OK;
+        }
+    }
+
+    record AuthChallenge(String nodeId, byte[] nonce) implements LinkMessage {
+        public AuthChallenge {
+            Objects.requireNonNull(nodeId, "nodeId");
+            nonce = nonce.clone();
+        }
+
+        @Override
+        public byte[] nonce() {
+            return nonce.clone();
+        }
+
+        public MessageType type() {
+            return MessageType.AUTH_CHALLENGE;
+        }
+
+        public void writePayload(Out out) {
+            out.string(nodeId).bytes(nonce);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof AuthChallenge a && a.nodeId.equals(nodeId) && java.util.Arrays.equals(a.nonce, nonce);
+        }
+
+        @Override
+        public int hashCode() {
+            return nodeId.hashCode() * 31 + java.util.Arrays.hashCode(nonce);
+        }
+    }
+
+    record AuthResponse(byte[] mac) implements LinkMessage {
+        public AuthResponse {
+            mac = mac.clone();
+        }
+
+        @Override
+        public byte[] mac() {
+            return mac.clone();
+        }
+
+        public MessageType type() {
+            return MessageType.AUTH_RESPONSE;
+        }
+
+        public void writePayload(Out out) {
+            out.bytes(mac);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof AuthResponse a && java.util.Arrays.equals(a.mac, mac);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(mac);
+        }
+    }
+
+    record Hello(String nodeId, int protocolVersion, List<VolumeInfo> volumes) implements LinkMessage {
+        public Hello {
+            Objects.requireNonNull(nodeId, "nodeId");
+            volumes = List.copyOf(volumes);
+        }
+
+        public MessageType type() {
+            return MessageType.HELLO;
+        }
+
+        public void writePayload(Out out) {
+            out.string(nodeId).u16(protocolVersion).u16(volumes.size());
+            for (VolumeInfo v : volumes) {
+                out.string(v.id()).i64(v.size()).i32(v.regionSize()).u8(v.role().ordinal()).u16(v.history().size());
+                for (Generation g : v.history()) {
+                    out.i64(g.generationId()).string(g.nodeId()).i64(g.startEpochMillis());
+                }
+            }
+        }
+
+        static Hello read(In in) throws LinkProtocolException {
+            String node = in.string();
+            int version = in.u16();
+            int count = in.u16();
+            List<VolumeInfo> volumes = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                String id = in.volumeId();
+                long size = in.i64();
+                int regionSize = in.i32();
+                int roleCode = in.u8();
+                if (roleCode >= Role.values().length) {
+                    throw in.bad("unknown role code " + roleCode + " for volume '" + id + "'");
+                }
+                int gens = in.u16();
+                List<Generation> history = new ArrayList<>();
+                for (int g = 0; g < gens; g++) {
+                    history.add(new Generation(in.i64(), in.string(), in.i64()));
+                }
+                volumes.add(new VolumeInfo(id, size, regionSize, Role.values()[roleCode], history));
+            }
+            return new Hello(node, version, volumes);
+        }
+    }
+
+    record Attached(List<AttachResult> results) implements LinkMessage {
+        public Attached {
+            results = List.copyOf(results);
+        }
+
+        public MessageType type() {
+            return MessageType.ATTACHED;
+        }
+
+        public void writePayload(Out out) {
+            out.u16(results.size());
+            for (AttachResult r : results) {
+                out.string(r.volume()).u16(r.status().code()).string(r.message());
+            }
+        }
+
+        static Attached read(In in) throws LinkProtocolException {
+            int count = in.u16();
+            List<AttachResult> results = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                results.add(new AttachResult(in.volumeId(), in.status(), in.string()));
+            }
+            return new Attached(results);
+        }
+    }
+
+    record Write(String volume, long offset, boolean fua, ByteBuffer data) implements LinkMessage {
+        public Write {
+            Objects.requireNonNull(volume, "volume");
+            if (data.remaining() > LinkFrame.MAX_DATA) {
+                throw new IllegalArgumentException("write of " + data.remaining() + " bytes exceeds " + LinkFrame.MAX_DATA);
+            }
+            data = data.slice().asReadOnlyBuffer();
+        }
+
+        @Override
+        public ByteBuffer data() {
+            return data.duplicate();
+        }
+
+        public MessageType type() {
+            return MessageType.WRITE;
+        }
+
+        @Override
+        public int flags() {
+            return fua ? LinkFrame.FLAG_FUA : 0;
+        }
+
+        public void writePayload(Out out) {
+            out.string(volume).i64(offset).raw(data.duplicate());
+        }
+    }
+
+    record Ack(LinkStatus status, String message) implements LinkMessage {
+        public static final Ack OK = new Ack(LinkStatus.OK, "");
+
+        public Ack {
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(message, "message");
+        }
+
+        public MessageType type() {
+            return MessageType.ACK;
+        }
+
+        public void writePayload(Out out) {
+            out.u16(status.code()).string(message);
+        }
+    }
+
+    record Flush(String volume) implements LinkMessage {
+        public Flush {
+            Objects.requireNonNull(volume, "volume");
+        }
+
+        public MessageType type() {
+            return MessageType.FLUSH;
+        }
+
+        public void writePayload(Out out) {
+            out.string(volume);
+        }
+    }
+
+    record Ping() implements LinkMessage {
+        public MessageType type() {
+            return MessageType.PING;
+        }
+
+        public void writePayload(Out out) {
+        }
+    }
+
+    record Pong() implements LinkMessage {
+        public MessageType type() {
+            return MessageType.PONG;
+        }
+
+        public void writePayload(Out out) {
+        }
+    }
+
+    record Error(LinkStatus status, String message) implements LinkMessage {
+        public Error {
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(message, "message");
+        }
+
+        public MessageType type() {
+            return MessageType.ERROR;
+        }
+
+        public void writePayload(Out out) {
+            out.u16(status.code()).string(message);
+        }
+    }
+
+    record Bye(String reason) implements LinkMessage {
+        public Bye {
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        public MessageType type() {
+            return MessageType.BYE;
+        }
+
+        public void writePayload(Out out) {
+            out.string(reason);
+        }
+    }
+
+    /** Payload writer. Not thread-safe. */
+    final class Out {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private final ByteBuffer scratch = ByteBuffer.allocate(8);
+
+        Out u8(int v) {
+            buf.write(v);
+            return this;
+        }
+
+        Out u16(int v) {
+            if (v < 0 || v > 0xFFFF) {
+                throw new IllegalArgumentException("value " + v + " does not fit 16 bits");
+            }
+            buf.write(v >>> 8);
+            buf.write(v);
+            return this;
+        }
+
+        Out i32(int v) {
+            scratch.clear();
+            buf.write(scratch.putInt(v).array(), 0, 4);
+            return this;
+        }
+
+        Out i64(long v) {
+            scratch.clear();
+            buf.write(scratch.putLong(v).array(), 0, 8);
+            return this;
+        }
+
+        Out string(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (b.length > MAX_STRING) {
+                throw new IllegalArgumentException("string of " + b.length + " bytes exceeds " + MAX_STRING);
+            }
+            u16(b.length);
+            buf.write(b, 0, b.length);
+            return this;
+        }
+
+        Out bytes(byte[] b) {
+            u16(b.length);
+            buf.write(b, 0, b.length);
+            return this;
+        }
+
+        Out raw(ByteBuffer b) {
+            if (b.hasArray()) {
+                buf.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
+            } else {
+                byte[] copy = new byte[b.remaining()];
+                b.get(copy);
+                buf.write(copy, 0, copy.length);
+            }
+            return this;
+        }
+
+        ByteBuffer toBuffer() {
+            return ByteBuffer.wrap(buf.toByteArray());
+        }
+    }
+
+    /** Payload reader; turns every shortfall into a {@link LinkProtocolException}. Not thread-safe. */
+    final class In {
+        private final ByteBuffer b;
+        private final MessageType type;
+
+        In(ByteBuffer b, MessageType type) {
+            this.b = b;
+            this.type = type;
+        }
+
+        LinkProtocolException bad(String why) {
+            return new LinkProtocolException(LinkStatus.MALFORMED_FRAME, "malformed " + type + " payload: " + why);
+        }
+
+        int u8() {
+            return b.get() & 0xFF;
+        }
+
+        int u16() {
+            return b.getShort() & 0xFFFF;
+        }
+
+        int i32() {
+            return b.getInt();
+        }
+
+        long i64() {
+            return b.getLong();
+        }
+
+        byte[] bytes() throws LinkProtocolException {
+            int n = u16();
+            if (n > b.remaining()) {
+                throw bad("field of " + n + " bytes but only " + b.remaining() + " left");
+            }
+            byte[] out = new byte[n];
+            b.get(out);
+            return out;
+        }
+
+        String string() throws LinkProtocolException {
+            byte[] raw = bytes();
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
+            } catch (CharacterCodingException e) {
+                throw bad("string is not valid UTF-8");
+            }
+        }
+
+        String volumeId() throws LinkProtocolException {
+            String id = string();
+            if (!VolumeId.isValid(id)) {
+                throw bad("'" + id + "' is not a valid volume id");
+            }
+            return id;
+        }
+
+        LinkStatus status() {
+            return LinkStatus.fromCode(u16());
+        }
+
+        ByteBuffer rest() {
+            ByteBuffer r = b.slice();
+            b.position(b.limit());
+            return r;
+        }
+
+        void end() throws LinkProtocolException {
+            if (b.hasRemaining()) {
+                throw bad(b.remaining() + " unexpected trailing bytes");
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.blockrep.common.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.blockrep.common.link.LinkMessage.Ack;
+import io.blockrep.common.link.LinkMessage.AttachResult;
+import io.blockrep.common.link.LinkMessage.Attached;
+import io.blockrep.common.link.LinkMessage.AuthChallenge;
+import io.blockrep.common.link.LinkMessage.AuthResponse;
+import io.blockrep.common.link.LinkMessage.Bye;
+import io.blockrep.common.link.LinkMessage.Flush;
+import io.blockrep.common.link.LinkMessage.Generation;
+import io.blockrep.common.link.LinkMessage.Hello;
+import io.blockrep.common.link.LinkMessage.Ping;
+import io.blockrep.common.link.LinkMessage.Pong;
+import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import io.blockrep.common.link.LinkMessage.Write;
+import io.blockrep.common.volume.Role;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class LinkFrameTest {
+    static Stream<LinkMessage> messages() {
+        byte[] data = new byte[10_000];
+        new Random(1).nextBytes(data);
+        return Stream.of(
+                new AuthChallenge("site-a", LinkAuth.newNonce()),
+                new AuthResponse(new byte[32]),
+                new Hello("site-a", 1, List.of()),
+                new Hello("site-b", 1, List.of(new VolumeInfo("v1", 1 << 20, 4096, Role.SECONDARY,
+                        List.of(new Generation(1, "site-a", 10), new Generation(2, "site-b", 20))))),
+                new Attached(List.of(new AttachResult("v1", LinkStatus.OK, ""),
+                        new AttachResult("v2", LinkStatus.GEOMETRY_MISMATCH, "size differs"))),
+                new Write("v1", 4096, false, ByteBuffer.wrap(data)),
+                new Write("v1", 0, true, ByteBuffer.allocate(0)),
+                new Ack(LinkStatus.OUT_OF_RANGE, "past the end"),
+                new Flush("v1"),
+                new Ping(),
+                new Pong(),
+                new LinkMessage.Error(LinkStatus.AUTH_FAILED, "wrong secret"),
+                new Bye("shutting down"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("messages")
+    void everyMessageRoundTripsThroughBytesAndStreams(LinkMessage m) throws Exception {
+        byte[] wire = m.toFrame(99).encode();
+        assertThat(LinkMessage.decode(LinkFrame.decode(wire))).isEqualTo(m);
+        InputStream in = new ByteArrayInputStream(concat(wire, wire));
+        assertThat(LinkMessage.decode(LinkFrame.read(in))).isEqualTo(m);
+        assertThat(LinkFrame.read(in).requestId()).isEqualTo(99);
+        assertThatThrownBy(() -> LinkFrame.read(in)).isInstanceOf(EOFException.class);
+    }
+
+    @Test
+    void badMagicIsRejected() {
+        byte[] wire = pingFrame();
+        wire[0] ^= 1;
+        assertRejected(wire, LinkStatus.MALFORMED_FRAME, "bad magic");
+    }
+
+    @Test
+    void badVersionIsRejected() {
+        byte[] wire = resealed(pingFrame(), 4, (byte) 2);
+        assertRejected(wire, LinkStatus.UNSUPPORTED_VERSION, "version 2");
+    }
+
+    @Test
+    void badCrcIsRejected() {
+        byte[] wire = new Flush("v1").toFrame(1).encode();
+        wire[LinkFrame.HEADER_BYTES] ^= 0x40;
+        assertRejected(wire, LinkStatus.MALFORMED_FRAME, "CRC32C mismatch");
+    }
+
+    @Test
+    void unknownAndReservedTypesAreRejected() {
+        assertRejected(resealed(pingFrame(), 5, (byte) 0x55), LinkStatus.UNKNOWN_MESSAGE_TYPE, "unknown message type 0x55");
+        assertRejected(resealed(pingFrame(), 5, (byte) 0x30), LinkStatus.UNKNOWN_MESSAGE_TYPE, "reserved");
+    }
+
+    @Test
+    void oversizeLengthIsRejectedBeforeReadingThePayload() {
+        byte[] header = Arrays.copyOf(pingFrame(), LinkFrame.HEADER_BYTES);
+        ByteBuffer.wrap(header).putInt(16, 0x7FFF_FFFF);
+        // Only the header is present: a reader that allocated or waited for the payload would
+        // report truncation instead.
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(header)))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("exceeds the maximum");
+        ByteBuffer.wrap(header).putInt(16, -1);
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(header)))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("4294967295");
+    }
+
+    @Test
+    void truncatedFramesAreRejected() {
+        byte[] wire = new Flush("v1").toFrame(1).encode();
+        for (int cut = 1; cut < wire.length; cut++) {
+            assertRejected(Arrays.copyOf(wire, cut), LinkStatus.MALFORMED_FRAME, "truncated");
+        }
+    }
+
+    @Test
+    void malformedPayloadsAreRejectedWithTheProtocolException() throws Exception {
+        LinkFrame shortWrite = new LinkFrame(MessageType.WRITE, 0, 1, ByteBuffer.wrap(new byte[] {0, 2, 'v'}));
+        assertThatThrownBy(() -> LinkMessage.decode(shortWrite)).isInstanceOf(LinkProtocolException.class)
+                .hasMessageContaining("malformed WRITE");
+        LinkFrame badId = new Flush("v1").toFrame(1);
+        ByteBuffer p = ByteBuffer.allocate(4).putShort((short) 2).put((byte) 'V').put((byte) '!').flip();
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.FLUSH, 0, 1, p)))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("not a valid volume id");
+        ByteBuffer trailing = ByteBuffer.allocate(badId.payload().remaining() + 1).put(badId.payload()).put((byte) 0).flip();
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.FLUSH, 0, 1, trailing)))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("trailing");
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.PING, LinkFrame.FLAG_FUA, 1, ByteBuffer.allocate(0))))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("only valid on WRITE");
+    }
+
+    @Test
+    void randomGarbageOnlyEverRaisesTheProtocolException() {
+        Random r = new Random(7);
+        byte[] valid = new Hello("site-a", 1, List.of(new VolumeInfo("v1", 1 << 20, 4096, Role.PRIMARY,
+                List.of(new Generation(1, "a", 2))))).toFrame(3).encode();
+        for (int i = 0; i < 20_000; i++) {
+            byte[] wire = valid.clone();
+            int flips = 1 + r.nextInt(4);
+            for (int f = 0; f < flips; f++) {
+                wire[LinkFrame.HEADER_BYTES + r.nextInt(wire.length - LinkFrame.HEADER_BYTES - 4)] = (byte) r.nextInt();
+            }
+            reseal(wire);
+            try {
+                LinkMessage.decode(LinkFrame.decode(wire));
+            } catch (LinkProtocolException expected) {
+                assertThat(expected.getMessage()).isNotBlank();
+            }
+        }
+    }
+
+    private static void assertRejected(byte[] wire, LinkStatus status, String message) {
+        assertThatThrownBy(() -> LinkFrame.decode(wire)).isInstanceOf(LinkProtocolException.class)
+                .hasMessageContaining(message).extracting(e -> ((LinkProtocolException) e).status()).isEqualTo(status);
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(wire))).isInstanceOf(LinkProtocolException.class)
+                .hasMessageContaining(message);
+    }
+
+    private static byte[] pingFrame() {
+        return new Ping().toFrame(1).encode();
+    }
+
+    /** Sets one byte and recomputes the CRC, so only the intended check can fail. */
+    private static byte[] resealed(byte[] wire, int at, byte value) {
+        byte[] copy = wire.clone();
+        copy[at] = value;
+        reseal(copy);
+        return copy;
+    }
+
+    private static void reseal(byte[] wire) {
+        CRC32C crc = new CRC32C();
+        crc.update(wire, 0, wire.length - 4);
+        ByteBuffer.wrap(wire).putInt(wire.length - 4, (int) crc.getValue());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,76 @@
+package io.blockrep.producer.link;
+
+import io.blockrep.common.link.LinkAuth;
+import io.blockrep.common.link.LinkFrame;
+import io.blockrep.common.link.LinkMessage;
+import io.blockrep.common.link.LinkMessage.AttachResult;
+import io.blockrep.common.link.LinkMessage.Attached;
+import io.blockrep.common.link.LinkMessage.AuthChallenge;
+import io.blockrep.common.link.LinkMessage.AuthResponse;
+import io.blockrep.common.link.LinkMessage.Hello;
+import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import io.blockrep.common.link.LinkProtocolException;
+import io.blockrep.common.link.LinkStatus;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The primary's half of the handshake (see {@link LinkAuth} for the order), run on an open socket. */
+final class ClientHandshake {
+    private ClientHandshake() {
+    }
+
+    /** Authenticates both ways, sends HELLO and checks every volume was attached; returns the peer's HELLO. */
+    static Hello run(LinkConfig config, List<VolumeInfo> volumes, InputStream in, OutputStream out)
+            throws IOException, LinkProtocolException {
+        byte[] nonce = LinkAuth.newNonce();
+        send(out, new AuthChallenge(config.nodeId(), nonce));
+        AuthChallenge theirs = expect(in, AuthChallenge.class);
+        if (theirs.nonce().length != LinkAuth.NONCE_BYTES) {
+            throw fail(out, LinkStatus.AUTH_FAILED, "peer challenge nonce must be " + LinkAuth.NONCE_BYTES + " bytes");
+        }
+        String peer = theirs.nodeId();
+        send(out, new AuthResponse(LinkAuth.prove(config.secret(), theirs.nonce(), config.nodeId(), peer)));
+        AuthResponse proof = expect(in, AuthResponse.class);
+        if (!LinkAuth.verify(config.secret(), nonce, peer, config.nodeId(), proof.mac())) {
+            throw fail(out, LinkStatus.AUTH_FAILED, "authentication failed: peer '" + peer + "' does not hold the shared secret");
+        }
+        send(out, new Hello(config.nodeId(), LinkFrame.VERSION, volumes));
+        Hello hello = expect(in, Hello.class);
+        Attached attached = expect(in, Attached.class);
+        Map<String, AttachResult> byVolume = new HashMap<>();
+        attached.results().forEach(r -> byVolume.put(r.volume(), r));
+        for (VolumeInfo v : volumes) {
+            AttachResult r = byVolume.get(v.id());
+            if (r == null || !r.ok()) {
+                throw fail(out, LinkStatus.NOT_ATTACHED, "peer '" + peer + "' did not attach volume '" + v.id() + "': "
+                        + (r == null ? "not answered" : r.status() + " " + r.message()));
+            }
+        }
+        return hello;
+    }
+
+    private static LinkProtocolException fail(OutputStream out, LinkStatus status, String message) throws IOException {
+        send(out, new LinkMessage.Error(status, message));
+        return new LinkProtocolException(status, message);
+    }
+
+    private static <T extends LinkMessage> T expect(InputStream in, Class<T> type) throws IOException, LinkProtocolException {
+        LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
+        if (type.isInstance(m)) {
+            return type.cast(m);
+        }
+        if (m instanceof LinkMessage.Error err) {
+            throw new LinkProtocolException(err.status(), "peer refused: " + err.status() + ": " + err.message());
+        }
+        throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, m.type() + " received while waiting for " + type.getSimpleName());
+    }
+
+    static void send(OutputStream out, LinkMessage m) throws IOException {
+        out.write(m.toFrame(0).encode());
+        out.flush();
+    }
+}

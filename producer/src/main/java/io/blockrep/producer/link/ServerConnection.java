@@ -1,0 +1,252 @@
+package io.blockrep.producer.link;
+
+import io.blockrep.common.link.LinkAuth;
+import io.blockrep.common.link.LinkFrame;
+import io.blockrep.common.link.LinkMessage;
+import io.blockrep.common.link.LinkMessage.Ack;
+import io.blockrep.common.link.LinkMessage.AttachResult;
+import io.blockrep.common.link.LinkMessage.Attached;
+import io.blockrep.common.link.LinkMessage.AuthChallenge;
+import io.blockrep.common.link.LinkMessage.AuthResponse;
+import io.blockrep.common.link.LinkMessage.Hello;
+import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import io.blockrep.common.link.LinkProtocolException;
+import io.blockrep.common.link.LinkStatus;
+import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.Volume;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One accepted connection of {@link LinkServer}; runs on its own reader thread. See the server's invariants. */
+final class ServerConnection implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+
+    private final Socket socket;
+    private final LinkServerConfig config;
+    private final LinkVolumes volumes;
+    private final Consumer<ServerConnection> onClosed;
+    private final Set<String> attached = new HashSet<>();
+    private String peer = "?";
+
+    ServerConnection(Socket socket, LinkServerConfig config, LinkVolumes volumes, Consumer<ServerConnection> onClosed) {
+        this.socket = socket;
+        this.config = config;
+        this.volumes = volumes;
+        this.onClosed = onClosed;
+    }
+
+    @Override
+    public void run() {
+        try (socket) {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout((int) config.handshakeTimeout().toMillis());
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+            try {
+                authenticate(in, out);
+                hello(in, out);
+                socket.setSoTimeout((int) config.idleTimeout().toMillis());
+                while (serve(LinkFrame.read(in), out)) {
+                    // next frame
+                }
+            } catch (LinkProtocolException e) {
+                log.warn("link from {} ({}): {}; closing", peer, socket.getRemoteSocketAddress(), e.getMessage());
+                send(out, 0, new LinkMessage.Error(e.status(), e.getMessage()));
+                drainAndClose(in);
+            } catch (SocketTimeoutException e) {
+                log.warn("link from {}: nothing received within the timeout; closing", peer);
+                send(out, 0, new LinkMessage.Error(LinkStatus.UNEXPECTED_MESSAGE, "timed out waiting for a frame"));
+            }
+        } catch (EOFException e) {
+            log.info("link from {} closed by the peer", peer);
+        } catch (IOException e) {
+            log.info("link from {} ended: {}", peer, e.getMessage());
+        } finally {
+            onClosed.accept(this);
+        }
+    }
+
+    /**
+     * After an ERROR: stop sending, then discard what the peer still sends (bounded in time and
+     * bytes) so closing does not reset the connection before the peer has read the ERROR.
+     */
+    private void drainAndClose(InputStream in) throws IOException {
+        socket.shutdownOutput();
+        socket.setSoTimeout(1_000);
+        byte[] sink = new byte[64 * 1024];
+        long budget = 64L << 20;
+        try {
+            int n;
+            while (budget > 0 && (n = in.read(sink)) >= 0) {
+                budget -= n;
+            }
+        } catch (SocketTimeoutException e) {
+            // the peer kept the connection open; close it anyway
+        }
+    }
+
+    void close() {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            log.debug("closing link connection", e);
+        }
+    }
+
+    private void authenticate(InputStream in, OutputStream out) throws IOException, LinkProtocolException {
+        AuthChallenge challenge = expect(in, AuthChallenge.class, LinkStatus.NOT_AUTHENTICATED);
+        if (challenge.nonce().length != LinkAuth.NONCE_BYTES) {
+            throw new LinkProtocolException(LinkStatus.AUTH_FAILED, "challenge nonce must be " + LinkAuth.NONCE_BYTES + " bytes");
+        }
+        peer = challenge.nodeId();
+        byte[] nonce = LinkAuth.newNonce();
+        send(out, 0, new AuthChallenge(config.nodeId(), nonce));
+        AuthResponse proof = expect(in, AuthResponse.class, LinkStatus.NOT_AUTHENTICATED);
+        if (!LinkAuth.verify(config.secret(), nonce, peer, config.nodeId(), proof.mac())) {
+            throw new LinkProtocolException(LinkStatus.AUTH_FAILED, "authentication failed: the peer does not hold the shared secret");
+        }
+        send(out, 0, new AuthResponse(LinkAuth.prove(config.secret(), challenge.nonce(), config.nodeId(), peer)));
+    }
+
+    private void hello(InputStream in, OutputStream out) throws IOException, LinkProtocolException {
+        Hello hello = expect(in, Hello.class, LinkStatus.UNEXPECTED_MESSAGE);
+        if (hello.protocolVersion() != LinkFrame.VERSION) {
+            throw new LinkProtocolException(LinkStatus.UNSUPPORTED_VERSION, "peer speaks protocol version "
+                    + hello.protocolVersion() + ", this side " + LinkFrame.VERSION);
+        }
+        List<VolumeInfo> mine = new ArrayList<>();
+        List<AttachResult> results = new ArrayList<>();
+        for (VolumeInfo theirs : hello.volumes()) {
+            Optional<LinkVolumes.Entry> local = volumes.find(theirs.id());
+            local.ifPresent(e -> mine.add(new VolumeInfo(theirs.id(), e.volume().size(), e.volume().geometry().regionSize(),
+                    e.role(), List.of())));
+            AttachResult r = attach(theirs, local);
+            results.add(r);
+            if (r.ok()) {
+                attached.add(theirs.id());
+            } else {
+                log.warn("link from {}: volume '{}' not attached: {}", peer, theirs.id(), r.message());
+            }
+        }
+        send(out, 0, new Hello(config.nodeId(), LinkFrame.VERSION, mine));
+        send(out, 0, new Attached(results));
+        log.info("link from {} authenticated; attached {}", peer, attached);
+    }
+
+    private static AttachResult attach(VolumeInfo theirs, Optional<LinkVolumes.Entry> local) {
+        String id = theirs.id();
+        if (theirs.role() != Role.PRIMARY) {
+            return new AttachResult(id, LinkStatus.ROLE_CONFLICT, "the peer does not claim PRIMARY for it");
+        }
+        if (local.isEmpty()) {
+            return new AttachResult(id, LinkStatus.UNKNOWN_VOLUME, "no such volume here");
+        }
+        Volume v = local.get().volume();
+        if (local.get().role() != Role.SECONDARY) {
+            return new AttachResult(id, LinkStatus.ROLE_CONFLICT, "this side is " + local.get().role() + " for it");
+        }
+        if (v.size() != theirs.size() || v.geometry().regionSize() != theirs.regionSize()) {
+            return new AttachResult(id, LinkStatus.GEOMETRY_MISMATCH, "size/region size here " + v.size() + "/"
+                    + v.geometry().regionSize() + ", peer " + theirs.size() + "/" + theirs.regionSize());
+        }
+        return new AttachResult(id, LinkStatus.OK, "");
+    }
+
+    /** Handles one frame after the handshake; false when the connection should end quietly. */
+    private boolean serve(LinkFrame frame, OutputStream out) throws IOException, LinkProtocolException {
+        LinkMessage m = LinkMessage.decode(frame);
+        long id = frame.requestId();
+        if (m instanceof LinkMessage.Write w) {
+            Volume v = writable(w.volume());
+            send(out, id, apply(v, w));
+        } else if (m instanceof LinkMessage.Flush f) {
+            Volume v = writable(f.volume());
+            send(out, id, flush(v));
+        } else if (m instanceof LinkMessage.Ping) {
+            send(out, id, new LinkMessage.Pong());
+        } else if (m instanceof LinkMessage.Bye bye) {
+            log.info("link from {}: BYE ({})", peer, bye.reason());
+            return false;
+        } else if (m instanceof LinkMessage.Error err) {
+            log.warn("link from {}: peer reported {}: {}", peer, err.status(), err.message());
+            return false;
+        } else {
+            throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, frame.type() + " is not valid after the handshake");
+        }
+        return true;
+    }
+
+    private Volume writable(String volume) throws LinkProtocolException {
+        if (!attached.contains(volume)) {
+            throw new LinkProtocolException(LinkStatus.NOT_ATTACHED, "volume '" + volume + "' is not attached on this connection");
+        }
+        LinkVolumes.Entry e = volumes.find(volume).orElseThrow(() ->
+                new LinkProtocolException(LinkStatus.UNKNOWN_VOLUME, "volume '" + volume + "' is gone"));
+        if (e.role() != Role.SECONDARY) {
+            throw new LinkProtocolException(LinkStatus.ROLE_CONFLICT, "this side is " + e.role() + " for '" + volume
+                    + "' and refuses replicated writes");
+        }
+        return e.volume();
+    }
+
+    private static Ack apply(Volume v, LinkMessage.Write w) {
+        ByteBuffer data = w.data();
+        if (!v.geometry().contains(w.offset(), data.remaining())) {
+            return new Ack(LinkStatus.OUT_OF_RANGE, "range [" + w.offset() + ", +" + data.remaining()
+                    + ") is outside volume '" + v.id() + "' (size " + v.size() + ")");
+        }
+        try {
+            v.write(w.offset(), data);
+            if (w.fua()) {
+                v.flush();
+            }
+            return Ack.OK;
+        } catch (IOException | RuntimeException e) {
+            log.error("applying a replicated write to '{}' at {} failed", v.id(), w.offset(), e);
+            return new Ack(LinkStatus.IO_ERROR, "write failed: " + e.getMessage());
+        }
+    }
+
+    private static Ack flush(Volume v) {
+        try {
+            v.flush();
+            return Ack.OK;
+        } catch (IOException e) {
+            log.error("flushing '{}' failed", v.id(), e);
+            return new Ack(LinkStatus.IO_ERROR, "flush failed: " + e.getMessage());
+        }
+    }
+
+    private <T extends LinkMessage> T expect(InputStream in, Class<T> type, LinkStatus otherwise)
+            throws IOException, LinkProtocolException {
+        LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
+        if (type.isInstance(m)) {
+            return type.cast(m);
+        }
+        if (m instanceof LinkMessage.Error err) {
+            throw new EOFException("peer reported " + err.status() + ": " + err.message());
+        }
+        throw new LinkProtocolException(otherwise, m.type() + " received while waiting for "
+                + type.getSimpleName() + (otherwise == LinkStatus.NOT_AUTHENTICATED ? " (not authenticated)" : ""));
+    }
+
+    private static void send(OutputStream out, long requestId, LinkMessage m) throws IOException {
+        out.write(m.toFrame(requestId).encode());
+        out.flush();
+    }
+}

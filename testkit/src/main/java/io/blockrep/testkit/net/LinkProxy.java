@@ -1,0 +1,217 @@
+package io.blockrep.testkit.net;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP proxy on 127.0.0.1 (free port) in front of a target: the network fault seam for link tests.
+ *
+ * <ul>
+ *   <li>{@link #cut()}: closes every current connection (RST) and refuses new ones (accepted and
+ *       reset at once, so the client sees the connection drop before any byte).
+ *   <li>{@link #blackhole()}: keeps connections open but drops every byte in both directions; new
+ *       connections are accepted and their bytes dropped, never reaching the target.
+ *   <li>{@link #restore()}: forwards again. Connections that lived through a blackhole lost bytes,
+ *       so their streams are broken; they are closed, and clients must reconnect.
+ * </ul>
+ *
+ * Thread-safe. One acceptor thread and two pump threads per connection, all daemon, all stopped and
+ * joined by {@link #close()}.
+ */
+public final class LinkProxy implements Closeable {
+    private enum Mode { FORWARD, CUT, BLACKHOLE }
+
+    private final InetSocketAddress target;
+    private final ServerSocket server;
+    private final Thread acceptor;
+    private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile Mode mode = Mode.FORWARD;
+    private volatile boolean closed;
+
+    public LinkProxy(String targetHost, int targetPort) {
+        this.target = new InetSocketAddress(targetHost, targetPort);
+        try {
+            this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.acceptor = start("link-proxy-accept-" + port(), this::acceptLoop);
+    }
+
+    public String host() {
+        return server.getInetAddress().getHostAddress();
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Connections currently open through the proxy (forwarding or blackholed). */
+    public int connectionCount() {
+        return pairs.size();
+    }
+
+    public void cut() {
+        mode = Mode.CUT;
+        for (Pair p : pairs) {
+            p.close();
+        }
+    }
+
+    public void blackhole() {
+        mode = Mode.BLACKHOLE;
+        for (Pair p : pairs) {
+            p.blackholed = true;
+        }
+    }
+
+    public void restore() {
+        mode = Mode.FORWARD;
+        for (Pair p : pairs) {
+            if (p.blackholed) {
+                p.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly(server);
+        for (Pair p : pairs) {
+            p.close();
+        }
+        List<Thread> all;
+        synchronized (threads) {
+            all = new ArrayList<>(threads);
+        }
+        for (Thread t : all) {
+            try {
+                t.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Mode m = mode;
+            if (m == Mode.CUT) {
+                reset(client);
+                continue;
+            }
+            Socket upstream = null;
+            if (m == Mode.FORWARD) {
+                try {
+                    upstream = new Socket();
+                    upstream.connect(target, 5_000);
+                } catch (IOException e) {
+                    reset(client);
+                    closeQuietly(upstream);
+                    continue;
+                }
+            }
+            Pair p = new Pair(client, upstream, m == Mode.BLACKHOLE);
+            pairs.add(p);
+            if (closed) {
+                p.close();
+                return;
+            }
+            start("link-proxy-up-" + client.getPort(), () -> p.pump(client, p.upstream));
+            if (upstream != null) {
+                start("link-proxy-down-" + client.getPort(), () -> p.pump(p.upstream, client));
+            }
+        }
+    }
+
+    private Thread start(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        synchronized (threads) {
+            threads.removeIf(x -> !x.isAlive());
+            threads.add(t);
+        }
+        t.start();
+        return t;
+    }
+
+    private final class Pair {
+        final Socket client;
+        final Socket upstream;
+        volatile boolean blackholed;
+
+        Pair(Socket client, Socket upstream, boolean blackholed) {
+            this.client = client;
+            this.upstream = upstream;
+            this.blackholed = blackholed;
+        }
+
+        void pump(Socket from, Socket to) {
+            byte[] buf = new byte[64 * 1024];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to == null ? null : to.getOutputStream();
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    if (!blackholed && out != null) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                }
+            } catch (IOException e) {
+                // the other pump or cut() closed the sockets
+            } finally {
+                close();
+            }
+        }
+
+        void close() {
+            pairs.remove(this);
+            reset(client);
+            if (upstream != null) {
+                reset(upstream);
+            }
+        }
+    }
+
+    private static void reset(Socket s) {
+        try {
+            s.setSoLinger(true, 0);
+        } catch (SocketException e) {
+            // already closed
+        }
+        closeQuietly(s);
+    }
+
+    private static void closeQuietly(Closeable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+}
