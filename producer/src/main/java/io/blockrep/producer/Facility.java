@@ -4,96 +4,221 @@ import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.Sizes;
+import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import io.blockrep.common.link.SharedSecret;
 import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.Volume;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
+import io.blockrep.producer.control.ControlHandler;
+import io.blockrep.producer.control.ControlServer;
+import io.blockrep.producer.control.FacilityStatus;
+import io.blockrep.producer.control.VolumeStatus;
+import io.blockrep.producer.dirty.DirtyTracker;
+import io.blockrep.producer.dirty.ExcludedRanges;
+import io.blockrep.producer.link.LinkConfig;
+import io.blockrep.producer.link.LinkListener;
+import io.blockrep.producer.link.LinkServer;
+import io.blockrep.producer.link.LinkServerConfig;
+import io.blockrep.producer.link.LinkVolumes;
 import io.blockrep.producer.nbd.LocalVolumeExport;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
+import io.blockrep.producer.replication.Mode;
+import io.blockrep.producer.replication.PeerLink;
+import io.blockrep.producer.replication.ReplicatedVolume;
+import io.blockrep.producer.replication.VolumeObserver;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running facility ({@code blockrep producer}): owns the volumes of its configuration and serves
- * them over NBD. A facility holds an exclusive lock on its state directory, so two processes never
- * serve the same volumes. {@link #close()} stops the NBD server, then closes the volumes.
+ * One running facility ({@code blockrep producer}): owns the volumes of its configuration, serves
+ * them over NBD, mirrors PRIMARY volumes to the peer over the replication link, records dirty
+ * regions while the link is down, applies the peer's writes to SECONDARY volumes, and answers the
+ * control API. It holds an exclusive lock on its state directory.
  *
- * <p>Thread-safety: {@link #start} and {@link #close} are called by one owner thread; the accessors
- * are safe from any thread.
+ * <p>Start order: lock, volumes, dirty trackers, link server, peer link, NBD, control API. Close
+ * order is the reverse, so no write arrives after the trackers and volumes are closed; the activity
+ * log is emptied only when the peer confirmed a flush (otherwise hot regions become dirty first).
+ *
+ * <p>Thread-safety: {@link #start} and {@link #close} are called by one owner thread; the rest is
+ * safe from any thread.
  */
-public final class Facility implements AutoCloseable {
+public final class Facility implements AutoCloseable, ControlHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Facility.class);
     static final String LOCK_FILE = "facility.lock";
+    private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
 
     private final ProducerConfig config;
-    private final FileChannel lockChannel;
-    private final Map<String, Volume> volumes;
-    private final NbdServer nbd;
+    private final Clock clock;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Map<String, Volume> volumes = new LinkedHashMap<>();
+    private final Map<String, ReplicatedVolume> primaries = new LinkedHashMap<>();
+    private final ExecutorService io;
+    private final ScheduledExecutorService scheduler;
+    private PeerLink peerLink;
+    private LinkServer linkServer;
+    private NbdServer nbd;
+    private ControlServer control;
 
-    private Facility(ProducerConfig config, FileChannel lockChannel, Map<String, Volume> volumes, NbdServer nbd) {
+    private Facility(ProducerConfig config, Clock clock) {
         this.config = config;
-        this.lockChannel = lockChannel;
-        this.volumes = volumes;
-        this.nbd = nbd;
+        this.clock = clock;
+        this.io = Executors.newFixedThreadPool(4, daemon("volume-io-" + config.nodeId()));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("facility-" + config.nodeId()));
     }
 
-    /** Locks the state directory, opens (creating when missing) every configured volume and starts the NBD server. */
+    /** Locks the state directory, opens (creating when missing) every configured volume and starts serving. */
     public static Facility start(ProducerConfig config) {
-        VolumeStore store = new VolumeStore(config.stateDir());
-        FileChannel lockChannel = null;
-        Map<String, Volume> volumes = new LinkedHashMap<>();
+        Facility f = new Facility(config, Clock.systemUTC());
         try {
-            Files.createDirectories(config.stateDir());
-            lockChannel = FileChannel.open(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            tryLock(lockChannel, config.stateDir());
-            for (VolumeMetadata meta : provision(store, config)) {
-                volumes.put(meta.id(), Volume.open(meta, meta.role() == Role.SECONDARY));
-            }
-            List<NbdExport> exports = new ArrayList<>();
-            for (Volume v : volumes.values()) {
-                exports.add(new LocalVolumeExport(v));
-            }
-            NbdServer nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
-                    config.nbdMaxConnections(), NbdExportRegistry.of(exports.toArray(NbdExport[]::new))));
-            nbd.start();
-            Facility f = new Facility(config, lockChannel, volumes, nbd);
-            LOG.info("facility {} serving {} volume(s) over NBD on {}:{}", config.nodeId(), volumes.size(),
-                    config.nbdListen().host(), nbd.port());
+            f.startComponents();
             return f;
         } catch (IOException e) {
-            closeQuietly(volumes, lockChannel);
+            f.close();
             throw new FatalException("cannot start facility " + config.nodeId() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            closeQuietly(volumes, lockChannel);
+            f.close();
             throw e;
         }
     }
 
-    /** The lock lives as long as the channel; closing the channel releases it. */
-    private static FileLock tryLock(FileChannel ch, Path stateDir) throws IOException {
-        FileLock lock;
-        try {
-            lock = ch.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
+    private void startComponents() throws IOException {
+        Files.createDirectories(config.stateDir());
+        FileChannel lockChannel = FileChannel.open(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        resources.add(lockChannel);
+        lock(lockChannel, config.stateDir());
+
+        VolumeStore store = new VolumeStore(config.stateDir());
+        List<VolumeMetadata> metas = provision(store, config);
+        for (VolumeMetadata meta : metas) {
+            Volume v = Volume.open(meta, false);
+            volumes.put(meta.id(), v);
+            resources.add(v);
         }
-        if (lock == null) {
+        startPrimaries(store, metas);
+        startLinkServer(metas);
+        List<NbdExport> exports = new ArrayList<>();
+        for (VolumeMetadata meta : metas) {
+            exports.add(meta.role() == Role.PRIMARY ? primaries.get(meta.id()) : new LocalVolumeExport(volumes.get(meta.id()), true));
+        }
+        nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
+                config.nbdMaxConnections(), NbdExportRegistry.of(exports.toArray(NbdExport[]::new))));
+        nbd.start();
+        control = ControlServer.start(config.controlListen(), this);
+        if (peerLink != null) {
+            peerLink.start();
+            scheduler.scheduleWithFixedDelay(this::checkpointActivity, CHECKPOINT_INTERVAL.toMillis(),
+                    CHECKPOINT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
+                config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
+                linkServer == null ? "" : ", link " + config.link().listen().host() + ":" + linkServer.port());
+    }
+
+    private void startPrimaries(VolumeStore store, List<VolumeMetadata> metas) {
+        boolean hasPeer = config.link().peer() != null;
+        List<VolumeInfo> replicated = new ArrayList<>();
+        VolumeObserver observer = new LoggingObserver();
+        if (hasPeer) {
+            peerLink = new PeerLink(linkConfig(), replicatedInfos(metas, replicated), new LinkListener() {
+                @Override
+                public void onLinkRestored() {
+                    primaries.values().forEach(v -> io.execute(v::linkRestored));
+                }
+
+                @Override
+                public void onLinkDown(String reason) {
+                    primaries.values().forEach(v -> v.linkDown(reason));
+                }
+            });
+        }
+        for (VolumeMetadata meta : metas) {
+            if (meta.role() != Role.PRIMARY) {
+                continue;
+            }
+            DirtyTracker tracker = null;
+            if (hasPeer) {
+                String excluded = config.volumes().stream().filter(s -> s.id().equals(meta.id())).findFirst()
+                        .map(ProducerConfig.VolumeSpec::excluded).orElse("");
+                tracker = DirtyTracker.open(store.volumeDir(meta.id()), meta, config.nodeId(), ExcludedRanges.parse(excluded));
+                resources.add(tracker);
+                long recovered = tracker.recoveredHotRegions().getLongCardinality();
+                if (recovered > 0) {
+                    LOG.warn("volume {}: unclean stop while replicating; {} hot region(s) are now dirty", meta.id(), recovered);
+                }
+            }
+            primaries.put(meta.id(), new ReplicatedVolume(volumes.get(meta.id()), tracker, hasPeer ? peerLink : null, observer, clock, io));
+        }
+    }
+
+    private List<VolumeInfo> replicatedInfos(List<VolumeMetadata> metas, List<VolumeInfo> into) {
+        for (VolumeMetadata m : metas) {
+            if (m.role() == Role.PRIMARY) {
+                into.add(new VolumeInfo(m.id(), m.size(), m.regionSize(), m.role(), List.of()));
+            }
+        }
+        return into;
+    }
+
+    private LinkConfig linkConfig() {
+        ProducerConfig.Link l = config.link();
+        return new LinkConfig(config.nodeId(), l.peer(), SharedSecret.of(l.secret()), l.ackTimeout(), l.heartbeatInterval(),
+                l.missedHeartbeats(), l.connectTimeout(), Duration.ofMillis(100), l.backoffMax(), l.restoreDamping(), l.queueBytes());
+    }
+
+    private void startLinkServer(List<VolumeMetadata> metas) {
+        boolean anySecondary = metas.stream().anyMatch(m -> m.role() == Role.SECONDARY);
+        if (!anySecondary) {
+            return;
+        }
+        ProducerConfig.Link l = config.link();
+        Duration idle = l.heartbeatInterval().multipliedBy(Math.max(10, l.missedHeartbeats() * 4L));
+        linkServer = LinkServer.start(new LinkServerConfig(config.nodeId(), l.listen().host(), l.listen().port(),
+                SharedSecret.of(l.secret()), l.connectTimeout().plusSeconds(5), idle),
+                id -> Optional.ofNullable(volumes.get(id)).map(v -> new LinkVolumes.Entry(v, v.metadata().role())));
+    }
+
+    private void checkpointActivity() {
+        for (ReplicatedVolume v : primaries.values()) {
+            try {
+                long cooled = v.checkpointActivity(config.link().ackTimeout().toMillis());
+                LOG.debug("volume {}: activity checkpoint cooled {} region(s)", v.name(), cooled);
+            } catch (Exception e) {
+                LOG.debug("volume {}: activity checkpoint skipped: {}", v.name(), e.toString());
+            }
+        }
+    }
+
+    /** The lock lives as long as the channel; closing the channel releases it. */
+    private static void lock(FileChannel ch, Path stateDir) throws IOException {
+        boolean locked;
+        try {
+            locked = ch.tryLock() != null;
+        } catch (OverlappingFileLockException e) {
+            locked = false;
+        }
+        if (!locked) {
             throw new RetriableException("state directory " + stateDir + " is in use by another blockrep producer");
         }
-        return lock;
     }
 
     /** Loads every configured volume, creating missing ones; all mismatches are reported at once. */
@@ -104,8 +229,8 @@ public final class Facility implements AutoCloseable {
             if (!store.exists(spec.id())) {
                 // Declarative: a configured volume that does not exist yet is created, sparse.
                 VolumeMetadata created = store.create(spec.id(), spec.path(), spec.size(), spec.regionSize(), spec.role());
-                LOG.info("created volume {} ({}, region size {}) at {}", created.id(), Sizes.format(created.size()),
-                        Sizes.format(created.regionSize()), created.path());
+                LOG.info("created volume {} ({}, region size {}, {}) at {}", created.id(), Sizes.format(created.size()),
+                        Sizes.format(created.regionSize()), created.role(), created.path());
                 result.add(created);
                 continue;
             }
@@ -133,6 +258,8 @@ public final class Facility implements AutoCloseable {
         return result;
     }
 
+    // ---------------------------------------------------------------- accessors and control API
+
     public String nodeId() {
         return config.nodeId();
     }
@@ -146,32 +273,139 @@ public final class Facility implements AutoCloseable {
         return config.nbdListen().host();
     }
 
+    public int controlPort() {
+        return control.port();
+    }
+
+    /** The link listen port, or -1 when this facility has no SECONDARY volume. */
+    public int linkPort() {
+        return linkServer == null ? -1 : linkServer.port();
+    }
+
     public List<VolumeMetadata> volumes() {
         return volumes.values().stream().map(Volume::metadata).toList();
     }
 
+    public Optional<ReplicatedVolume> primary(String id) {
+        return Optional.ofNullable(primaries.get(id));
+    }
+
+    @Override
+    public FacilityStatus status() {
+        List<VolumeStatus> list = new ArrayList<>();
+        for (Volume v : volumes.values()) {
+            VolumeMetadata m = v.metadata();
+            ReplicatedVolume p = primaries.get(m.id());
+            long dirty = p == null ? 0 : p.dirtyRegions();
+            long oldest = p == null ? 0 : p.oldestDirtyMillis();
+            list.add(new VolumeStatus(m.id(), m.role().name(), p == null ? "SECONDARY" : p.mode().name(),
+                    p == null ? 0 : p.era(), dirty, dirty * m.regionSize(), oldest == 0 ? null : oldest,
+                    m.size(), m.regionSize(), 0));
+        }
+        String link = peerLink == null ? (linkServer == null ? "NONE" : "LISTENING (" + linkServer.connectionCount() + " peer)") : peerLink.state();
+        return new FacilityStatus(config.nodeId(), clock.millis(), link, peerLink == null ? null : peerLink.peer(),
+                config.kafka().enabled() ? "CONFIGURED" : "DISABLED", list);
+    }
+
+    @Override
+    public void cutLink() {
+        if (peerLink == null) {
+            throw new InvalidInputException("facility " + config.nodeId() + " has no peer link to cut");
+        }
+        peerLink.cut();
+    }
+
+    @Override
+    public void restoreLink() {
+        if (peerLink == null) {
+            throw new InvalidInputException("facility " + config.nodeId() + " has no peer link to restore");
+        }
+        peerLink.restore();
+    }
+
+    // ---------------------------------------------------------------- close
+
     @Override
     public void close() {
-        nbd.close();
-        closeQuietly(volumes, lockChannel);
+        closeQuietly(control);
+        closeQuietly(nbd);
+        scheduler.shutdownNow();
+        for (ReplicatedVolume v : primaries.values()) {
+            settleActivity(v);
+        }
+        closeQuietly(peerLink);
+        closeQuietly(linkServer);
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            AutoCloseable r = resources.get(i);
+            if (r instanceof Volume v) {
+                try {
+                    v.flush();
+                } catch (IOException e) {
+                    LOG.warn("flushing volume {}: {}", v.id(), e.toString());
+                }
+            }
+            closeQuietly(r);
+        }
+        io.shutdownNow();
         LOG.info("facility {} stopped", config.nodeId());
     }
 
-    private static void closeQuietly(Map<String, Volume> volumes, FileChannel lockChannel) {
-        for (Volume v : volumes.values()) {
+    /** Before the tracker empties the activity log: the peer must confirm a flush, else hot regions become dirty. */
+    private void settleActivity(ReplicatedVolume v) {
+        if (v.tracker() == null) {
+            return;
+        }
+        boolean peerFlushed = false;
+        if (v.mode() == Mode.REPLICATING) {
             try {
-                v.flush();
-                v.close();
-            } catch (IOException e) {
-                LOG.warn("closing volume {}: {}", v.id(), e.toString());
+                v.volume().flush();
+                peerLink.flush(v.name()).toCompletableFuture().get(config.link().ackTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                peerFlushed = true;
+            } catch (Exception e) {
+                LOG.warn("volume {}: peer flush at stop failed ({}); hot regions become dirty", v.name(), e.toString());
             }
         }
-        if (lockChannel != null) {
+        if (!peerFlushed) {
+            v.linkDown("facility stopping");
             try {
-                lockChannel.close();
-            } catch (IOException e) {
-                LOG.warn("releasing state lock: {}", e.toString());
+                v.markHotDirty().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.error("volume {}: cannot mark hot regions dirty at stop ({}); they are recovered as dirty at the next start",
+                        v.name(), e.toString());
+                return;
             }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {}: {}", c.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Logs mode changes; the Kafka publisher takes over first touches and events when Kafka is configured. */
+    private static final class LoggingObserver implements VolumeObserver {
+        @Override
+        public void firstTouch(String volume, long era, long region, long timeMillis, io.blockrep.schemas.DirtyCause cause) {
+            LOG.debug("volume {}: region {} dirty in era {} ({})", volume, region, era, cause);
+        }
+
+        @Override
+        public void modeChanged(String volume, Mode from, Mode to, String reason) {
+            // ReplicatedVolume logs the change itself.
         }
     }
 }

@@ -17,9 +17,16 @@ public final class LocalVolumeExport implements NbdExport {
     private static final CompletionStage<Void> DONE = CompletableFuture.completedStage(null);
 
     private final Volume volume;
+    private final boolean readOnly;
 
     public LocalVolumeExport(Volume volume) {
+        this(volume, volume.readOnly());
+    }
+
+    /** @param readOnly export read-only even if the volume is writable (a SECONDARY written only by the link) */
+    public LocalVolumeExport(Volume volume, boolean readOnly) {
         this.volume = Objects.requireNonNull(volume, "volume");
+        this.readOnly = readOnly || volume.readOnly();
     }
 
     @Override
@@ -34,7 +41,7 @@ public final class LocalVolumeExport implements NbdExport {
 
     @Override
     public boolean readOnly() {
-        return volume.readOnly();
+        return readOnly;
     }
 
     @Override

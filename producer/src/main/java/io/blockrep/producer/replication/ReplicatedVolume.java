@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -194,13 +196,22 @@ public final class ReplicatedVolume implements NbdExport {
             }
         }
         if (changed) {
-            RoaringBitmap hot = tracker.activity().hotRegions();
-            hot.forEach((int region) -> markRegions(Integer.toUnsignedLong(region), Integer.toUnsignedLong(region), DirtyCause.IN_FLIGHT)
-                    .exceptionally(e -> {
-                        LOG.error("volume {}: cannot mark hot region {} dirty: {}", name(), region, e.toString());
-                        return null;
-                    }));
+            markHotDirty().exceptionally(e -> {
+                LOG.error("volume {}: cannot mark hot regions dirty: {}", name(), e.toString());
+                return null;
+            });
         }
+    }
+
+    /** Marks every hot region of the activity log dirty (cause IN_FLIGHT); completes when all are durable. */
+    public CompletableFuture<Void> markHotDirty() {
+        if (tracker == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<MarkResult>> marks = new ArrayList<>();
+        tracker.activity().hotRegions().forEach((int region) -> marks.add(
+                markRegions(Integer.toUnsignedLong(region), Integer.toUnsignedLong(region), DirtyCause.IN_FLIGHT).toCompletableFuture()));
+        return CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new));
     }
 
     /**

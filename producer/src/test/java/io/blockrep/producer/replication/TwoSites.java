@@ -1,0 +1,104 @@
+package io.blockrep.producer.replication;
+
+import io.blockrep.producer.Facility;
+import io.blockrep.producer.ProducerConfig;
+import io.blockrep.testkit.net.LinkProxy;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Two facilities on loopback for replication tests: site-b holds the SECONDARY copy, site-a the
+ * PRIMARY, connected through a {@link LinkProxy} the test can cut or blackhole. Short timeouts so
+ * failures are detected in tens of milliseconds.
+ */
+final class TwoSites implements AutoCloseable {
+    static final String SECRET = "test-secret-0123456789";
+    final Path dir;
+    final String volume;
+    final long size;
+    final String kafka;
+    Facility siteB;
+    LinkProxy proxy;
+    Facility siteA;
+
+    TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
+        this.dir = dir;
+        this.volume = volume;
+        this.size = size;
+        this.kafka = kafkaBootstrap;
+    }
+
+    TwoSites start() {
+        siteB = Facility.start(ProducerConfig.from(props("site-b", "SECONDARY", null), Map.of()));
+        proxy = new LinkProxy("127.0.0.1", siteB.linkPort());
+        startA();
+        return this;
+    }
+
+    void startA() {
+        siteA = Facility.start(ProducerConfig.from(props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port()), Map.of()));
+    }
+
+    void stopA() {
+        siteA.close();
+        siteA = null;
+    }
+
+    Properties props(String node, String role, String peer) {
+        Properties p = new Properties();
+        p.setProperty("producer.node.id", node);
+        p.setProperty("producer.state.dir", dir.resolve(node).toString());
+        p.setProperty("producer.nbd.listen", "127.0.0.1:0");
+        p.setProperty("producer.control.listen", "127.0.0.1:0");
+        p.setProperty("producer.link.listen", "127.0.0.1:0");
+        p.setProperty("producer.link.secret", SECRET);
+        p.setProperty("producer.link.ack.timeout", "1s");
+        p.setProperty("producer.link.heartbeat.interval", "100ms");
+        p.setProperty("producer.link.missed.heartbeats", "5");
+        p.setProperty("producer.link.connect.timeout", "1s");
+        p.setProperty("producer.link.backoff.max", "500ms");
+        p.setProperty("producer.link.restore.damping", "300ms");
+        if (peer != null) {
+            p.setProperty("producer.link.peer", peer);
+        }
+        if (kafka != null) {
+            p.setProperty("producer.kafka.bootstrap.servers", kafka);
+            p.setProperty("producer.topic.partitions", "3");
+        }
+        p.setProperty("producer.volumes", volume);
+        p.setProperty("producer.volume." + volume + ".size", Long.toString(size));
+        p.setProperty("producer.volume." + volume + ".region.size", "64K");
+        p.setProperty("producer.volume." + volume + ".role", role);
+        return p;
+    }
+
+    Path primaryFile() {
+        return dir.resolve("site-a/volumes/" + volume + "/data.img");
+    }
+
+    Path secondaryFile() {
+        return dir.resolve("site-b/volumes/" + volume + "/data.img");
+    }
+
+    String primaryUri() {
+        return "nbd://127.0.0.1:" + siteA.nbdPort() + "/" + volume;
+    }
+
+    ReplicatedVolume primary() {
+        return siteA.primary(volume).orElseThrow();
+    }
+
+    @Override
+    public void close() {
+        if (siteA != null) {
+            siteA.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (siteB != null) {
+            siteB.close();
+        }
+    }
+}
