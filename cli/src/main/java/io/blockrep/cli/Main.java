@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             QuickstartCommand.class,
             ProducerCommand.class,
+            StatusCommand.class,
+            LinkCommand.class,
             VolumeCommand.class,
             KafkaCommand.class,
             CommandLine.HelpCommand.class

@@ -1,40 +1,52 @@
 package io.blockrep.cli;
 
+import io.blockrep.common.FatalException;
 import io.blockrep.common.Sizes;
-import io.blockrep.common.config.HostPort;
-import io.blockrep.common.volume.RegionGeometry;
-import io.blockrep.common.volume.Role;
 import io.blockrep.kafka.EmbeddedKafka;
 import io.blockrep.kafka.EmbeddedKafkaConfig;
 import io.blockrep.producer.Facility;
 import io.blockrep.producer.ProducerConfig;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code blockrep quickstart}: everything in one process on loopback — the embedded Kafka broker
- * and a facility with a demo volume exported over NBD — with instructions for real NBD clients.
+ * {@code blockrep quickstart}: everything in one process on loopback — the embedded Kafka broker,
+ * a primary facility (site-a) and a secondary facility (site-b) replicating a demo volume over the
+ * link — with instructions for real NBD clients and for cutting the link.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = "Run embedded Kafka and a facility with a demo volume on loopback; stop with Ctrl-C.")
+        description = "Run embedded Kafka and two facilities (site-a primary, site-b secondary) on loopback; stop with Ctrl-C.")
 final class QuickstartCommand implements Callable<Integer> {
+    static final int SITE_B_OFFSET = 10;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--dir", defaultValue = "run/quickstart", paramLabel = "DIR",
-            description = "Where the broker and the facility keep their data (default: ${DEFAULT-VALUE}); kept between runs.")
+            description = "Where the broker and the facilities keep their data (default: ${DEFAULT-VALUE}); kept between runs.")
     Path dir;
 
     @Option(names = "--kafka-port", defaultValue = "19092", paramLabel = "PORT", description = "Kafka broker port (default: ${DEFAULT-VALUE}).")
     int kafkaPort;
 
-    @Option(names = "--nbd-port", defaultValue = "10809", paramLabel = "PORT", description = "NBD port (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--nbd-port", defaultValue = "10809", paramLabel = "PORT",
+            description = "site-a's NBD port (default: ${DEFAULT-VALUE}); site-b's is this + " + SITE_B_OFFSET + ".")
     int nbdPort;
+
+    @Option(names = "--control-port", defaultValue = "10811", paramLabel = "PORT",
+            description = "site-a's control API port (default: ${DEFAULT-VALUE}); site-b's is this + " + SITE_B_OFFSET
+                    + ", site-b's link port this + " + (SITE_B_OFFSET - 1) + ".")
+    int controlPort;
 
     @Option(names = "--volume-size", defaultValue = "1G", paramLabel = "SIZE", description = "Size of the demo volume (default: ${DEFAULT-VALUE}).")
     String volumeSize;
@@ -43,17 +55,25 @@ final class QuickstartCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         Path base = dir.toAbsolutePath();
-        ProducerConfig siteA = ProducerConfig.standalone("site-a", base.resolve("site-a"), new HostPort("127.0.0.1", nbdPort),
-                List.of(new ProducerConfig.VolumeSpec("demo", Sizes.parse(volumeSize), RegionGeometry.DEFAULT_REGION_SIZE, null, Role.PRIMARY, "")));
-        out.println("blockrep quickstart: starting embedded Kafka and facility site-a in " + base + " ...");
+        long size = Sizes.parse(volumeSize);
+        String secret = secret(base);
+        int linkPort = controlPort + SITE_B_OFFSET - 1;
+        out.println("blockrep quickstart: starting embedded Kafka, site-a (primary) and site-b (secondary) in " + base + " ...");
         out.flush();
         // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.
         try (UntilInterrupted signal = new UntilInterrupted()) {
             try (EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(base.resolve("kafka"))
                     .brokerPort(kafkaPort).controllerPort(0).build())) {
                 kafka.start();
-                try (Facility facility = Facility.start(siteA)) {
-                    printBanner(out, kafka, facility);
+                Properties b = site(base, "site-b", "SECONDARY", nbdPort + SITE_B_OFFSET, controlPort + SITE_B_OFFSET, size, secret);
+                b.setProperty("producer.link.listen", "127.0.0.1:" + linkPort);
+                Properties a = site(base, "site-a", "PRIMARY", nbdPort, controlPort, size, secret);
+                a.setProperty("producer.link.peer", "127.0.0.1:" + linkPort);
+                a.setProperty("producer.link.peer.id", "site-b");
+                a.setProperty("producer.link.restore.damping", "3s");
+                try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
+                     Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()))) {
+                    printBanner(out, kafka, siteA, siteB);
                     signal.await();
                     out.println("stopping ...");
                     out.flush();
@@ -65,18 +85,59 @@ final class QuickstartCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility facility) {
-        String uri = "nbd://" + facility.nbdHost() + ":" + facility.nbdPort() + "/demo";
+    private static Properties site(Path base, String node, String role, int nbd, int control, long size, String secret) {
+        Properties p = new Properties();
+        p.setProperty("producer.node.id", node);
+        p.setProperty("producer.state.dir", base.resolve(node).toString());
+        p.setProperty("producer.nbd.listen", "127.0.0.1:" + nbd);
+        p.setProperty("producer.control.listen", "127.0.0.1:" + control);
+        p.setProperty("producer.link.listen", "127.0.0.1:0");
+        p.setProperty("producer.link.secret", secret);
+        p.setProperty("producer.volumes", "demo");
+        p.setProperty("producer.volume.demo.size", Long.toString(size));
+        p.setProperty("producer.volume.demo.role", role);
+        return p;
+    }
+
+    /** A random link secret, made once per quickstart directory and kept there. */
+    private static String secret(Path base) {
+        Path file = base.resolve("link.secret");
+        try {
+            if (Files.exists(file)) {
+                return Files.readString(file).trim();
+            }
+            Files.createDirectories(base);
+            byte[] bytes = new byte[24];
+            new SecureRandom().nextBytes(bytes);
+            String secret = HexFormat.of().formatHex(bytes);
+            Files.writeString(file, secret + "\n");
+            return secret;
+        } catch (IOException e) {
+            throw new FatalException("cannot keep the link secret in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB) {
+        String host = siteA.nbdHost();
+        String uri = "nbd://" + host + ":" + siteA.nbdPort() + "/demo";
+        String controls = host + ":" + siteA.controlPort() + "," + host + ":" + siteB.controlPort();
         out.println();
         out.println("  Kafka (embedded KRaft)  " + kafka.bootstrapServers());
-        ProducerCommand.printServing(out, facility);
+        ProducerCommand.printServing(out, siteA);
+        ProducerCommand.printServing(out, siteB);
+        out.println("  site-a replicates demo to site-b over the link on " + host + ":" + siteB.linkPort());
         out.println();
-        out.println("Try it from another terminal:");
-        out.println("  nbdinfo --list nbd://" + facility.nbdHost() + ":" + facility.nbdPort());
+        out.println("Write to the primary from another terminal (the replica on site-b follows):");
+        out.println("  nbdinfo --list nbd://" + host + ":" + siteA.nbdPort());
         out.println("  qemu-io -f raw " + uri + " -c 'write -P 0xab 0 1M' -c 'read -P 0xab 0 1M'");
         out.println("  head -c 64M /dev/urandom > /tmp/data.bin && nbdcopy /tmp/data.bin " + uri);
-        out.println("  nbdcopy " + uri + " - | head -c 64M | sha256sum; sha256sum /tmp/data.bin");
-        out.println("  nbd-client " + facility.nbdHost() + " " + facility.nbdPort() + " /dev/nbd0 -N demo   # kernel client, where /dev/nbd* exists");
+        out.println("  nbd-client " + host + " " + siteA.nbdPort() + " /dev/nbd0 -N demo   # kernel client, where /dev/nbd* exists");
+        out.println();
+        out.println("Watch, cut and restore the link (writes go on in LOGGING mode while it is cut):");
+        out.println("  bin/blockrep status --control " + controls);
+        out.println("  bin/blockrep link cut --control " + host + ":" + siteA.controlPort());
+        out.println("  qemu-io -f raw " + uri + " -c 'write -P 0xcd 8M 4M'      # logged: regions become dirty");
+        out.println("  bin/blockrep link restore --control " + host + ":" + siteA.controlPort());
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();

@@ -30,18 +30,24 @@ class QuickstartIT {
         assertThat(jar).as("the shaded jar is built in the package phase").exists();
         int kafkaPort = FreePorts.find();
         int nbdPort = FreePorts.find();
+        int controlPort = FreePorts.find();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         byte[] bytes = new byte[16 << 20];
         new Random(7).nextBytes(bytes);
         try (ExternalCommand.Running qs = ExternalCommand.start(List.of(java, "-jar", jar.toString(), "quickstart",
                 "--dir", dir.resolve("qs").toString(), "--kafka-port", Integer.toString(kafkaPort),
-                "--nbd-port", Integer.toString(nbdPort), "--volume-size", "256M"))) {
+                "--nbd-port", Integer.toString(nbdPort), "--control-port", Integer.toString(controlPort),
+                "--volume-size", "256M"))) {
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
                     .until(() -> qs.stdout().contains("Press Ctrl-C to stop.") || !qs.isAlive());
             assertThat(qs.isAlive()).as("quickstart died:\n" + qs.stdout() + qs.stderr()).isTrue();
             assertThat(qs.stdout()).contains("127.0.0.1:" + kafkaPort).contains("nbd://127.0.0.1:" + nbdPort + "/demo");
 
             String uri = "nbd://127.0.0.1:" + nbdPort + "/demo";
+            String control = "127.0.0.1:" + controlPort;
+            // site-a starts in LOGGING and replicates once the link has been healthy for the damping interval.
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> cli(java, jar, "status", "--control", control).stdout().contains("REPLICATING"));
             ExternalCommand.Result list = ExternalCommand.run(Duration.ofSeconds(30), "nbdinfo", "--list", "nbd://127.0.0.1:" + nbdPort);
             assertThat(list.exitCode()).as(list.describe()).isZero();
             assertThat(list.stdout()).contains("export=\"demo\"").contains("268435456");
@@ -63,13 +69,38 @@ class QuickstartIT {
             Files.write(head, Arrays.copyOf(Files.readAllBytes(back), bytes.length));
             assertThat(Checksums.sha256(head)).isEqualTo(Checksums.sha256(data));
 
+            ExternalCommand.Result synced = ExternalCommand.run(Duration.ofSeconds(30), "qemu-io", "-f", "raw", uri, "-c", "flush");
+            assertThat(synced.exitCode()).as(synced.describe()).isZero();
+            assertThat(Checksums.sha256(dir.resolve("qs/site-b/volumes/demo/data.img")))
+                    .as("site-b's replica equals site-a's volume")
+                    .isEqualTo(Checksums.sha256(dir.resolve("qs/site-a/volumes/demo/data.img")));
+
+            ExternalCommand.Result cut = cli(java, jar, "link", "cut", "--control", control);
+            assertThat(cut.exitCode()).as(cut.describe()).isZero();
+            ExternalCommand.Result logged = ExternalCommand.run(Duration.ofSeconds(30), "qemu-io", "-f", "raw", uri, "-c", "write -P 0xcd 8M 4M");
+            assertThat(logged.exitCode()).as(logged.describe()).isZero();
+            ExternalCommand.Result status = cli(java, jar, "status", "--control", control, "--json");
+            assertThat(status.exitCode()).as(status.describe()).isZero();
+            assertThat(status.stdout()).contains("\"mode\" : \"LOGGING\"").contains("\"dirtyRegions\" : 64");
+
             qs.terminate();
             ExternalCommand.Result stopped = qs.await(Duration.ofSeconds(60));
             assertThat(stopped.stdout()).as(stopped.describe()).contains("stopped cleanly");
             assertThat(stopped.exitCode()).as("SIGTERM after a clean stop").isEqualTo(143);
         }
-        Path volume = dir.resolve("qs/site-a/volumes/demo/data.img");
-        byte[] onDisk = Files.readAllBytes(volume);
-        assertThat(Arrays.copyOf(onDisk, bytes.length)).as("what nbdcopy wrote is on the volume's disk").isEqualTo(bytes);
+        checkVolumeOnDisk(bytes);
+    }
+
+    private static ExternalCommand.Result cli(String java, Path jar, String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        return ExternalCommand.run(Duration.ofSeconds(60), cmd);
+    }
+
+    private void checkVolumeOnDisk(byte[] bytes) throws IOException {
+        byte[] expected = bytes.clone();
+        Arrays.fill(expected, 8 << 20, 12 << 20, (byte) 0xcd);
+        byte[] onDisk = Arrays.copyOf(Files.readAllBytes(dir.resolve("qs/site-a/volumes/demo/data.img")), expected.length);
+        assertThat(Arrays.equals(onDisk, expected)).as("what nbdcopy and qemu-io wrote is on site-a's disk").isTrue();
     }
 }

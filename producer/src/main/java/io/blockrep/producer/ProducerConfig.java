@@ -129,26 +129,6 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         volumes = List.copyOf(volumes);
     }
 
-    /** A facility with no peer, no Kafka and default link settings: for the quickstart's first site and tests. */
-    public static ProducerConfig standalone(String nodeId, Path stateDir, HostPort nbdListen, List<VolumeSpec> volumes) {
-        Properties p = new Properties();
-        p.setProperty("producer.node.id", nodeId);
-        p.setProperty("producer.state.dir", stateDir.toString());
-        p.setProperty("producer.nbd.listen", nbdListen.toString());
-        p.setProperty("producer.control.listen", "127.0.0.1:0");
-        p.setProperty("producer.link.listen", "127.0.0.1:0");
-        p.setProperty("producer.volumes", String.join(",", volumes.stream().map(VolumeSpec::id).toList()));
-        for (VolumeSpec v : volumes) {
-            p.setProperty("producer.volume." + v.id() + ".size", Long.toString(v.size()));
-            p.setProperty("producer.volume." + v.id() + ".region.size", Integer.toString(v.regionSize()));
-            p.setProperty("producer.volume." + v.id() + ".role", v.role().name());
-            if (v.path() != null) {
-                p.setProperty("producer.volume." + v.id() + ".path", v.path().toString());
-            }
-        }
-        return from(p, Map.of());
-    }
-
     /** Reads and validates a properties file, with {@code BLOCKREP_*} environment overrides. */
     public static ProducerConfig load(Path file, Map<String, String> env) {
         Properties props = new Properties();
