@@ -234,6 +234,7 @@ public final class DirtyPublisher implements AutoCloseable {
         }
         List<Hint> batch = new ArrayList<>();
         hints.drainTo(batch);
+        boolean sending = true;
         for (Hint h : batch) {
             VolumeOutbox v = volumes.get(h.volume());
             if (v == null) {
@@ -242,8 +243,9 @@ public final class DirtyPublisher implements AutoCloseable {
             }
             EraOutbox e = v.era(h.era());
             e.hint(h.region(), h.firstWriteMillis(), h.cause());
-            if (connected && v.rebuilt && e.needsSending(h.region()) && !sendRegion(v, e, h.region())) {
-                return;
+            // After a failed send keep recording the batch's touches; the regions go out after the next connect.
+            if (sending && connected && v.rebuilt && e.needsSending(h.region())) {
+                sending = sendRegion(v, e, h.region());
             }
         }
     }
