@@ -1,0 +1,456 @@
+package io.blockrep.producer.publish;
+
+import io.blockrep.common.BlockrepException;
+import io.blockrep.common.FatalException;
+import io.blockrep.schemas.DirtyCause;
+import io.blockrep.schemas.DirtyKey;
+import io.blockrep.schemas.DirtyRegion;
+import io.blockrep.schemas.EraClosed;
+import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.topic.TopicAdmin;
+import io.blockrep.schemas.topic.TopicLayout;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The outbox publisher: makes the dirty topic hold exactly one record per (volume, node, era, region)
+ * that the local bitmaps ({@link DirtySource}) mark dirty, and an era-closed marker after the last
+ * record of each closed era.
+ *
+ * <p>Threading: every public method is thread-safe and never waits for Kafka. {@link #firstTouch} only
+ * offers to a bounded queue; when it is full the hint is dropped and the bitmaps are reconciled
+ * instead. One owner thread does all Kafka work: it connects (checks topics and the partition count),
+ * rebuilds what Kafka already holds by reading the volumes' partitions, sends what the bitmaps have
+ * and Kafka lacks ({@code dirty \ (published ∪ inFlight)}), and handles acknowledgements, which the
+ * Kafka producer's I/O thread hands over through a queue. A failed send puts Kafka in the unreachable
+ * state: the owner retries the connection with backoff, rebuilds from the topic (a timed-out batch may
+ * have landed after all), and sends the backlog. A fatal condition (non-compacted dirty topic, changed
+ * partition count) stops the owner and is reported through {@link PublisherListener} and {@link #stats()}.
+ */
+public final class DirtyPublisher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DirtyPublisher.class);
+    private static final long MAX_BACKOFF_MS = 10_000;
+
+    private record Hint(String volume, long era, int region, long firstWriteMillis, DirtyCause cause) {
+    }
+
+    private final PublisherConfig config;
+    private final Clock clock;
+    private final PublisherListener listener;
+    private final String topic;
+    private final PartitionCountGuard guard;
+    private final BlockingQueue<Hint> hints;
+    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean hintsOverflowed = new AtomicBoolean();
+    private final Thread owner;
+    private volatile boolean running = true;
+
+    private volatile boolean reachable;
+    private volatile long backlog;
+    private volatile Throwable lastError;
+    private volatile boolean fatal;
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong acked = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+
+    // Owner-thread state.
+    private final Map<String, VolumeOutbox> volumes = new HashMap<>();
+    private Admin admin;
+    private KafkaProducer<byte[], byte[]> producer;
+    private boolean connected;
+    private int partitions;
+    private long nextConnectMillis;
+    private long backoffMillis = 250;
+    private long nextReconcileMillis;
+
+    private DirtyPublisher(PublisherConfig config, Clock clock, PublisherListener listener) {
+        this.config = config;
+        this.clock = clock;
+        this.listener = listener;
+        this.topic = config.topics().dirty();
+        this.guard = new PartitionCountGuard(config.stateDir());
+        this.hints = new ArrayBlockingQueue<>(config.hintQueueCapacity());
+        this.owner = new Thread(this::run, "blockrep-dirty-publisher-" + config.node());
+        this.owner.setDaemon(true);
+    }
+
+    /** Starts the owner thread; it connects in the background, so this returns even when Kafka is down. */
+    public static DirtyPublisher start(PublisherConfig config, Clock clock, PublisherListener listener) {
+        DirtyPublisher p = new DirtyPublisher(config, clock, listener);
+        p.owner.start();
+        return p;
+    }
+
+    /** Adds a volume; its published set is rebuilt from Kafka before anything of it is sent. */
+    public void register(DirtySource source) {
+        String volume = source.volume();
+        command(() -> volumes.computeIfAbsent(volume,
+                v -> new VolumeOutbox(source, partitions > 0 ? TopicLayout.partitionFor(v, partitions) : -1)));
+    }
+
+    /**
+     * The write path's hint that {@code region} of {@code volume} was first written in {@code era}; its bit
+     * must already be set in the source. Never blocks: on a full queue the hint is dropped and counted,
+     * and the region is published from the bitmap by the next reconcile.
+     */
+    public void firstTouch(String volume, long era, long region, long firstWriteMillis, DirtyCause cause) {
+        if (region < 0 || region > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("region out of range: " + region);
+        }
+        if (!hints.offer(new Hint(volume, era, (int) region, firstWriteMillis, cause))) {
+            dropped.incrementAndGet();
+            hintsOverflowed.set(true);
+        }
+        LockSupport.unpark(owner);
+    }
+
+    /**
+     * Era {@code era} of {@code volume} takes no more regions. Its marker, carrying {@code regionCount},
+     * is sent once every region of the era in the source is acknowledged, so it follows them in the partition.
+     */
+    public void eraClosed(String volume, long era, long regionCount) {
+        long now = clock.millis();
+        command(() -> {
+            VolumeOutbox v = volumes.get(volume);
+            if (v == null) {
+                LOG.warn("era {} of unregistered volume {} closed; no marker sent", era, volume);
+                return;
+            }
+            EraOutbox e = v.era(era);
+            e.closedRegionCount = regionCount;
+            e.closedMillis = now;
+            v.reconcileDue = true;
+        });
+    }
+
+    public boolean kafkaReachable() {
+        return reachable;
+    }
+
+    public Optional<Throwable> lastError() {
+        return Optional.ofNullable(lastError);
+    }
+
+    public PublisherStats stats() {
+        return new PublisherStats(reachable, backlog, sent.get(), acked.get(), dropped.get(), lastError(), fatal);
+    }
+
+    /** Stops the owner thread, giving records in flight up to {@code maxBlock} to be acknowledged. Unsent bits stay in the bitmaps. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(owner);
+        try {
+            owner.join(config.maxBlock().toMillis() + config.requestTimeout().toMillis() + 5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (owner.isAlive()) {
+            LOG.warn("dirty publisher thread did not stop in time");
+        }
+    }
+
+    private void command(Runnable r) {
+        commands.add(r);
+        LockSupport.unpark(owner);
+    }
+
+    // ---- owner thread ----
+
+    private void run() {
+        try {
+            while (running) {
+                runCommands();
+                drainHints();
+                if (!connected && clock.millis() >= nextConnectMillis) {
+                    connect();
+                }
+                if (connected) {
+                    rebuildWhereNeeded();
+                }
+                if (connected) {
+                    reconcileDue();
+                    sendDueMarkers();
+                }
+                backlog = volumes.values().stream().mapToLong(VolumeOutbox::backlog).sum();
+                if (commands.isEmpty() && hints.isEmpty()) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMillis()));
+                }
+            }
+        } catch (FatalException e) {
+            fatal = true;
+            lastError = e;
+            LOG.error("dirty publisher stopped: {}", e.getMessage());
+            listener.onFailure(e, true);
+        } catch (RuntimeException | Error e) {
+            fatal = true;
+            lastError = e;
+            LOG.error("dirty publisher failed", e);
+            listener.onFailure(e, true);
+        } finally {
+            reachable = false;
+            closeClients(config.maxBlock());
+        }
+    }
+
+    private long waitMillis() {
+        long now = clock.millis();
+        long until = connected ? nextReconcileMillis : nextConnectMillis;
+        return Math.max(1, Math.min(until - now, 1_000));
+    }
+
+    private void runCommands() {
+        Runnable r;
+        while ((r = commands.poll()) != null) {
+            r.run();
+        }
+    }
+
+    private void drainHints() {
+        if (hintsOverflowed.getAndSet(false)) {
+            volumes.values().forEach(v -> v.reconcileDue = true);
+        }
+        List<Hint> batch = new ArrayList<>();
+        hints.drainTo(batch);
+        boolean sending = true;
+        for (Hint h : batch) {
+            VolumeOutbox v = volumes.get(h.volume());
+            if (v == null) {
+                LOG.debug("hint for unregistered volume {} ignored", h.volume());
+                continue;
+            }
+            EraOutbox e = v.era(h.era());
+            e.hint(h.region(), h.firstWriteMillis(), h.cause());
+            // After a failed send keep recording the batch's touches; the regions go out after the next connect.
+            if (sending && connected && v.rebuilt && e.needsSending(h.region())) {
+                sending = sendRegion(v, e, h.region());
+            }
+        }
+    }
+
+    private void connect() {
+        try {
+            if (admin == null) {
+                admin = Admin.create(KafkaClients.admin(config, "blockrep-" + config.node() + "-dirty-admin"));
+            }
+            int found = TopicAdmin.ensureTopics(admin, config.topics().prefix(), config.partitions(), config.replicationFactor());
+            guard.check(topic, found);
+            partitions = found;
+            if (producer == null) {
+                producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-dirty"));
+            }
+            connected = true;
+            volumes.replaceAll((id, v) -> relocated(v));
+        } catch (io.blockrep.common.RetriableException | KafkaException e) {
+            failed(e);
+        }
+    }
+
+    private VolumeOutbox relocated(VolumeOutbox v) {
+        int p = TopicLayout.partitionFor(v.source.volume(), partitions);
+        if (p == v.partition) {
+            return v;
+        }
+        VolumeOutbox moved = new VolumeOutbox(v.source, p);
+        moved.eras.putAll(v.eras);
+        return moved;
+    }
+
+    private void rebuildWhereNeeded() {
+        Set<Integer> parts = new HashSet<>();
+        Set<String> ids = new HashSet<>();
+        volumes.values().stream().filter(v -> !v.rebuilt).forEach(v -> {
+            parts.add(v.partition);
+            ids.add(v.source.volume());
+        });
+        if (ids.isEmpty()) {
+            return;
+        }
+        try {
+            PublishedRebuild rebuild = new PublishedRebuild(KafkaClients.consumer(config, "blockrep-" + config.node() + "-rebuild"),
+                    topic, config.node(), config.requestTimeout(), clock);
+            Map<String, Map<Long, PublishedRebuild.Held>> held = rebuild.read(parts, ids);
+            for (String id : ids) {
+                VolumeOutbox v = volumes.get(id);
+                held.getOrDefault(id, Map.of()).forEach((era, h) -> {
+                    EraOutbox e = v.era(era);
+                    e.published.or(h.regions);
+                    e.published.andNot(e.inFlight);
+                    e.markerPublished |= h.marker;
+                });
+                v.rebuilt = true;
+                v.reconcileDue = true;
+            }
+            reachable = true;
+            backoffMillis = 250;
+            LOG.info("rebuilt published regions of {} volume(s) from {} partitions {}", ids.size(), topic, parts);
+        } catch (io.blockrep.common.RetriableException | KafkaException e) {
+            failed(e);
+        }
+    }
+
+    private void reconcileDue() {
+        boolean periodic = clock.millis() >= nextReconcileMillis;
+        if (periodic) {
+            nextReconcileMillis = clock.millis() + config.reconcileInterval().toMillis();
+        }
+        for (VolumeOutbox v : volumes.values()) {
+            if (!connected) {
+                return;
+            }
+            if (v.rebuilt && (periodic || v.reconcileDue)) {
+                v.reconcileDue = false;
+                reconcile(v);
+            }
+        }
+    }
+
+    private void reconcile(VolumeOutbox v) {
+        Set<Long> live = new HashSet<>(v.source.eras());
+        for (long era : live) {
+            EraOutbox e = v.era(era);
+            e.dirty = v.source.dirtyRegions(era);
+            for (int region : e.unsent()) {
+                if (!sendRegion(v, e, region)) {
+                    return;
+                }
+            }
+        }
+        v.eras.values().removeIf(e -> !live.contains(e.era) && e.idle());
+    }
+
+    private boolean sendRegion(VolumeOutbox v, EraOutbox e, int region) {
+        long regionNo = Integer.toUnsignedLong(region);
+        EraOutbox.Touch t = e.touches.get(region);
+        DirtyRegion value = new DirtyRegion(t != null ? t.firstWriteMillis() : clock.millis(), v.source.regionSize(),
+                v.source.volumeSize(), t != null ? t.cause() : DirtyCause.UNKNOWN);
+        DirtyKey key = DirtyKey.region(v.source.volume(), config.node(), e.era, regionNo);
+        String volume = v.source.volume();
+        long era = e.era;
+        e.inFlight.add(region);
+        return send(v.partition, key, Codecs.DIRTY_REGION.encode(value), ex -> onRegionAck(volume, era, region, ex), () -> e.inFlight.remove(region));
+    }
+
+    private void sendDueMarkers() {
+        for (VolumeOutbox v : volumes.values()) {
+            for (EraOutbox e : v.eras.values()) {
+                if (connected && v.rebuilt && e.markerDue()) {
+                    String volume = v.source.volume();
+                    long era = e.era;
+                    e.markerInFlight = true;
+                    byte[] value = Codecs.ERA_CLOSED.encode(new EraClosed(e.closedMillis, e.closedRegionCount));
+                    send(v.partition, DirtyKey.eraClosed(volume, config.node(), era), value,
+                            ex -> onMarkerAck(volume, era, ex), () -> e.markerInFlight = false);
+                }
+            }
+        }
+    }
+
+    private boolean send(int partition, DirtyKey key, byte[] value, java.util.function.Consumer<Exception> onAck, Runnable undo) {
+        try {
+            producer.send(new ProducerRecord<>(topic, partition, key.bytes(), value), (md, ex) -> command(() -> onAck.accept(ex)));
+            sent.incrementAndGet();
+            return true;
+        } catch (KafkaException | IllegalStateException e) {
+            undo.run();
+            failed(e);
+            return false;
+        }
+    }
+
+    private void onRegionAck(String volume, long era, int region, Exception ex) {
+        VolumeOutbox v = volumes.get(volume);
+        EraOutbox e = v == null ? null : v.eras.get(era);
+        if (e == null) {
+            return;
+        }
+        if (ex == null) {
+            e.acked(region);
+            acked.incrementAndGet();
+        } else {
+            e.inFlight.remove(region);
+            failed(ex);
+        }
+    }
+
+    private void onMarkerAck(String volume, long era, Exception ex) {
+        VolumeOutbox v = volumes.get(volume);
+        EraOutbox e = v == null ? null : v.eras.get(era);
+        if (e == null) {
+            return;
+        }
+        e.markerInFlight = false;
+        if (ex == null) {
+            e.markerPublished = true;
+            acked.incrementAndGet();
+            LOG.info("era {} of {} closed in {} ({} regions)", era, volume, topic, e.closedRegionCount);
+        } else {
+            failed(ex);
+        }
+    }
+
+    /**
+     * Any Kafka failure: remember it, drop to unreachable (rebuild before sending again) and schedule a
+     * connect. The listener hears of the drop and of failed connects, not of every expired record.
+     */
+    private void failed(Throwable e) {
+        if (e instanceof FatalException f) {
+            throw f;
+        }
+        lastError = e;
+        boolean wasConnected = connected;
+        connected = false;
+        reachable = false;
+        volumes.values().forEach(v -> v.rebuilt = false);
+        if (!(e instanceof RetriableException) && !(e instanceof BlockrepException) && producer != null) {
+            producer.close(Duration.ZERO);
+            producer = null;
+        }
+        if (wasConnected) {
+            LOG.warn("Kafka unreachable for the dirty publisher, logging on to the bitmaps: {}", e.toString());
+            backoffMillis = 250;
+            nextConnectMillis = clock.millis() + backoffMillis;
+            listener.onFailure(e, false);
+        } else if (clock.millis() >= nextConnectMillis) {
+            LOG.debug("connecting to Kafka failed: {}", e.toString());
+            nextConnectMillis = clock.millis() + backoffMillis;
+            backoffMillis = Math.min(MAX_BACKOFF_MS, backoffMillis * 2);
+            listener.onFailure(e, false);
+        }
+    }
+
+    private void closeClients(Duration timeout) {
+        if (producer != null) {
+            try {
+                producer.close(timeout);
+            } catch (RuntimeException e) {
+                LOG.debug("closing producer", e);
+            }
+        }
+        if (admin != null) {
+            admin.close(Duration.ZERO);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package io.blockrep.producer.publish;
+
+import io.blockrep.schemas.VolumeEvent;
+import io.blockrep.schemas.codec.Codecs;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes {@link VolumeEvent}s to the events topic, keyed by volume id (so a volume's events keep
+ * their order in one partition).
+ *
+ * <p>Threading: {@link #publish} is thread-safe and never waits for Kafka; it appends to a bounded
+ * buffer, dropping the oldest event (counted, WARN) when full. One owner thread sends the events one at
+ * a time in order and waits for each acknowledgement: events are few, and stop-and-wait keeps their
+ * order across failures. While Kafka is unreachable the head event is retried with backoff; the buffer
+ * is flushed when Kafka answers again. The topic must exist ({@link DirtyPublisher} creates it).
+ */
+public final class EventPublisher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
+    private static final long MAX_BACKOFF_MS = 10_000;
+
+    private final PublisherConfig config;
+    private final String topic;
+    private final ArrayDeque<VolumeEvent> buffer = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Thread owner;
+    private volatile boolean running = true;
+    private volatile boolean reachable;
+    private volatile Throwable lastError;
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+
+    private EventPublisher(PublisherConfig config) {
+        this.config = config;
+        this.topic = config.topics().events();
+        this.owner = new Thread(this::run, "blockrep-event-publisher-" + config.node());
+        this.owner.setDaemon(true);
+    }
+
+    public static EventPublisher start(PublisherConfig config) {
+        EventPublisher p = new EventPublisher(config);
+        p.owner.start();
+        return p;
+    }
+
+    /** Queues an event; never blocks on Kafka. */
+    public void publish(VolumeEvent event) {
+        lock.lock();
+        try {
+            if (buffer.size() >= config.eventBufferCapacity()) {
+                VolumeEvent oldest = buffer.pollFirst();
+                long n = dropped.incrementAndGet();
+                if (n == 1 || n % 1000 == 0) {
+                    LOG.warn("event buffer full ({} events, Kafka unreachable?): dropped the oldest, {} dropped so far; last dropped {} {} of {}",
+                            config.eventBufferCapacity(), n, oldest.getType(), oldest.getTimeMillis(), oldest.getVolume());
+                }
+            }
+            buffer.addLast(event);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean kafkaReachable() {
+        return reachable;
+    }
+
+    public long eventsPublished() {
+        return published.get();
+    }
+
+    public long eventsDropped() {
+        return dropped.get();
+    }
+
+    public int eventsBuffered() {
+        lock.lock();
+        try {
+            return buffer.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Optional<Throwable> lastError() {
+        return Optional.ofNullable(lastError);
+    }
+
+    /** Stops the owner thread; events still buffered are dropped (they are also in the log). */
+    @Override
+    public void close() {
+        running = false;
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        owner.interrupt();
+        try {
+            owner.join(config.deliveryTimeout().toMillis() + 5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        long backoff = 250;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-events"))) {
+            while (running) {
+                VolumeEvent head = awaitHead(Long.MAX_VALUE);
+                if (head == null) {
+                    continue;
+                }
+                if (trySend(producer, head)) {
+                    removeHead(head);
+                    backoff = 250;
+                } else {
+                    awaitHead(backoff);
+                    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            lastError = e;
+            LOG.error("event publisher failed", e);
+        } finally {
+            reachable = false;
+        }
+    }
+
+    private boolean trySend(KafkaProducer<byte[], byte[]> producer, VolumeEvent event) throws InterruptedException {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
+                event.getVolume().getBytes(StandardCharsets.UTF_8), Codecs.VOLUME_EVENT.encode(event));
+        try {
+            producer.send(record).get(config.maxBlock().toMillis() + config.deliveryTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            published.incrementAndGet();
+            reachable = true;
+            return true;
+        } catch (ExecutionException e) {
+            return failed(e.getCause(), event);
+        } catch (TimeoutException | KafkaException e) {
+            return failed(e, event);
+        }
+    }
+
+    /** Returns false to retry the event later; a non-retriable failure drops it (with a WARN) instead. */
+    private boolean failed(Throwable e, VolumeEvent event) {
+        lastError = e;
+        if (e instanceof RetriableException || e instanceof TimeoutException) {
+            if (reachable) {
+                LOG.warn("Kafka unreachable for the event publisher, buffering events: {}", e.toString());
+            }
+            reachable = false;
+            return false;
+        }
+        dropped.incrementAndGet();
+        LOG.warn("dropping event {} of {}: {}", event.getType(), event.getVolume(), e.toString());
+        return true;
+    }
+
+    /** Waits up to {@code millis} for a head event, or until close; returns it without removing it. */
+    private VolumeEvent awaitHead(long millis) throws InterruptedException {
+        lock.lock();
+        try {
+            long nanos = millis == Long.MAX_VALUE ? TimeUnit.SECONDS.toNanos(1) : TimeUnit.MILLISECONDS.toNanos(millis);
+            if (millis != Long.MAX_VALUE) {
+                while (running && nanos > 0) {
+                    nanos = changed.awaitNanos(nanos);
+                }
+                return null;
+            }
+            if (buffer.isEmpty() && running) {
+                changed.awaitNanos(nanos);
+            }
+            return running ? buffer.peekFirst() : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void removeHead(VolumeEvent sentEvent) {
+        lock.lock();
+        try {
+            if (buffer.peekFirst() == sentEvent) {
+                buffer.pollFirst();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.blockrep.producer.publish;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import org.roaringbitmap.RoaringBitmap;
+
+/** A {@link DirtySource} in memory, standing in for the era bitmaps. Thread-safe. */
+final class MemorySource implements DirtySource {
+    private final String volume;
+    private final TreeMap<Long, RoaringBitmap> eras = new TreeMap<>();
+
+    MemorySource(String volume) {
+        this.volume = volume;
+    }
+
+    synchronized void mark(long era, int region) {
+        eras.computeIfAbsent(era, e -> new RoaringBitmap()).add(region);
+    }
+
+    @Override
+    public String volume() {
+        return volume;
+    }
+
+    @Override
+    public long volumeSize() {
+        return 1L << 30;
+    }
+
+    @Override
+    public int regionSize() {
+        return 65_536;
+    }
+
+    @Override
+    public synchronized List<Long> eras() {
+        return new ArrayList<>(eras.keySet());
+    }
+
+    @Override
+    public synchronized RoaringBitmap dirtyRegions(long era) {
+        RoaringBitmap b = eras.get(era);
+        return b == null ? new RoaringBitmap() : b.clone();
+    }
+}
