@@ -28,7 +28,12 @@ import io.blockrep.producer.nbd.NbdServer;
 import io.blockrep.producer.replication.Mode;
 import io.blockrep.producer.replication.PeerLink;
 import io.blockrep.producer.replication.ReplicatedVolume;
-import io.blockrep.producer.replication.VolumeObserver;
+import io.blockrep.producer.publish.DirtyPublisher;
+import io.blockrep.producer.publish.EventPublisher;
+import io.blockrep.producer.publish.PublisherConfig;
+import io.blockrep.producer.publish.PublisherStats;
+import io.blockrep.schemas.EventType;
+import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
@@ -65,7 +70,6 @@ import org.slf4j.LoggerFactory;
 public final class Facility implements AutoCloseable, ControlHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Facility.class);
     static final String LOCK_FILE = "facility.lock";
-    private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
 
     private final ProducerConfig config;
     private final Clock clock;
@@ -74,6 +78,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final Map<String, ReplicatedVolume> primaries = new LinkedHashMap<>();
     private final ExecutorService io;
     private final ScheduledExecutorService scheduler;
+    private DirtyPublisher dirtyPublisher;
+    private EventPublisher eventPublisher;
+    private PublishingObserver observer;
     private PeerLink peerLink;
     private LinkServer linkServer;
     private NbdServer nbd;
@@ -114,6 +121,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             volumes.put(meta.id(), v);
             resources.add(v);
         }
+        startPublishers();
         startPrimaries(store, metas);
         startLinkServer(metas);
         List<NbdExport> exports = new ArrayList<>();
@@ -126,8 +134,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
         control = ControlServer.start(config.controlListen(), this);
         if (peerLink != null) {
             peerLink.start();
-            scheduler.scheduleWithFixedDelay(this::checkpointActivity, CHECKPOINT_INTERVAL.toMillis(),
-                    CHECKPOINT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            long every = config.checkpointInterval().toMillis();
+            scheduler.scheduleWithFixedDelay(this::checkpointActivity, every, every, TimeUnit.MILLISECONDS);
         }
         LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
                 config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
@@ -137,16 +145,17 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private void startPrimaries(VolumeStore store, List<VolumeMetadata> metas) {
         boolean hasPeer = config.link().peer() != null;
         List<VolumeInfo> replicated = new ArrayList<>();
-        VolumeObserver observer = new LoggingObserver();
         if (hasPeer) {
             peerLink = new PeerLink(linkConfig(), replicatedInfos(metas, replicated), new LinkListener() {
                 @Override
                 public void onLinkRestored() {
+                    primaries.keySet().forEach(id -> observer.event(id, EventType.LINK_RESTORED, null, Map.of("peer", peerLink.peer())));
                     primaries.values().forEach(v -> io.execute(v::linkRestored));
                 }
 
                 @Override
                 public void onLinkDown(String reason) {
+                    primaries.keySet().forEach(id -> observer.event(id, EventType.LINK_DOWN, null, Map.of("reason", reason)));
                     primaries.values().forEach(v -> v.linkDown(reason));
                 }
             });
@@ -165,9 +174,32 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 if (recovered > 0) {
                     LOG.warn("volume {}: unclean stop while replicating; {} hot region(s) are now dirty", meta.id(), recovered);
                 }
+                if (dirtyPublisher != null) {
+                    // The bitmaps are the outbox: whatever Kafka lacks (recovered hot regions, a backlog) is published from them.
+                    dirtyPublisher.register(new TrackerSource(meta.id(), meta.size(), meta.regionSize(), tracker));
+                }
             }
             primaries.put(meta.id(), new ReplicatedVolume(volumes.get(meta.id()), tracker, hasPeer ? peerLink : null, observer, clock, io));
         }
+    }
+
+    private void startPublishers() {
+        ProducerConfig.Kafka k = config.kafka();
+        if (k.enabled()) {
+            PublisherConfig pc = PublisherConfig.defaults(k.bootstrapServers(), config.nodeId(), config.stateDir())
+                    .withTopics(new TopicLayout(k.topicPrefix()), k.partitions())
+                    .withReplicationFactor((short) k.replicationFactor())
+                    .withClientProperties(k.clientProperties());
+            dirtyPublisher = DirtyPublisher.start(pc, clock, (error, fatal) -> {
+                if (fatal) {
+                    LOG.error("Kafka publishing stopped: {}; writes go on and are kept in the local bitmaps", error.getMessage());
+                }
+            });
+            eventPublisher = EventPublisher.start(pc);
+        } else {
+            LOG.info("no producer.kafka.bootstrap.servers: dirty regions are kept in the local bitmaps only");
+        }
+        observer = new PublishingObserver(config.nodeId(), clock, dirtyPublisher, eventPublisher);
     }
 
     private List<VolumeInfo> replicatedInfos(List<VolumeMetadata> metas, List<VolumeInfo> into) {
@@ -300,11 +332,19 @@ public final class Facility implements AutoCloseable, ControlHandler {
             long oldest = p == null ? 0 : p.oldestDirtyMillis();
             list.add(new VolumeStatus(m.id(), m.role().name(), p == null ? "SECONDARY" : p.mode().name(),
                     p == null ? 0 : p.era(), dirty, dirty * m.regionSize(), oldest == 0 ? null : oldest,
-                    m.size(), m.regionSize(), 0));
+                    m.size(), m.regionSize()));
+        }
+        String kafka = "DISABLED";
+        long backlog = 0;
+        if (dirtyPublisher != null) {
+            PublisherStats stats = dirtyPublisher.stats();
+            kafka = stats.fatal() ? "FAILED: " + stats.lastError().map(Throwable::getMessage).orElse("?")
+                    : stats.kafkaReachable() ? "REACHABLE" : "UNREACHABLE";
+            backlog = stats.backlogRegions();
         }
         String link = peerLink == null ? (linkServer == null ? "NONE" : "LISTENING (" + linkServer.connectionCount() + " peer)") : peerLink.state();
         return new FacilityStatus(config.nodeId(), clock.millis(), link, peerLink == null ? null : peerLink.peer(),
-                config.kafka().enabled() ? "CONFIGURED" : "DISABLED", list);
+                kafka, backlog, list);
     }
 
     @Override
@@ -335,6 +375,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
         }
         closeQuietly(peerLink);
         closeQuietly(linkServer);
+        closeQuietly(eventPublisher);
+        closeQuietly(dirtyPublisher);
         for (int i = resources.size() - 1; i >= 0; i--) {
             AutoCloseable r = resources.get(i);
             if (r instanceof Volume v) {
@@ -394,18 +436,5 @@ public final class Facility implements AutoCloseable, ControlHandler {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** Logs mode changes; the Kafka publisher takes over first touches and events when Kafka is configured. */
-    private static final class LoggingObserver implements VolumeObserver {
-        @Override
-        public void firstTouch(String volume, long era, long region, long timeMillis, io.blockrep.schemas.DirtyCause cause) {
-            LOG.debug("volume {}: region {} dirty in era {} ({})", volume, region, era, cause);
-        }
-
-        @Override
-        public void modeChanged(String volume, Mode from, Mode to, String reason) {
-            // ReplicatedVolume logs the change itself.
-        }
     }
 }

@@ -36,7 +36,7 @@ import java.util.Properties;
  * table of keys; the README's configuration reference is generated from it and checked by a test.
  */
 public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
-                             Link link, Kafka kafka, boolean autosync, List<VolumeSpec> volumes) {
+                             Link link, Kafka kafka, boolean autosync, Duration checkpointInterval, List<VolumeSpec> volumes) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
@@ -71,8 +71,10 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
             .define("producer.link.backoff.max", DURATION, "10s", "Longest wait between reconnection attempts (exponential backoff).")
             .define("producer.link.restore.damping", DURATION, "10s",
                     "How long a reconnected link must stay healthy before it counts as restored.")
-            .define("producer.link.queue.bytes", SIZE, "64M", Validators.positiveSize(),
+            .define("producer.link.queue.bytes", SIZE, "64M", Validators.range(33L << 20, 1L << 40),
                     "Most write bytes queued for the peer; a full queue applies backpressure.")
+            .define("producer.activity.checkpoint.interval", DURATION, "10s",
+                    "How often hot regions of the activity log are cooled after both sides flushed.")
             .define("producer.autosync", BOOLEAN, "true",
                     "Resynchronise automatically when the link is restored; false waits for blockrep approve.")
             .define("producer.kafka.bootstrap.servers", STRING, null,
@@ -161,7 +163,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 c.passThrough(KAFKA_CLIENT_PREFIX));
         return new ProducerConfig(c.getString("producer.node.id"), c.getPath("producer.state.dir"),
                 c.getHostPort("producer.nbd.listen"), c.getInt("producer.nbd.max.connections"),
-                c.getHostPort("producer.control.listen"), link, kafka, c.getBoolean("producer.autosync"), volumes);
+                c.getHostPort("producer.control.listen"), link, kafka, c.getBoolean("producer.autosync"),
+                c.getDuration("producer.activity.checkpoint.interval"), volumes);
     }
 
     private static Role role(Config c, String id) {

@@ -5,5 +5,5 @@ package io.blockrep.producer.control;
  * the epoch millis of the oldest write the peer does not have yet, or null when nothing is dirty.
  */
 public record VolumeStatus(String volume, String role, String mode, long era, long dirtyRegions, long dirtyBytes,
-                           Long oldestDirtyWriteMillis, long size, int regionSize, long pendingPublish) {
+                           Long oldestDirtyWriteMillis, long size, int regionSize) {
 }

@@ -54,6 +54,11 @@ public record PublisherConfig(String bootstrapServers, String node, TopicLayout 
                 hintQueueCapacity, eventBufferCapacity, reconcileInterval, maxBlock, requestTimeout, deliveryTimeout);
     }
 
+    public PublisherConfig withReplicationFactor(short factor) {
+        return new PublisherConfig(bootstrapServers, node, topics, partitions, factor, stateDir, clientProperties,
+                hintQueueCapacity, eventBufferCapacity, reconcileInterval, maxBlock, requestTimeout, deliveryTimeout);
+    }
+
     public PublisherConfig withClientProperties(Properties props) {
         return new PublisherConfig(bootstrapServers, node, topics, partitions, replicationFactor, stateDir, props,
                 hintQueueCapacity, eventBufferCapacity, reconcileInterval, maxBlock, requestTimeout, deliveryTimeout);

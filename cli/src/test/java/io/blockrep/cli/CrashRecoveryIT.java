@@ -1,0 +1,160 @@
+package io.blockrep.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.blockrep.testkit.ExternalCommand;
+import io.blockrep.testkit.FreePorts;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kill -9 of a primary facility, run as a real process from the packaged jar, in LOGGING and in
+ * REPLICATING; after a restart its dirty record must hold every region it may not have replicated.
+ */
+class CrashRecoveryIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private static final Path JAR = Path.of("target", "blockrep.jar").toAbsolutePath();
+
+    @TempDir
+    Path dir;
+    private final List<ExternalCommand.Running> processes = new ArrayList<>();
+    private int controlA;
+    private int nbdA;
+    private Path configA;
+
+    @BeforeEach
+    void sites() throws IOException {
+        ExternalCommand.requireTool("qemu-io", "qemu-utils");
+        int linkB = FreePorts.find();
+        controlA = FreePorts.find();
+        nbdA = FreePorts.find();
+        Path configB = config("site-b", "SECONDARY", FreePorts.find(), FreePorts.find(), "producer.link.listen=127.0.0.1:" + linkB);
+        configA = config("site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB);
+        start(configB);
+        startA();
+    }
+
+    @AfterEach
+    void stop() {
+        processes.forEach(ExternalCommand.Running::close);
+    }
+
+    private Path config(String node, String role, int nbd, int control, String extra) throws IOException {
+        Path file = dir.resolve(node + ".properties");
+        Files.writeString(file, String.join("\n",
+                "producer.node.id=" + node,
+                "producer.state.dir=" + dir.resolve(node),
+                "producer.nbd.listen=127.0.0.1:" + nbd,
+                "producer.control.listen=127.0.0.1:" + control,
+                "producer.link.secret=crash-test-secret-0123456789",
+                "producer.link.restore.damping=300ms",
+                "producer.link.heartbeat.interval=100ms",
+                "producer.link.ack.timeout=1s",
+                "producer.activity.checkpoint.interval=1h",
+                "producer.volumes=vol",
+                "producer.volume.vol.size=64M",
+                "producer.volume.vol.role=" + role,
+                extra, ""));
+        return file;
+    }
+
+    private ExternalCommand.Running start(Path config) {
+        ExternalCommand.Running p = ExternalCommand.start(List.of(JAVA, "-jar", JAR.toString(), "producer", "--config", config.toString()));
+        processes.add(p);
+        return p;
+    }
+
+    private ExternalCommand.Running startA() {
+        ExternalCommand.Running a = start(configA);
+        await().atMost(Duration.ofSeconds(60)).until(() -> !a.isAlive() || status() != null);
+        assertThat(a.isAlive()).as(a.stderr()).isTrue();
+        return a;
+    }
+
+    private JsonNode status() {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controlA + "/v1/status")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return JSON.readTree(r.body()).path("volumes").get(0);
+        } catch (IOException | InterruptedException e) {
+            return null;
+        }
+    }
+
+    private void post(String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controlA + path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+
+    /** Writes 1 MiB at each offset (16 regions of 64 KiB each) with a pattern; returns the regions. */
+    private TreeSet<Long> write(int pattern, long... offsetsMiB) {
+        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "raw", "nbd://127.0.0.1:" + nbdA + "/vol"));
+        TreeSet<Long> regions = new TreeSet<>();
+        for (long m : offsetsMiB) {
+            cmd.addAll(List.of("-c", "write -P " + pattern + " " + m + "M 1M"));
+            for (long r = m * 16; r < m * 16 + 16; r++) {
+                regions.add(r);
+            }
+        }
+        ExternalCommand.Result r = ExternalCommand.run(Duration.ofSeconds(60), cmd);
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        return regions;
+    }
+
+    private void verify(int pattern, long offsetMiB) {
+        ExternalCommand.Result r = ExternalCommand.run(Duration.ofSeconds(60), "qemu-io", "-f", "raw",
+                "nbd://127.0.0.1:" + nbdA + "/vol", "-c", "read -P " + pattern + " " + offsetMiB + "M 1M");
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).as(r.describe()).doesNotContain("Pattern verification failed");
+    }
+
+    @Test
+    void killedWhileLoggingKeepsItsBitmapAndData() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(status().path("mode").asText()));
+        post("/v1/link/cut");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "LOGGING".equals(status().path("mode").asText()));
+        TreeSet<Long> regions = write(0x61, 3, 10, 40);
+        assertThat(status().path("dirtyRegions").asLong()).isEqualTo(regions.size());
+
+        processes.get(1).kill();
+        startA();
+        JsonNode after = status();
+        assertThat(after.path("dirtyRegions").asLong()).as("dirty regions survive kill -9").isEqualTo(regions.size());
+        assertThat(after.path("mode").asText()).as("a dirty volume does not return to REPLICATING without a resync").isEqualTo("LOGGING");
+        verify(0x61, 3);
+        verify(0x61, 40);
+    }
+
+    @Test
+    void killedWhileReplicatingTurnsHotRegionsDirty() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(status().path("mode").asText()));
+        TreeSet<Long> regions = write(0x62, 1, 20);
+        assertThat(status().path("dirtyRegions").asLong()).isZero();
+
+        processes.get(1).kill();
+        startA();
+        JsonNode after = status();
+        assertThat(after.path("dirtyRegions").asLong()).as("hot regions come back dirty").isEqualTo(regions.size());
+        assertThat(after.path("mode").asText()).isEqualTo("LOGGING");
+        verify(0x62, 20);
+    }
+}

@@ -1,0 +1,56 @@
+package io.blockrep.producer;
+
+import io.blockrep.producer.publish.DirtyPublisher;
+import io.blockrep.producer.publish.EventPublisher;
+import io.blockrep.producer.replication.Mode;
+import io.blockrep.producer.replication.VolumeObserver;
+import io.blockrep.schemas.DirtyCause;
+import io.blockrep.schemas.EventType;
+import io.blockrep.schemas.VolumeEvent;
+import java.time.Clock;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Forwards what the volumes do to Kafka: first touches to the dirty publisher (one record per
+ * region and era), mode changes and link events to the events topic. Never blocks: both
+ * publishers only queue. Without Kafka ({@code null} publishers) it only logs.
+ */
+final class PublishingObserver implements VolumeObserver {
+    private static final Logger LOG = LoggerFactory.getLogger(PublishingObserver.class);
+
+    private final String node;
+    private final Clock clock;
+    private final DirtyPublisher dirty;
+    private final EventPublisher events;
+
+    PublishingObserver(String node, Clock clock, DirtyPublisher dirty, EventPublisher events) {
+        this.node = node;
+        this.clock = clock;
+        this.dirty = dirty;
+        this.events = events;
+    }
+
+    @Override
+    public void firstTouch(String volume, long era, long region, long timeMillis, DirtyCause cause) {
+        if (dirty != null) {
+            dirty.firstTouch(volume, era, region, timeMillis, cause);
+        } else {
+            LOG.debug("volume {}: region {} dirty in era {} ({})", volume, region, era, cause);
+        }
+    }
+
+    @Override
+    public void modeChanged(String volume, Mode from, Mode to, String reason) {
+        event(volume, EventType.MODE_CHANGED, to.name(), Map.of("from", from.name(), "reason", reason));
+    }
+
+    void event(String volume, EventType type, String mode, Map<String, String> detail) {
+        if (events == null) {
+            return;
+        }
+        events.publish(VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())
+                .setType(type).setMode(mode).setDetail(detail).build());
+    }
+}
