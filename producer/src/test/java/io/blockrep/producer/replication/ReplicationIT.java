@@ -114,4 +114,24 @@ class ReplicationIT {
             assertThat(Checksums.sha256(sites.secondaryFile())).isEqualTo(Checksums.sha256(sites.primaryFile()));
         }
     }
+
+    @Test
+    void writesToAnExcludedRangeAreNeverMarked() throws Exception {
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, null)
+                .withPrimaryProperty("producer.volume.vol.excluded", "16M-32M").start()) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            sites.proxy.cut();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sites.primary().mode() == Mode.LOGGING);
+            // Wholly inside the excluded range: nothing marked. Straddling its end: only the regions past it.
+            qemuIo(sites.primaryUri(), "write -P 0x55 20M 4M", "write -P 0x56 31M 2M");
+            RoaringBitmap dirty = sites.primary().tracker().dirtyRegions(sites.primary().era());
+            List<Long> marked = new ArrayList<>();
+            dirty.forEach((int r) -> marked.add((long) r));
+            List<Long> expected = new ArrayList<>();
+            for (long r = 32 * 16; r < 33 * 16; r++) {
+                expected.add(r);
+            }
+            assertThat(marked).containsExactlyElementsOf(expected);
+        }
+    }
 }

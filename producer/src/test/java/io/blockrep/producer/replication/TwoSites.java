@@ -21,12 +21,19 @@ final class TwoSites implements AutoCloseable {
     Facility siteB;
     LinkProxy proxy;
     Facility siteA;
+    private final Properties extraA = new Properties();
 
     TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
         this.dir = dir;
         this.volume = volume;
         this.size = size;
         this.kafka = kafkaBootstrap;
+    }
+
+    /** An extra configuration property for site-a (the primary), set before {@link #start()}. */
+    TwoSites withPrimaryProperty(String key, String value) {
+        extraA.setProperty(key, value);
+        return this;
     }
 
     TwoSites start() {
@@ -37,7 +44,9 @@ final class TwoSites implements AutoCloseable {
     }
 
     void startA() {
-        siteA = Facility.start(ProducerConfig.from(props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port()), Map.of()));
+        Properties a = props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port());
+        a.putAll(extraA);
+        siteA = Facility.start(ProducerConfig.from(a, Map.of()));
     }
 
     void stopA() {
