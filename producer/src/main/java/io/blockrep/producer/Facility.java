@@ -179,7 +179,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     dirtyPublisher.register(new TrackerSource(meta.id(), meta.size(), meta.regionSize(), tracker));
                 }
             }
-            primaries.put(meta.id(), new ReplicatedVolume(volumes.get(meta.id()), tracker, hasPeer ? peerLink : null, observer, clock, io));
+            ProducerConfig.Resync r = config.resync();
+            ReplicatedVolume.Services services = new ReplicatedVolume.Services(clock, io, scheduler,
+                    new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()));
+            primaries.put(meta.id(), new ReplicatedVolume(volumes.get(meta.id()), tracker, hasPeer ? peerLink : null, observer, services));
         }
     }
 
@@ -345,6 +348,24 @@ public final class Facility implements AutoCloseable, ControlHandler {
         String link = peerLink == null ? (linkServer == null ? "NONE" : "LISTENING (" + linkServer.connectionCount() + " peer)") : peerLink.state();
         return new FacilityStatus(config.nodeId(), clock.millis(), link, peerLink == null ? null : peerLink.peer(),
                 kafka, backlog, list);
+    }
+
+    @Override
+    public void approve(String volume) {
+        replicated(volume).approve();
+    }
+
+    @Override
+    public void erasReplayed(String volume, long era) {
+        replicated(volume).erasReplayed(era);
+    }
+
+    private ReplicatedVolume replicated(String volume) {
+        ReplicatedVolume v = primaries.get(volume);
+        if (v == null || v.tracker() == null) {
+            throw new InvalidInputException("facility " + config.nodeId() + " has no replicated primary volume '" + volume + "'");
+        }
+        return v;
     }
 
     @Override

@@ -36,7 +36,7 @@ import java.util.Properties;
  * table of keys; the README's configuration reference is generated from it and checked by a test.
  */
 public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
-                             Link link, Kafka kafka, boolean autosync, Duration checkpointInterval, List<VolumeSpec> volumes) {
+                             Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
@@ -77,6 +77,10 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "How often hot regions of the activity log are cooled after both sides flushed.")
             .define("producer.autosync", BOOLEAN, "true",
                     "Resynchronise automatically when the link is restored; false waits for blockrep approve.")
+            .define("producer.resync.cutover.regions", INT, "64", Validators.range(0, Integer.MAX_VALUE),
+                    "Cut over (hold writes for the last era) once the open era has at most this many dirty regions.")
+            .define("producer.resync.cutover.hold.timeout", DURATION, "2s",
+                    "Longest write hold during cutover; past it writes are released in LOGGING and resync goes on.")
             .define("producer.kafka.bootstrap.servers", STRING, null,
                     "Kafka bootstrap servers for dirty records and events; unset = local bitmaps only.")
             .define("producer.topic.prefix", STRING, "blockrep.", Validators.pattern("[A-Za-z0-9._-]{0,200}", "a topic-name prefix"),
@@ -118,6 +122,10 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
             return "Link[listen=" + listen + ", peer=" + peer + ", peerId=" + peerId + ", secret=" + (secret == null ? "unset" : "***")
                     + ", ackTimeout=" + ackTimeout + ", heartbeat=" + heartbeatInterval + "x" + missedHeartbeats + "]";
         }
+    }
+
+    /** Resync settings: autosync, and when and how long a cutover may hold writes. */
+    public record Resync(boolean autosync, int cutoverRegions, Duration cutoverHoldTimeout) {
     }
 
     /** Kafka settings. {@code bootstrapServers} is null when Kafka is not used. */
@@ -163,7 +171,9 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 c.passThrough(KAFKA_CLIENT_PREFIX));
         return new ProducerConfig(c.getString("producer.node.id"), c.getPath("producer.state.dir"),
                 c.getHostPort("producer.nbd.listen"), c.getInt("producer.nbd.max.connections"),
-                c.getHostPort("producer.control.listen"), link, kafka, c.getBoolean("producer.autosync"),
+                c.getHostPort("producer.control.listen"), link, kafka,
+                new Resync(c.getBoolean("producer.autosync"), c.getInt("producer.resync.cutover.regions"),
+                        c.getDuration("producer.resync.cutover.hold.timeout")),
                 c.getDuration("producer.activity.checkpoint.interval"), volumes);
     }
 

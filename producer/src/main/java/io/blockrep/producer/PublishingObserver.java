@@ -46,6 +46,21 @@ final class PublishingObserver implements VolumeObserver {
         event(volume, EventType.MODE_CHANGED, to.name(), Map.of("from", from.name(), "reason", reason));
     }
 
+    @Override
+    public void eraClosed(String volume, long era, long regionCount) {
+        if (dirty != null) {
+            dirty.eraClosed(volume, era, regionCount);
+        }
+        events(volume, era, regionCount);
+    }
+
+    private void events(String volume, long era, long regionCount) {
+        if (events != null) {
+            events.publish(VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())
+                    .setType(EventType.ERA_CLOSED).setEra(era).setDetail(Map.of("regions", Long.toString(regionCount))).build());
+        }
+    }
+
     void event(String volume, EventType type, String mode, Map<String, String> detail) {
         if (events == null) {
             return;

@@ -4,6 +4,12 @@ package io.blockrep.producer.control;
 public interface ControlHandler {
     FacilityStatus status();
 
+    /** An operator approves the resync of a volume waiting in AWAITING_APPROVAL. */
+    void approve(String volume);
+
+    /** The replayer copied every live region of {@code volume}'s eras up to {@code era}; the facility drops them and moves on. */
+    void erasReplayed(String volume, long era);
+
     /** Administratively drops the replication link and stops reconnecting (an operator's or a demo's link cut). */
     void cutLink();
 

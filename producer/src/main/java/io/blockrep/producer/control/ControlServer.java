@@ -11,6 +11,8 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/status         FacilityStatus
  * POST /v1/link/cut       drop the replication link and stop reconnecting
  * POST /v1/link/restore   reconnect
+ * POST /v1/volumes/{id}/approve            start the resync of a volume in AWAITING_APPROVAL
+ * POST /v1/volumes/{id}/replayed?era=N     the replayer copied every live region of eras up to N
  * </pre>
  *
  * One request thread; handlers are quick and thread-safe.
@@ -28,6 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed)");
+    private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -78,7 +84,7 @@ public final class ControlServer implements AutoCloseable {
                             reply(ex, 200, Map.of("link", "restoring"));
                         }
                     }
-                    default -> reply(ex, 404, Map.of("error", "no such endpoint: " + path));
+                    default -> volumeEndpoint(ex, method, path, handler);
                 }
             } catch (BlockrepException e) {
                 reply(ex, 409, Map.of("error", e.getMessage()));
@@ -87,6 +93,31 @@ public final class ControlServer implements AutoCloseable {
                 reply(ex, 500, Map.of("error", e.toString()));
             }
         }
+    }
+
+    private static void volumeEndpoint(HttpExchange ex, String method, String path, ControlHandler handler) throws IOException {
+        Matcher m = VOLUME_ACTION.matcher(path);
+        if (!m.matches()) {
+            reply(ex, 404, Map.of("error", "no such endpoint: " + path));
+            return;
+        }
+        if (!requireMethod(ex, method, "POST")) {
+            return;
+        }
+        String volume = m.group(1);
+        if (m.group(2).equals("approve")) {
+            handler.approve(volume);
+            reply(ex, 200, Map.of("volume", volume, "approved", true));
+            return;
+        }
+        String query = ex.getRequestURI().getQuery();
+        Matcher era = ERA_QUERY.matcher(query == null ? "" : query);
+        if (!era.matches()) {
+            reply(ex, 400, Map.of("error", "replayed needs ?era=N"));
+            return;
+        }
+        handler.erasReplayed(volume, Long.parseLong(era.group(1)));
+        reply(ex, 200, Map.of("volume", volume, "replayedThroughEra", Long.parseLong(era.group(1))));
     }
 
     private static boolean requireMethod(HttpExchange ex, String method, String expected) throws IOException {

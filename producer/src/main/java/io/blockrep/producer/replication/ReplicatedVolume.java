@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +19,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +65,19 @@ public final class ReplicatedVolume implements NbdExport {
     private final Executor io;
     private final RegionGeometry geometry;
 
+    private final ResyncPolicy policy;
+    private final ScheduledExecutorService timer;
+
     private final Object modeLock = new Object();
     private Mode mode;
+    private long cutoverEra = -1;
+    private long holdStartedMillis;
+    private volatile long lastHoldMillis = -1;
+    private ScheduledFuture<?> holdTimer;
     private String modeReason = "";
     private boolean holding;
-    private long inFlight;
+    /** Writes admitted and not yet completed. Decremented without modeLock: completions may run on a flusher thread. */
+    private final AtomicLong inFlight = new AtomicLong();
 
     private final Object activityLock = new Object();
     private final ConcurrentHashMap<Long, Integer> hotInFlight = new ConcurrentHashMap<>();
@@ -77,7 +89,20 @@ public final class ReplicatedVolume implements NbdExport {
      * @param sink    null for a STANDALONE volume
      * @param io      runs continuations that must not run on a bitmap flusher thread
      */
-    public ReplicatedVolume(Volume volume, DirtyTracker tracker, ReplicaSink sink, VolumeObserver observer, Clock clock, Executor io) {
+    /**
+     * When and how a dirty volume resynchronises. {@code cutoverRegions}: the open era must have at most
+     * this many dirty regions before writes are held for the final era; {@code holdTimeout}: the longest
+     * hold before the cutover is aborted and writes are released in LOGGING.
+     */
+    public record ResyncPolicy(boolean autosync, long cutoverRegions, Duration holdTimeout) {
+        public static final ResyncPolicy DEFAULT = new ResyncPolicy(true, 64, Duration.ofSeconds(2));
+    }
+
+    /** What the replication side needs besides the volume: the clock, an I/O executor, a timer and the resync policy. */
+    public record Services(Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy) {
+    }
+
+    public ReplicatedVolume(Volume volume, DirtyTracker tracker, ReplicaSink sink, VolumeObserver observer, Services services) {
         if ((tracker == null) != (sink == null)) {
             throw new IllegalArgumentException("tracker and sink are both set (replicated) or both null (standalone)");
         }
@@ -85,8 +110,10 @@ public final class ReplicatedVolume implements NbdExport {
         this.tracker = tracker;
         this.sink = sink;
         this.observer = observer;
-        this.clock = clock;
-        this.io = io;
+        this.clock = services.clock();
+        this.io = services.io();
+        this.timer = services.timer();
+        this.policy = services.policy();
         this.geometry = volume.geometry();
         this.mode = sink == null ? Mode.STANDALONE : Mode.LOGGING;
         this.modeReason = sink == null ? "no peer configured" : "waiting for the link";
@@ -183,19 +210,25 @@ public final class ReplicatedVolume implements NbdExport {
         }
     }
 
-    /** The link failed: switch to LOGGING and record every hot region as dirty (the peer may not have flushed them). */
+    /**
+     * The link failed: switch to LOGGING. From REPLICATING, every hot region becomes dirty (the peer
+     * may not have flushed what it acknowledged); a resync or cutover in progress stops, and held
+     * writes are released.
+     */
     public void linkDown(String reason) {
         if (sink == null) {
             return;
         }
-        boolean changed;
+        boolean wasReplicating;
         synchronized (modeLock) {
-            changed = mode == Mode.REPLICATING;
-            if (changed) {
-                setMode(Mode.LOGGING, "link down: " + reason);
+            wasReplicating = mode == Mode.REPLICATING;
+            if (mode == Mode.LOGGING || mode == Mode.STANDALONE) {
+                return;
             }
+            endHold();
+            setMode(Mode.LOGGING, "link down: " + reason);
         }
-        if (changed) {
+        if (wasReplicating) {
             markHotDirty().exceptionally(e -> {
                 LOG.error("volume {}: cannot mark hot regions dirty: {}", name(), e.toString());
                 return null;
@@ -215,9 +248,8 @@ public final class ReplicatedVolume implements NbdExport {
     }
 
     /**
-     * The link is healthy again. Holds new writes, waits until none is in flight, and switches to
-     * REPLICATING if nothing is dirty. Otherwise the volume stays in LOGGING until a resync empties
-     * the dirty set.
+     * The link is healthy again. Holds new writes, waits until none is in flight, then: nothing dirty
+     * → REPLICATING; dirty and autosync → RESYNCING; dirty without autosync → AWAITING_APPROVAL.
      */
     public void linkRestored() {
         if (sink == null) {
@@ -229,15 +261,14 @@ public final class ReplicatedVolume implements NbdExport {
             }
             holding = true;
             try {
-                while (inFlight > 0) {
-                    modeLock.wait(100);
-                }
+                drainInFlight();
                 long dirty = tracker.dirtyRegionCount();
                 if (dirty == 0) {
                     setMode(Mode.REPLICATING, "link restored, replica in sync");
+                } else if (policy.autosync()) {
+                    beginResync("link restored with " + dirty + " dirty region(s); autosync");
                 } else {
-                    modeReason = "link restored; " + dirty + " dirty region(s) must be resynchronised first";
-                    LOG.info("volume {}: {}", name(), modeReason);
+                    setMode(Mode.AWAITING_APPROVAL, "link restored with " + dirty + " dirty region(s); waiting for blockrep approve");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -246,6 +277,124 @@ public final class ReplicatedVolume implements NbdExport {
                 modeLock.notifyAll();
             }
         }
+    }
+
+    /** An operator approved the resync of a volume in AWAITING_APPROVAL. */
+    public void approve() {
+        synchronized (modeLock) {
+            if (mode != Mode.AWAITING_APPROVAL) {
+                throw new InvalidInputException("volume '" + name() + "' is " + mode + ", not AWAITING_APPROVAL");
+            }
+            beginResync("approved by an operator");
+        }
+    }
+
+    /** RESYNCING: re-announce eras closed earlier (a restart may have lost their markers), then close the open era. Holds modeLock. */
+    private void beginResync(String reason) {
+        setMode(Mode.RESYNCING, reason);
+        for (long era : tracker.pendingEras()) {
+            observer.eraClosed(name(), era, tracker.dirtyRegions(era).getLongCardinality());
+        }
+        closeEraAndAnnounce();
+    }
+
+    private long closeEraAndAnnounce() {
+        long closed = tracker.closeEra();
+        long count = tracker.dirtyRegions(closed).getLongCardinality();
+        LOG.info("volume {}: era {} closed with {} dirty region(s); era {} open", name(), closed, count, tracker.openEra());
+        observer.eraClosed(name(), closed, count);
+        return closed;
+    }
+
+    /**
+     * The replayer copied every live region of every era up to {@code era} to the peer. Drops those
+     * eras, then: more closed eras pending → wait; the open era small enough → CUTOVER (hold writes,
+     * close the last era); else close the open era and go on. In CUTOVER, the last era's replay
+     * switches the volume to REPLICATING and releases the held writes.
+     */
+    public void erasReplayed(long era) {
+        if (tracker == null) {
+            throw new InvalidInputException("volume '" + name() + "' is not replicated");
+        }
+        synchronized (modeLock) {
+            if (era >= tracker.openEra()) {
+                throw new InvalidInputException("volume '" + name() + "': era " + era + " is still open (open era " + tracker.openEra() + ")");
+            }
+            for (long e : tracker.pendingEras()) {
+                if (e <= era) {
+                    tracker.dropEra(e);
+                }
+            }
+            if (!tracker.pendingEras().isEmpty()) {
+                return;
+            }
+            try {
+                if (mode == Mode.RESYNCING) {
+                    long open = tracker.dirtyRegions(tracker.openEra()).getLongCardinality();
+                    if (open <= policy.cutoverRegions()) {
+                        startCutover(open);
+                    } else {
+                        closeEraAndAnnounce();
+                    }
+                } else if (mode == Mode.CUTOVER && era >= cutoverEra && tracker.dirtyRegionCount() == 0) {
+                    endHold();
+                    setMode(Mode.REPLICATING, "cutover complete; writes held " + lastHoldMillis + " ms");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Holds new writes, waits for those in flight, closes the last era. Holds modeLock. */
+    private void startCutover(long openRegions) throws InterruptedException {
+        setMode(Mode.CUTOVER, openRegions + " dirty region(s) left; holding writes for the last era");
+        holding = true;
+        holdStartedMillis = clock.millis();
+        drainInFlight();
+        cutoverEra = closeEraAndAnnounce();
+        holdTimer = timer.schedule(this::cutoverTimedOut, policy.holdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void cutoverTimedOut() {
+        synchronized (modeLock) {
+            if (mode != Mode.CUTOVER) {
+                return;
+            }
+            endHold();
+            setMode(Mode.RESYNCING, "cutover hold exceeded " + policy.holdTimeout().toMillis()
+                    + " ms; writes released in LOGGING, resync goes on");
+        }
+    }
+
+    /** Releases held writes. Holds modeLock. */
+    private void endHold() {
+        if (holdTimer != null) {
+            holdTimer.cancel(false);
+            holdTimer = null;
+        }
+        if (holding && holdStartedMillis > 0) {
+            lastHoldMillis = clock.millis() - holdStartedMillis;
+        }
+        holdStartedMillis = 0;
+        holding = false;
+        modeLock.notifyAll();
+    }
+
+    /**
+     * Waits (releasing modeLock) until no admitted write is in flight. Holds modeLock. Polls every
+     * millisecond: completions never take modeLock, so a completion on a bitmap flusher thread can
+     * never wait for a thread that holds modeLock while it waits for that flusher.
+     */
+    private void drainInFlight() throws InterruptedException {
+        while (inFlight.get() > 0) {
+            modeLock.wait(1);
+        }
+    }
+
+    /** How long the last cutover held writes, in ms, or -1 before the first cutover. */
+    public long lastHoldMillis() {
+        return lastHoldMillis;
     }
 
     private void setMode(Mode to, String reason) {
@@ -285,7 +434,7 @@ public final class ReplicatedVolume implements NbdExport {
                 }
             }
             m = mode;
-            inFlight++;
+            inFlight.incrementAndGet();
         }
         boolean mirrored = m == Mode.REPLICATING;
         if (mirrored) {
@@ -301,12 +450,7 @@ public final class ReplicatedVolume implements NbdExport {
             if (mirrored) {
                 leaveHot(offset, length);
             }
-            synchronized (modeLock) {
-                inFlight--;
-                if (inFlight == 0) {
-                    modeLock.notifyAll();
-                }
-            }
+            inFlight.decrementAndGet();
         });
     }
 

@@ -15,10 +15,17 @@ public interface VolumeObserver {
         @Override
         public void modeChanged(String volume, Mode from, Mode to, String reason) {
         }
+
+        @Override
+        public void eraClosed(String volume, long era, long regionCount) {
+        }
     };
 
     /** A region became dirty in {@code era} (its bit is durable or about to be); exactly once per (era, region). */
     void firstTouch(String volume, long era, long region, long timeMillis, DirtyCause cause);
 
     void modeChanged(String volume, Mode from, Mode to, String reason);
+
+    /** Era {@code era} takes no more regions and holds {@code regionCount}; the replayer may copy it now. */
+    void eraClosed(String volume, long era, long regionCount);
 }
