@@ -1,5 +1,6 @@
 package io.blockrep.cli;
 
+import io.blockrep.replayer.service.FacilityClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,7 +25,7 @@ final class LinkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ControlClient.of(control).post("/v1/link/" + action.name());
+        FacilityClient.of(control).post("/v1/link/" + action.name());
         spec.commandLine().getOut().println(action == Action.cut
                 ? "link cut; writes continue in LOGGING mode (see: blockrep status)"
                 : "link restoring; it counts as restored after the damping interval");

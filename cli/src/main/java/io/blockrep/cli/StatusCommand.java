@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import io.blockrep.replayer.service.FacilityClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,7 +33,7 @@ final class StatusCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
         for (String c : controls) {
-            all.add(ControlClient.of(c).get("/v1/status"));
+            all.add(FacilityClient.of(c).get("/v1/status"));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

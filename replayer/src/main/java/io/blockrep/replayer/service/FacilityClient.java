@@ -1,4 +1,4 @@
-package io.blockrep.cli;
+package io.blockrep.replayer.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,31 +12,62 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** A small client of a facility's control API (see {@code producer.control.ControlServer}). */
-final class ControlClient {
+/**
+ * A small client of a facility's control API (HTTP + JSON; see the README's "Control API"). Used by
+ * the replayer to report replayed eras and by the CLI's ops verbs. Thread-safe.
+ */
+public final class FacilityClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     private final HostPort address;
 
-    ControlClient(HostPort address) {
+    public FacilityClient(HostPort address) {
         this.address = address;
     }
 
     /** Parses a {@code --control} value, as a usage error when it is not host:port. */
-    static ControlClient of(String text) {
+    public static FacilityClient of(String text) {
         try {
-            return new ControlClient(HostPort.parse(text));
+            return new FacilityClient(HostPort.parse(text));
         } catch (IllegalArgumentException e) {
             throw new io.blockrep.common.InvalidInputException("--control: " + e.getMessage());
         }
     }
 
-    JsonNode get(String path) {
+    public HostPort address() {
+        return address;
+    }
+
+    public JsonNode get(String path) {
         return send(HttpRequest.newBuilder(uri(path)).GET());
     }
 
-    JsonNode post(String path) {
+    public JsonNode post(String path) {
         return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    /** The status document of the facility. */
+    public JsonNode status() {
+        return get("/v1/status");
+    }
+
+    /** One volume's entry of the status document. */
+    public JsonNode volumeStatus(String volume) {
+        for (JsonNode v : status().path("volumes")) {
+            if (v.path("volume").asText().equals(volume)) {
+                return v;
+            }
+        }
+        throw new io.blockrep.common.InvalidInputException("facility at " + address + " has no volume '" + volume + "'");
+    }
+
+    public void approve(String volume) {
+        post("/v1/volumes/" + volume + "/approve");
+    }
+
+    /** Tells the facility that every live region of {@code volume}'s eras up to {@code era} was copied. */
+    public void erasReplayed(String volume, long era) {
+        post("/v1/volumes/" + volume + "/replayed?era=" + era);
     }
 
     private URI uri(String path) {

@@ -1,0 +1,18 @@
+package io.blockrep.replayer.copy;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/** The secondary's side of a resync: it applies data sets atomically and answers region hashes. */
+public interface ReplicaTarget {
+    /** One extent of a data set: bytes to write at an offset. */
+    record ExtentData(long offset, ByteBuffer data) {
+    }
+
+    /** Completes once the secondary has applied the whole set durably; fails if any of it was refused or the link failed. */
+    CompletionStage<Void> sendDataSet(String volume, long setId, List<ExtentData> extents);
+
+    /** SHA-256 of each {@code blockSize} block of {@code [offset, offset+length)} on the secondary. */
+    CompletionStage<List<byte[]>> hashes(String volume, long offset, long length, int blockSize);
+}
