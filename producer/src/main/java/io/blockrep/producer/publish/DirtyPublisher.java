@@ -21,14 +21,19 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.RetriableException;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
@@ -44,9 +49,12 @@ import org.slf4j.LoggerFactory;
  * instead. One owner thread does all Kafka work: it connects (checks topics and the partition count),
  * rebuilds what Kafka already holds by reading the volumes' partitions, sends what the bitmaps have
  * and Kafka lacks ({@code dirty \ (published ∪ inFlight)}), and handles acknowledgements, which the
- * Kafka producer's I/O thread hands over through a queue. A failed send puts Kafka in the unreachable
- * state: the owner retries the connection with backoff, rebuilds from the topic (a timed-out batch may
- * have landed after all), and sends the backlog. A fatal condition (non-compacted dirty topic, changed
+ * Kafka producer's I/O thread hands over through a queue. Each pass takes the queued hints before it
+ * reconciles, so a region hinted before its reconcile carries the hint's first-write time and cause.
+ * A failed send, or a cluster probe (sent every reconcile interval, never waited for) that gets no answer
+ * within the request timeout, puts Kafka in the unreachable state: the owner retries the connection with
+ * backoff, rebuilds from the topic (a timed-out batch may have landed after all), and sends the backlog.
+ * The probe is what notices a broker that went away while nothing failed to send. A fatal condition (non-compacted dirty topic, changed
  * partition count) stops the owner and is reported through {@link PublisherListener} and {@link #stats()}.
  */
 public final class DirtyPublisher implements AutoCloseable {
@@ -77,6 +85,8 @@ public final class DirtyPublisher implements AutoCloseable {
 
     // Owner-thread state.
     private final Map<String, VolumeOutbox> volumes = new HashMap<>();
+    /** Hints taken from the queue during a reconcile, touches recorded, still to be applied. */
+    private final List<Hint> recorded = new ArrayList<>();
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     private boolean connected;
@@ -84,6 +94,8 @@ public final class DirtyPublisher implements AutoCloseable {
     private long nextConnectMillis;
     private long backoffMillis = 250;
     private long nextReconcileMillis;
+    private KafkaFuture<String> probe;
+    private long nextProbeMillis;
 
     private DirtyPublisher(PublisherConfig config, Clock clock, PublisherListener listener) {
         this.config = config;
@@ -182,20 +194,22 @@ public final class DirtyPublisher implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                runCommands();
-                drainHints();
                 if (!connected && clock.millis() >= nextConnectMillis) {
                     connect();
                 }
                 if (connected) {
                     rebuildWhereNeeded();
                 }
+                // After the blocking calls above and before any reconcile: a reconcile that ran ahead of the hints
+                // queued meanwhile would publish their regions from the bitmap, without first-write time and cause.
+                takeCommandsAndHints();
                 if (connected) {
                     reconcileDue();
                     sendDueMarkers();
+                    probe();
                 }
                 backlog = volumes.values().stream().mapToLong(VolumeOutbox::backlog).sum();
-                if (commands.isEmpty() && hints.isEmpty()) {
+                if (commands.isEmpty() && hints.isEmpty() && recorded.isEmpty()) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMillis()));
                 }
             }
@@ -217,7 +231,7 @@ public final class DirtyPublisher implements AutoCloseable {
 
     private long waitMillis() {
         long now = clock.millis();
-        long until = connected ? nextReconcileMillis : nextConnectMillis;
+        long until = connected ? Math.min(nextReconcileMillis, probe == null ? nextProbeMillis : Long.MAX_VALUE) : nextConnectMillis;
         return Math.max(1, Math.min(until - now, 1_000));
     }
 
@@ -228,12 +242,20 @@ public final class DirtyPublisher implements AutoCloseable {
         }
     }
 
-    private void drainHints() {
-        if (hintsOverflowed.getAndSet(false)) {
+    /**
+     * Takes the queued hints, then runs the queued commands, then applies the hints. In that order a hint
+     * never finds its volume missing: a caller registers a volume before it hints, so the register command
+     * of any hint taken here is already queued.
+     */
+    private void takeCommandsAndHints() {
+        boolean overflowed = hintsOverflowed.getAndSet(false);
+        List<Hint> batch = new ArrayList<>(recorded);
+        recorded.clear();
+        hints.drainTo(batch);
+        runCommands();
+        if (overflowed) {
             volumes.values().forEach(v -> v.reconcileDue = true);
         }
-        List<Hint> batch = new ArrayList<>();
-        hints.drainTo(batch);
         boolean sending = true;
         for (Hint h : batch) {
             VolumeOutbox v = volumes.get(h.volume());
@@ -250,6 +272,22 @@ public final class DirtyPublisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Records the touches of the queued hints without sending anything or running commands (safe in the
+     * middle of a reconcile); the hints are kept for the next {@link #takeCommandsAndHints}, which sends
+     * their regions if still needed and handles hints of volumes not registered yet.
+     */
+    private void recordQueuedHints() {
+        int from = recorded.size();
+        hints.drainTo(recorded);
+        for (Hint h : recorded.subList(from, recorded.size())) {
+            VolumeOutbox v = volumes.get(h.volume());
+            if (v != null) {
+                v.era(h.era()).hint(h.region(), h.firstWriteMillis(), h.cause());
+            }
+        }
+    }
+
     private void connect() {
         try {
             if (admin == null) {
@@ -262,6 +300,10 @@ public final class DirtyPublisher implements AutoCloseable {
                 producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-dirty"));
             }
             connected = true;
+            if (volumes.isEmpty()) {
+                reachable = true; // otherwise once the volumes are rebuilt: reachable means ready to publish
+            }
+            nextProbeMillis = clock.millis() + config.reconcileInterval().toMillis();
             volumes.replaceAll((id, v) -> relocated(v));
         } catch (io.blockrep.common.RetriableException | KafkaException e) {
             failed(e);
@@ -327,11 +369,19 @@ public final class DirtyPublisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends what the bitmaps have and Kafka lacks. The hints queued when the bitmaps have been read are
+     * recorded before anything is sent: a hint is offered after its bit is set, so every region whose hint
+     * came before the read goes out with the hint's first-write time and cause.
+     */
     private void reconcile(VolumeOutbox v) {
         Set<Long> live = new HashSet<>(v.source.eras());
         for (long era : live) {
+            v.era(era).dirty = v.source.dirtyRegions(era);
+        }
+        recordQueuedHints();
+        for (long era : live) {
             EraOutbox e = v.era(era);
-            e.dirty = v.source.dirtyRegions(era);
             for (int region : e.unsent()) {
                 if (!sendRegion(v, e, region)) {
                     return;
@@ -368,15 +418,47 @@ public final class DirtyPublisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands one record to the Kafka producer; false when Kafka failed, so that the caller stops sending.
+     *
+     * <p>Without metadata for the topic (the broker went away and the producer forgot it), the producer
+     * blocks for up to {@code max.block.ms} and then returns an already failed future rather than throwing.
+     * Sending on after that would block this thread once per record, with acknowledgements, failures and
+     * the probe unattended, so such a failure counts at once. The in-flight mark is not undone here: the
+     * record's callback has the failure too and undoes it, and undoing it twice could clear the mark of a
+     * later send of the same region.
+     */
     private boolean send(int partition, DirtyKey key, byte[] value, java.util.function.Consumer<Exception> onAck, Runnable undo) {
+        Future<RecordMetadata> future;
         try {
-            producer.send(new ProducerRecord<>(topic, partition, key.bytes(), value), (md, ex) -> command(() -> onAck.accept(ex)));
-            sent.incrementAndGet();
-            return true;
+            future = producer.send(new ProducerRecord<>(topic, partition, key.bytes(), value), (md, ex) -> command(() -> onAck.accept(ex)));
         } catch (KafkaException | IllegalStateException e) {
             undo.run();
             failed(e);
             return false;
+        }
+        Throwable early = failure(future);
+        if (early != null) {
+            failed(early);
+            return false;
+        }
+        sent.incrementAndGet();
+        return true;
+    }
+
+    /** The failure of a future that is already done, or null. */
+    private static Throwable failure(Future<?> future) {
+        if (!future.isDone()) {
+            return null;
+        }
+        try {
+            future.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
         }
     }
 
@@ -412,6 +494,32 @@ public final class DirtyPublisher implements AutoCloseable {
     }
 
     /**
+     * Notices a broker that went away while nothing fails to send: when the publisher is idle, or when the
+     * Kafka producer holds its batches without expiring them (an idempotent producer waiting for a producer
+     * id does). Every reconcile interval, a cluster description is requested, bounded by the request
+     * timeout; it is checked here without waiting, so the owner thread never blocks on it.
+     */
+    private void probe() {
+        if (probe == null) {
+            if (clock.millis() >= nextProbeMillis) {
+                probe = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.min(Integer.MAX_VALUE,
+                        config.requestTimeout().toMillis()))).clusterId();
+                probe.whenComplete((id, ex) -> LockSupport.unpark(owner));
+            }
+            return;
+        }
+        if (!probe.isDone()) {
+            return;
+        }
+        Throwable e = failure(probe);
+        probe = null;
+        nextProbeMillis = clock.millis() + config.reconcileInterval().toMillis();
+        if (e != null) {
+            failed(new io.blockrep.common.RetriableException("Kafka did not answer a cluster probe: " + e, e));
+        }
+    }
+
+    /**
      * Any Kafka failure: remember it, drop to unreachable (rebuild before sending again) and schedule a
      * connect. The listener hears of the drop and of failed connects, not of every expired record.
      */
@@ -423,6 +531,7 @@ public final class DirtyPublisher implements AutoCloseable {
         boolean wasConnected = connected;
         connected = false;
         reachable = false;
+        probe = null;
         volumes.values().forEach(v -> v.rebuilt = false);
         if (!(e instanceof RetriableException) && !(e instanceof BlockrepException) && producer != null) {
             producer.close(Duration.ZERO);

@@ -33,6 +33,9 @@ final class EraOutbox {
 
     void hint(int region, long firstWriteMillis, DirtyCause cause) {
         hinted.add(region);
+        if (published.contains(region)) {
+            return; // a repeated hint: its record is out, and a touch kept for it would never be removed
+        }
         touches.merge(region, new Touch(firstWriteMillis, cause),
                 (a, b) -> a.firstWriteMillis() <= b.firstWriteMillis() ? a : b);
     }

@@ -122,7 +122,8 @@ public final class EventPublisher implements AutoCloseable {
 
     private void run() {
         long backoff = 250;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-events"))) {
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-events"));
+        try {
             while (running) {
                 VolumeEvent head = awaitHead(Long.MAX_VALUE);
                 if (head == null) {
@@ -143,6 +144,16 @@ public final class EventPublisher implements AutoCloseable {
             LOG.error("event publisher failed", e);
         } finally {
             reachable = false;
+            closeQuietly(producer);
+        }
+    }
+
+    /** Bounded: a plain {@code close()} would wait without limit for records a broker that is down never takes. */
+    private void closeQuietly(KafkaProducer<byte[], byte[]> producer) {
+        try {
+            producer.close(config.maxBlock());
+        } catch (RuntimeException e) {
+            LOG.debug("closing the events producer", e);
         }
     }
 

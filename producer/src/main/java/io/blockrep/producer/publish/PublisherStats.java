@@ -5,7 +5,8 @@ import java.util.Optional;
 /**
  * A snapshot of {@link DirtyPublisher}'s state for the status API.
  *
- * @param kafkaReachable   false from the first failed Kafka operation until Kafka answers again
+ * @param kafkaReachable   false from the first failed Kafka operation (a send, a connect, or the periodic cluster
+ *                         probe, which notices a broker gone while nothing is sent) until Kafka answers again
  * @param backlogRegions   regions dirty locally whose record Kafka has not acknowledged yet
  * @param recordsSent      dirty and era-closed records handed to the Kafka producer
  * @param recordsAcked     of those, the ones Kafka acknowledged

@@ -14,6 +14,11 @@ final class MemorySource implements DirtySource {
         this.volume = volume;
     }
 
+    /** Runs {@code action} while no reader can take a snapshot: a reconcile reads the bitmaps after it, not during it. */
+    synchronized void whileLocked(Runnable action) {
+        action.run();
+    }
+
     synchronized void mark(long era, int region) {
         eras.computeIfAbsent(era, e -> new RoaringBitmap()).add(region);
     }
