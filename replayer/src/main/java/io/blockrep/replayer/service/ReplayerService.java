@@ -1,0 +1,115 @@
+package io.blockrep.replayer.service;
+
+import io.blockrep.common.BlockrepException;
+import io.blockrep.replayer.ReplayerConfig;
+import io.blockrep.replayer.ReplayerConfig.VolumeTarget;
+import io.blockrep.replayer.index.DirtyTopicFollower;
+import io.blockrep.schemas.topic.TopicLayout;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The continuous replayer ({@code blockrep replayer}): a member of the replayer consumer group on the
+ * dirty topic. It owns the volumes of the partitions assigned to it (a failed instance's volumes move
+ * to the others, which rebuild them from the compacted topic and finish them) and steps each owned,
+ * configured volume through {@link ReplayEngine} whenever a closed era is ready.
+ *
+ * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn. A
+ * failure of one step is logged and retried on the next round (after {@code retryDelay}); it never
+ * stops the other volumes.
+ */
+public final class ReplayerService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplayerService.class);
+    private static final Duration ROUND = Duration.ofMillis(50);
+    private static final Duration RETRY = Duration.ofSeconds(1);
+
+    private final ReplayerConfig config;
+    private final ReplayerRuntime runtime;
+    private final DirtyTopicFollower follower;
+    private final Thread worker;
+    private final Map<String, Long> retryAt = new HashMap<>();
+    private volatile boolean running = true;
+
+    private ReplayerService(ReplayerConfig config, ReplayerRuntime runtime) {
+        this.config = config;
+        this.runtime = runtime;
+        Properties props = runtime.clientProperties();
+        this.follower = DirtyTopicFollower.start(props, config.groupId(), new TopicLayout(config.topicPrefix()).dirty(),
+                new DirtyTopicFollower.OwnershipListener() {
+                    @Override
+                    public void volumesAssigned(Set<String> volumes) {
+                        LOG.info("replayer {} now owns {}", config.id(), volumes);
+                    }
+
+                    @Override
+                    public void volumesRevoked(Set<String> volumes) {
+                        LOG.info("replayer {} no longer owns {}", config.id(), volumes);
+                    }
+                });
+        this.worker = new Thread(this::run, "replayer-" + config.id());
+        this.worker.setDaemon(true);
+    }
+
+    public static ReplayerService start(ReplayerConfig config) {
+        ReplayerRuntime runtime = ReplayerRuntime.open(config);
+        try {
+            ReplayerService s = new ReplayerService(config, runtime);
+            s.worker.start();
+            return s;
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    public Set<String> ownedVolumes() {
+        return follower.ownedVolumes();
+    }
+
+    private void run() {
+        while (running) {
+            if (follower.failure().isPresent()) {
+                LOG.error("replayer {}: the dirty-topic consumer failed: {}", config.id(), follower.failure().get().toString());
+                return;
+            }
+            Set<String> owned = follower.ownedVolumes();
+            for (VolumeTarget v : config.volumes()) {
+                if (!running || !owned.contains(v.volume()) || System.nanoTime() < retryAt.getOrDefault(v.volume(), 0L)) {
+                    continue;
+                }
+                try {
+                    runtime.step(follower.index(), v);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (BlockrepException | IllegalStateException e) {
+                    LOG.warn("replayer {}: volume {}: {}; retrying in {} s", config.id(), v.volume(), e.getMessage(), RETRY.toSeconds());
+                    retryAt.put(v.volume(), System.nanoTime() + RETRY.toNanos());
+                }
+            }
+            try {
+                Thread.sleep(ROUND.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        worker.interrupt();
+        try {
+            worker.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        follower.close();
+        runtime.close();
+    }
+}
