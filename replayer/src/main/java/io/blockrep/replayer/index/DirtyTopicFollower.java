@@ -1,0 +1,287 @@
+package io.blockrep.replayer.index;
+
+import io.blockrep.schemas.DirtyKey;
+import io.blockrep.schemas.PoisonRecordException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The service's view of the dirty topic: a member of consumer group {@code groupId} that owns the
+ * volumes of its assigned partitions. On assignment it rebuilds those partitions from the beginning
+ * (the compacted topic <i>is</i> the dirty set) into {@link #index()}; on revocation or loss it drops
+ * their volumes from the index. Cooperative-sticky assignment, so a rebalance moves only the partitions
+ * that change owner.
+ *
+ * <p><b>Offsets are the backlog.</b> For every partition whose rebuild is done, the committed offset is
+ * that of the oldest record that is still live and not yet replayed (a region value with no later
+ * tombstone of its key), or the consumer's position when there is none ({@link PendingOffsets}). So
+ * the group's lag, as {@code kafka-consumer-groups --describe} shows it, is zero exactly when nothing
+ * is left to replay. Commits are asynchronous after each poll that changed an offset, and synchronous
+ * on revocation and close. Committed offsets are never used to resume: every assignment rebuilds.
+ *
+ * <p>Threading: one owner thread, started by {@link #start} and stopped by {@link #close}, owns the
+ * KafkaConsumer and calls the {@link OwnershipListener} (keep it short). {@link #index()},
+ * {@link #assignment()}, {@link #ownedVolumes()}, {@link #rebuilt()} and {@link #failure()} are safe
+ * from any thread: the index is locked, the others are immutable snapshots published through volatile
+ * fields. A failure of the owner thread stops it and is returned by {@link #failure()}.
+ */
+public final class DirtyTopicFollower implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DirtyTopicFollower.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    /** Told, on the owner thread, which volumes this instance gained (after their rebuild) or lost. */
+    public interface OwnershipListener {
+        void volumesAssigned(Set<String> volumes);
+
+        void volumesRevoked(Set<String> volumes);
+    }
+
+    private static final class PartitionState {
+        final long rebuildEnd;
+        final Set<String> volumes = new HashSet<>();
+        final PendingOffsets pending = new PendingOffsets();
+        boolean rebuilt;
+        long committed = -1;
+
+        PartitionState(long rebuildEnd) {
+            this.rebuildEnd = rebuildEnd;
+        }
+    }
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final OwnershipListener listener;
+    private final DirtySetIndex index = new DirtySetIndex();
+    private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+    private final Thread owner;
+    private volatile boolean running = true;
+    private volatile Set<TopicPartition> assignment = Set.of();
+    private volatile Set<String> ownedVolumes = Set.of();
+    private volatile boolean rebuilt;
+    private volatile Throwable failure;
+
+    private DirtyTopicFollower(Properties clientProperties, String groupId, String topic, OwnershipListener listener) {
+        Properties p = Clients.consumer(clientProperties, "blockrep-dirty-follower", groupId);
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        this.consumer = new KafkaConsumer<>(p);
+        this.topic = topic;
+        this.listener = listener;
+        this.owner = new Thread(this::run, "blockrep-dirty-follower-" + groupId);
+        this.owner.setDaemon(true);
+    }
+
+    /** Joins {@code groupId} on {@code topic} (the dirty topic) and starts the owner thread. */
+    public static DirtyTopicFollower start(Properties clientProperties, String groupId, String topic, OwnershipListener listener) {
+        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, topic, listener);
+        f.owner.start();
+        return f;
+    }
+
+    public DirtySetIndex index() {
+        return index;
+    }
+
+    /** Partitions assigned to this instance now. */
+    public Set<TopicPartition> assignment() {
+        return assignment;
+    }
+
+    /** Volumes seen in this instance's rebuilt partitions: the volumes it owns. */
+    public Set<String> ownedVolumes() {
+        return ownedVolumes;
+    }
+
+    /** True when this instance has partitions and every one is rebuilt up to its end offset at assignment. */
+    public boolean rebuilt() {
+        return rebuilt;
+    }
+
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Stops the owner thread, which commits the backlog offsets and leaves the group. */
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            owner.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(topic), new Rebalance());
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
+                    apply(r);
+                }
+                finishRebuilds();
+                commit(false);
+            }
+        } catch (WakeupException e) {
+            // close() was called
+        } catch (RuntimeException e) {
+            failure = e;
+            LOG.error("dirty topic follower stopped", e);
+        } finally {
+            try {
+                commit(true);
+            } catch (RuntimeException e) {
+                LOG.warn("last commit of backlog offsets failed: {}", e.toString());
+            }
+            consumer.close();
+            running = false;
+        }
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> r) {
+        index.apply(r);
+        PartitionState s = partitions.get(new TopicPartition(r.topic(), r.partition()));
+        if (s == null) {
+            return;
+        }
+        DirtyKey key;
+        try {
+            key = DirtyKey.parse(r.key());
+        } catch (PoisonRecordException e) {
+            return; // counted and reported by the index
+        }
+        s.pending.onRecord(key, r.value() != null, r.offset());
+        if (s.volumes.add(key.volume()) && s.rebuilt) {
+            publishOwnership();
+            listener.volumesAssigned(Set.of(key.volume()));
+        }
+    }
+
+    private void finishRebuilds() {
+        for (Map.Entry<TopicPartition, PartitionState> e : partitions.entrySet()) {
+            PartitionState s = e.getValue();
+            if (!s.rebuilt && consumer.position(e.getKey()) >= s.rebuildEnd) {
+                s.rebuilt = true;
+                LOG.info("rebuilt {} up to offset {}: volumes {}", e.getKey(), s.rebuildEnd, new TreeSet<>(s.volumes));
+                publishOwnership();
+                if (!s.volumes.isEmpty()) {
+                    listener.volumesAssigned(Set.copyOf(s.volumes));
+                }
+            }
+        }
+    }
+
+    private void commit(boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : partitions.entrySet()) {
+            PartitionState s = e.getValue();
+            if (s.rebuilt) {
+                long offset = s.pending.commitOffset(consumer.position(e.getKey()));
+                if (offset != s.committed || sync) {
+                    offsets.put(e.getKey(), new OffsetAndMetadata(offset));
+                    s.committed = offset;
+                }
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            consumer.commitSync(offsets);
+        } else {
+            consumer.commitAsync(offsets, (o, ex) -> {
+                if (ex != null) {
+                    LOG.warn("commit of backlog offsets {} failed (retried with the next change): {}", o, ex.toString());
+                    o.keySet().forEach(tp -> {
+                        PartitionState s = partitions.get(tp);
+                        if (s != null) {
+                            s.committed = -1;
+                        }
+                    });
+                }
+            });
+        }
+    }
+
+    private void publishOwnership() {
+        Set<String> volumes = new TreeSet<>();
+        boolean all = !partitions.isEmpty();
+        for (PartitionState s : partitions.values()) {
+            if (s.rebuilt) {
+                volumes.addAll(s.volumes);
+            } else {
+                all = false;
+            }
+        }
+        ownedVolumes = Set.copyOf(volumes);
+        assignment = Set.copyOf(partitions.keySet());
+        rebuilt = all;
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> added) {
+            if (added.isEmpty()) {
+                return;
+            }
+            consumer.seekToBeginning(added);
+            Map<TopicPartition, Long> end = consumer.endOffsets(added);
+            added.forEach(tp -> partitions.put(tp, new PartitionState(end.get(tp))));
+            LOG.info("assigned {}; rebuilding up to {}", added, end);
+            publishOwnership();
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (revoked.isEmpty()) {
+                return;
+            }
+            try {
+                commit(true);
+            } catch (KafkaException e) {
+                LOG.warn("commit of backlog offsets on revocation failed: {}", e.toString());
+            }
+            drop(revoked);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            drop(lost);
+        }
+
+        private void drop(Collection<TopicPartition> gone) {
+            Set<String> volumes = new TreeSet<>();
+            for (TopicPartition tp : gone) {
+                PartitionState s = partitions.remove(tp);
+                if (s != null) {
+                    volumes.addAll(s.volumes);
+                }
+            }
+            index.removeVolumes(volumes);
+            publishOwnership();
+            LOG.info("lost {}: dropped volumes {}", gone, volumes);
+            if (!volumes.isEmpty()) {
+                listener.volumesRevoked(volumes);
+            }
+        }
+    }
+}
