@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
             ProducerCommand.class,
             StatusCommand.class,
             LinkCommand.class,
+            ApproveCommand.class,
+            ReplayCommand.class,
+            ReplayerCommand.class,
             VolumeCommand.class,
             KafkaCommand.class,
             CommandLine.HelpCommand.class

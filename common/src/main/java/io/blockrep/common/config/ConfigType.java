@@ -57,6 +57,15 @@ public enum ConfigType {
         };
     }
 
+    /** Parses a duration the way configuration files write them, as a usage error when it is not one. */
+    public static Duration durationOf(String text) {
+        try {
+            return parseDuration(text);
+        } catch (RuntimeException e) {
+            throw new io.blockrep.common.InvalidInputException("'" + text + "' is not a duration (examples: 500ms, 10s, 5m, 1h)");
+        }
+    }
+
     static Duration parseDuration(String s) {
         String t = s.trim().toLowerCase(Locale.ROOT);
         if (t.startsWith("pt") || t.startsWith("p")) {

@@ -1,0 +1,131 @@
+package io.blockrep.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.blockrep.common.RetriableException;
+import io.blockrep.common.Sizes;
+import io.blockrep.replayer.ReplayerConfig;
+import io.blockrep.replayer.ReplayerConfig.VolumeTarget;
+import io.blockrep.replayer.copy.CopyProgress;
+import io.blockrep.replayer.index.DirtyTopicReader;
+import io.blockrep.replayer.service.FacilityClient;
+import io.blockrep.replayer.service.ReplayerRuntime;
+import io.blockrep.schemas.topic.TopicLayout;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code blockrep replay VOLUME}: the on-demand ops job. Rebuilds the volume's dirty set from the
+ * dirty topic, approves the resync if the volume waits for it, copies era after era with a progress
+ * bar until the facility reports REPLICATING. Exit 0 then; 75 when the link to the secondary is down
+ * or the time limit passed (retry later); 74 on a fatal error.
+ */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = {"Replay a volume now, in the foreground, with a progress bar; exits 0 once it is REPLICATING."})
+final class ReplayCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "VOLUME", description = "Volume id (listed in the replayer configuration).")
+    String volume;
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "Replayer properties file.")
+    Path config;
+
+    @Option(names = "--timeout", defaultValue = "30m", paramLabel = "DURATION",
+            description = "Give up after this long (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--no-approve", description = "Do not approve a volume in AWAITING_APPROVAL; fail instead.")
+    boolean noApprove;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
+        VolumeTarget v = cfg.volume(volume);
+        Duration limit = io.blockrep.common.config.ConfigType.durationOf(timeout);
+        PrintWriter out = spec.commandLine().getOut();
+        long deadline = System.nanoTime() + limit.toNanos();
+        try (ReplayerRuntime runtime = ReplayerRuntime.open(cfg);
+             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), new TopicLayout(cfg.topicPrefix()).dirty())) {
+            FacilityClient primary = runtime.primary(volume);
+            List<Integer> partitions = reader.partitions(Duration.ofSeconds(30));
+            int partition = TopicLayout.partitionFor(volume, partitions.size());
+            reader.rebuild(List.of(partition), Duration.ofSeconds(60));
+            ProgressBar bar = new ProgressBar(out);
+            String lastMode = "";
+            while (true) {
+                JsonNode status = primary.volumeStatus(volume);
+                String mode = status.path("mode").asText();
+                if (!mode.equals(lastMode)) {
+                    bar.line(volume + ": " + mode + ", " + status.path("dirtyRegions").asLong() + " dirty region(s)");
+                    lastMode = mode;
+                }
+                switch (mode) {
+                    case "REPLICATING" -> {
+                        bar.line(volume + " is REPLICATING: the replica is in sync");
+                        return 0;
+                    }
+                    case "AWAITING_APPROVAL" -> {
+                        if (noApprove) {
+                            throw new RetriableException(volume + " waits for approval (run without --no-approve, or blockrep approve)");
+                        }
+                        primary.approve(volume);
+                    }
+                    case "SECONDARY", "STANDALONE" -> throw new io.blockrep.common.InvalidInputException(
+                            volume + " is " + mode + " on " + primary.address() + "; replay runs against the primary");
+                    default -> {
+                        // LOGGING (link not healthy yet), RESYNCING, CUTOVER: copy what is ready.
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new RetriableException(volume + " is still " + mode + " after " + timeout
+                            + (mode.equals("LOGGING") ? " (is the link to the secondary up? see blockrep status)" : ""));
+                }
+                reader.poll(Duration.ofMillis(100));
+                runtime.step(reader.index(), v, bar::update);
+            }
+        }
+    }
+
+    /** A one-line progress bar on the terminal: bytes, rate, ETA. */
+    static final class ProgressBar {
+        private final PrintWriter out;
+        private long lastDraw;
+
+        ProgressBar(PrintWriter out) {
+            this.out = out;
+        }
+
+        void update(CopyProgress p) {
+            long now = System.nanoTime();
+            if (now - lastDraw < 200_000_000L && p.bytesCopied() < p.bytesTotal()) {
+                return;
+            }
+            lastDraw = now;
+            int width = 30;
+            double fraction = p.bytesTotal() == 0 ? 1 : (double) p.bytesCopied() / p.bytesTotal();
+            int filled = (int) Math.round(fraction * width);
+            long eta = p.etaSeconds();
+            out.printf(Locale.ROOT, "\r  era %-4d [%s%s] %5.1f%%  %s / %s  %s/s  ETA %s  skipped %d   ", p.era(),
+                    "#".repeat(filled), " ".repeat(width - filled), fraction * 100, Sizes.human(p.bytesCopied()),
+                    Sizes.human(p.bytesTotal()), Sizes.human((long) p.bytesPerSecond()), eta < 0 ? "-" : eta + "s", p.regionsSkipped());
+            if (p.bytesCopied() >= p.bytesTotal()) {
+                out.println();
+            }
+            out.flush();
+        }
+
+        void line(String text) {
+            out.println(text);
+            out.flush();
+        }
+    }
+}

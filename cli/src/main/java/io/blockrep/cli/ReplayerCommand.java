@@ -1,0 +1,52 @@
+package io.blockrep.cli;
+
+import io.blockrep.replayer.ReplayerConfig;
+import io.blockrep.replayer.service.ReplayerService;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code blockrep replayer --config FILE}: the continuous resync service, until Ctrl-C or SIGTERM. */
+@Command(name = "replayer", mixinStandardHelpOptions = true,
+        description = {"Run the replayer service: a consumer group on the dirty topic that copies the dirty regions of",
+            "closed eras from each primary to its secondary. Several instances share the volumes by partition."})
+final class ReplayerCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Replayer properties file.")
+    Path config;
+
+    @Option(names = "--config-reference", description = "Print the table of configuration keys (Markdown) and exit.")
+    boolean reference;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (reference) {
+            out.print(ReplayerConfig.DEF.markdownTable());
+            out.flush();
+            return 0;
+        }
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
+        }
+        ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
+        try (UntilInterrupted signal = new UntilInterrupted()) {
+            try (ReplayerService service = ReplayerService.start(cfg)) {
+                out.printf("replayer %s: group %s on %s, %d volume(s) configured%n", cfg.id(), cfg.groupId(),
+                        cfg.bootstrapServers(), cfg.volumes().size());
+                out.flush();
+                signal.await();
+                out.println("stopping replayer " + cfg.id() + " ...");
+                out.flush();
+            }
+            out.println("stopped cleanly");
+            out.flush();
+        }
+        return 0;
+    }
+}
