@@ -14,10 +14,20 @@ public final class DataSetCrc {
 
     /** Adds one extent; {@code data} is read from its position to its limit and left untouched. */
     public DataSetCrc add(long offset, ByteBuffer data) {
+        return addHeader(offset, data.remaining()).addData(data);
+    }
+
+    /** Streaming form of {@link #add}: the extent's header, then its data in one or more {@link #addData} calls. */
+    public DataSetCrc addHeader(long offset, int length) {
         header.clear();
-        header.putLong(offset).putInt(data.remaining()).flip();
+        header.putLong(offset).putInt(length).flip();
         crc.update(header);
-        crc.update(data.duplicate());
+        return this;
+    }
+
+    /** Adds a chunk of the current extent's data; {@code chunk} is left untouched. */
+    public DataSetCrc addData(ByteBuffer chunk) {
+        crc.update(chunk.duplicate());
         return this;
     }
 
