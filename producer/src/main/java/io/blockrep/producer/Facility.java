@@ -16,6 +16,7 @@ import io.blockrep.producer.control.FacilityStatus;
 import io.blockrep.producer.control.VolumeStatus;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.ExcludedRanges;
+import io.blockrep.producer.journal.DataSetJournal;
 import io.blockrep.producer.link.LinkConfig;
 import io.blockrep.producer.link.LinkListener;
 import io.blockrep.producer.link.LinkServer;
@@ -120,10 +121,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
             Volume v = Volume.open(meta, false);
             volumes.put(meta.id(), v);
             resources.add(v);
+            DataSetJournal.recover(store.volumeDir(meta.id()), v);
         }
         startPublishers();
         startPrimaries(store, metas);
-        startLinkServer(metas);
+        startLinkServer(store, metas);
         List<NbdExport> exports = new ArrayList<>();
         for (VolumeMetadata meta : metas) {
             exports.add(meta.role() == Role.PRIMARY ? primaries.get(meta.id()) : new LocalVolumeExport(volumes.get(meta.id()), true));
@@ -220,7 +222,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 l.missedHeartbeats(), l.connectTimeout(), Duration.ofMillis(100), l.backoffMax(), l.restoreDamping(), l.queueBytes());
     }
 
-    private void startLinkServer(List<VolumeMetadata> metas) {
+    private void startLinkServer(VolumeStore store, List<VolumeMetadata> metas) {
         boolean anySecondary = metas.stream().anyMatch(m -> m.role() == Role.SECONDARY);
         if (!anySecondary) {
             return;
@@ -229,7 +231,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         Duration idle = l.heartbeatInterval().multipliedBy(Math.max(10, l.missedHeartbeats() * 4L));
         linkServer = LinkServer.start(new LinkServerConfig(config.nodeId(), l.listen().host(), l.listen().port(),
                 SharedSecret.of(l.secret()), l.connectTimeout().plusSeconds(5), idle),
-                id -> Optional.ofNullable(volumes.get(id)).map(v -> new LinkVolumes.Entry(v, v.metadata().role())));
+                id -> Optional.ofNullable(volumes.get(id)).map(v -> new LinkVolumes.Entry(v, v.metadata().role(), store.volumeDir(id))));
     }
 
     private void checkpointActivity() {

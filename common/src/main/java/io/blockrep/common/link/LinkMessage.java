@@ -29,12 +29,30 @@ import java.util.Objects;
  * PING, PONG      empty                        (PONG echoes the PING's request id)
  * ERROR           u16 status, str message
  * BYE             str reason
+ * DATASET_BEGIN   str volume, i64 setId, i32 extentCount, i64 totalBytes
+ * DATASET_EXTENT  i64 setId, i64 offset, data (the rest of the payload, at most {@link LinkFrame#MAX_DATA})
+ * DATASET_COMMIT  i64 setId, i32 extentCount, i32 crc32c   (see {@link DataSetCrc})
+ * DATASET_ACK     i64 setId, u16 status, str message       (frame request id = the COMMIT's)
+ * HASH_REQUEST    str volume, i64 offset, i64 length, i32 blockSize
+ * HASH_REPLY      i32 count, count x 32 bytes SHA-256      (frame request id = the HASH_REQUEST's)
  * </pre>
  *
- * Every record is immutable; {@link Write#data()} is a read-only view.
+ * <p>Data sets: BEGIN and each EXTENT are answered with an ACK by request id once the extent is in
+ * the secondary's journal (or with a negative ACK when the set is refused); COMMIT is answered with
+ * DATASET_ACK only after the whole set was applied durably, or refused. A HASH_REQUEST is answered
+ * with HASH_REPLY, or a negative ACK (out of range). See {@link BlockHashes} for what is hashed.
+ *
+ * Every record is immutable; {@link Write#data()} and {@link DataSetExtent#data()} are read-only views.
  */
 public sealed interface LinkMessage {
     int MAX_STRING = 4096;
+    /** Most blocks one HASH_REQUEST may cover: the reply (32 bytes each) then fits one frame. */
+    int MAX_HASH_BLOCKS = 65_536;
+    /** Most bytes one HASH_REQUEST may cover, so the secondary answers within an ack timeout. */
+    long MAX_HASH_BYTES = 256L << 20;
+    int MIN_HASH_BLOCK = 512;
+    int MAX_HASH_BLOCK = 16 << 20;
+    int DIGEST_BYTES = 32;
 
     MessageType type();
 
@@ -66,6 +84,12 @@ public sealed interface LinkMessage {
                 case PONG -> new Pong();
                 case ERROR -> new Error(in.status(), in.string());
                 case BYE -> new Bye(in.string());
+                case DATASET_BEGIN -> new DataSetBegin(in.volumeId(), in.i64(), in.i32(), in.i64());
+                case DATASET_EXTENT -> new DataSetExtent(in.i64(), in.i64(), in.rest());
+                case DATASET_COMMIT -> new DataSetCommit(in.i64(), in.i32(), in.i32());
+                case DATASET_ACK -> new DataSetAck(in.i64(), in.status(), in.string());
+                case HASH_REQUEST -> new HashRequest(in.volumeId(), in.i64(), in.i64(), in.i32());
+                case HASH_REPLY -> HashReply.read(in);
                 default -> throw new LinkProtocolException(LinkStatus.UNKNOWN_MESSAGE_TYPE,
                         "message type " + frame.type() + " is reserved and not supported");
             };
@@ -345,6 +369,193 @@ public sealed interface LinkMessage {
         }
     }
 
+    /** Opens data set {@code setId} on {@code volume}: {@code extentCount} extents of {@code totalBytes} in all follow. */
+    record DataSetBegin(String volume, long setId, int extentCount, long totalBytes) implements LinkMessage {
+        public DataSetBegin {
+            Objects.requireNonNull(volume, "volume");
+            requireNonNegative("set id", setId);
+            requireNonNegative("extent count", extentCount);
+            requireNonNegative("total bytes", totalBytes);
+        }
+
+        public MessageType type() {
+            return MessageType.DATASET_BEGIN;
+        }
+
+        public void writePayload(Out out) {
+            out.string(volume).i64(setId).i32(extentCount).i64(totalBytes);
+        }
+    }
+
+    /** One extent of the open data set: {@code data} to be written at {@code offset}. */
+    record DataSetExtent(long setId, long offset, ByteBuffer data) implements LinkMessage {
+        public DataSetExtent {
+            requireNonNegative("set id", setId);
+            if (data.remaining() > LinkFrame.MAX_DATA) {
+                throw new IllegalArgumentException("extent of " + data.remaining() + " bytes exceeds " + LinkFrame.MAX_DATA);
+            }
+            data = data.slice().asReadOnlyBuffer();
+        }
+
+        @Override
+        public ByteBuffer data() {
+            return data.duplicate();
+        }
+
+        public MessageType type() {
+            return MessageType.DATASET_EXTENT;
+        }
+
+        public void writePayload(Out out) {
+            out.i64(setId).i64(offset).raw(data.duplicate());
+        }
+    }
+
+    /** Closes data set {@code setId}: the secondary applies it only if count and {@link DataSetCrc} match what it received. */
+    record DataSetCommit(long setId, int extentCount, int crc32c) implements LinkMessage {
+        public DataSetCommit {
+            requireNonNegative("set id", setId);
+            requireNonNegative("extent count", extentCount);
+        }
+
+        public MessageType type() {
+            return MessageType.DATASET_COMMIT;
+        }
+
+        public void writePayload(Out out) {
+            out.i64(setId).i32(extentCount).i32(crc32c);
+        }
+    }
+
+    /** The secondary's answer to a COMMIT: OK only after the whole set is durable on its volume. */
+    record DataSetAck(long setId, LinkStatus status, String message) implements LinkMessage {
+        public DataSetAck {
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(message, "message");
+        }
+
+        public MessageType type() {
+            return MessageType.DATASET_ACK;
+        }
+
+        public void writePayload(Out out) {
+            out.i64(setId).u16(status.code()).string(message);
+        }
+    }
+
+    /**
+     * Asks for the SHA-256 of each {@code blockSize} block of {@code [offset, offset+length)}; the
+     * last block may be short. At most {@link #MAX_HASH_BLOCKS} blocks and {@link #MAX_HASH_BYTES} bytes.
+     */
+    record HashRequest(String volume, long offset, long length, int blockSize) implements LinkMessage {
+        public HashRequest {
+            Objects.requireNonNull(volume, "volume");
+            requireNonNegative("offset", offset);
+            requireNonNegative("length", length);
+            if (blockSize < MIN_HASH_BLOCK || blockSize > MAX_HASH_BLOCK) {
+                throw new IllegalArgumentException("hash block size " + blockSize + " is outside " + MIN_HASH_BLOCK + ".." + MAX_HASH_BLOCK);
+            }
+            if (length > MAX_HASH_BYTES || blockCount(length, blockSize) > MAX_HASH_BLOCKS) {
+                throw new IllegalArgumentException("hash request of " + length + " bytes in blocks of " + blockSize
+                        + " exceeds " + MAX_HASH_BLOCKS + " blocks or " + MAX_HASH_BYTES + " bytes");
+            }
+        }
+
+        /** Number of digests the reply carries. */
+        public int blocks() {
+            return (int) blockCount(length, blockSize);
+        }
+
+        public static long blockCount(long length, int blockSize) {
+            return (length + blockSize - 1) / blockSize;
+        }
+
+        public MessageType type() {
+            return MessageType.HASH_REQUEST;
+        }
+
+        public void writePayload(Out out) {
+            out.string(volume).i64(offset).i64(length).i32(blockSize);
+        }
+    }
+
+    /** One SHA-256 digest per requested block, in order. */
+    record HashReply(List<byte[]> digests) implements LinkMessage {
+        public HashReply {
+            if (digests.size() > MAX_HASH_BLOCKS) {
+                throw new IllegalArgumentException(digests.size() + " digests exceed " + MAX_HASH_BLOCKS);
+            }
+            List<byte[]> copy = new ArrayList<>(digests.size());
+            for (byte[] d : digests) {
+                if (d.length != DIGEST_BYTES) {
+                    throw new IllegalArgumentException("a digest is " + d.length + " bytes, not " + DIGEST_BYTES);
+                }
+                copy.add(d.clone());
+            }
+            digests = java.util.Collections.unmodifiableList(copy);
+        }
+
+        /** Copies of the digests. */
+        @Override
+        public List<byte[]> digests() {
+            return digests.stream().map(byte[]::clone).toList();
+        }
+
+        public MessageType type() {
+            return MessageType.HASH_REPLY;
+        }
+
+        public void writePayload(Out out) {
+            out.i32(digests.size());
+            digests.forEach(d -> out.raw(ByteBuffer.wrap(d)));
+        }
+
+        static HashReply read(In in) throws LinkProtocolException {
+            int count = in.i32();
+            if (count < 0 || count > MAX_HASH_BLOCKS) {
+                throw in.bad("digest count " + count + " is outside 0.." + MAX_HASH_BLOCKS);
+            }
+            List<byte[]> digests = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                digests.add(in.fixed(DIGEST_BYTES));
+            }
+            return new HashReply(digests);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof HashReply h) || h.digests.size() != digests.size()) {
+                return false;
+            }
+            for (int i = 0; i < digests.size(); i++) {
+                if (!java.util.Arrays.equals(h.digests.get(i), digests.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 1;
+            for (byte[] d : digests) {
+                h = 31 * h + java.util.Arrays.hashCode(d);
+            }
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "HashReply[" + digests.size() + " digests]";
+        }
+    }
+
+    private static void requireNonNegative(String what, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(what + " " + value + " is negative");
+        }
+    }
+
     /** Payload writer. Not thread-safe. */
     final class Out {
         private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -443,6 +654,12 @@ public sealed interface LinkMessage {
             if (n > b.remaining()) {
                 throw bad("field of " + n + " bytes but only " + b.remaining() + " left");
             }
+            byte[] out = new byte[n];
+            b.get(out);
+            return out;
+        }
+
+        byte[] fixed(int n) {
             byte[] out = new byte[n];
             b.get(out);
             return out;

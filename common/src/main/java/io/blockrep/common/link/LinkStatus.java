@@ -22,7 +22,9 @@ public enum LinkStatus {
     OUT_OF_RANGE(11),
     IO_ERROR(12),
     INTERNAL(13),
-    SHUTTING_DOWN(14);
+    SHUTTING_DOWN(14),
+    /** A data set's COMMIT (or its extents) disagree with its BEGIN: count, byte total or CRC32C. */
+    DATASET_MISMATCH(15);
 
     private final int code;
 

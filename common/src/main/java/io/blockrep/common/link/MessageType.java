@@ -14,12 +14,12 @@ public enum MessageType {
     FLUSH(0x12),
     PING(0x20),
     PONG(0x21),
-    DATASET_BEGIN(0x30, true),
-    DATASET_EXTENT(0x31, true),
-    DATASET_COMMIT(0x32, true),
-    DATASET_ACK(0x33, true),
-    HASH_REQUEST(0x38, true),
-    HASH_REPLY(0x39, true),
+    DATASET_BEGIN(0x30),
+    DATASET_EXTENT(0x31),
+    DATASET_COMMIT(0x32),
+    DATASET_ACK(0x33),
+    HASH_REQUEST(0x38),
+    HASH_REPLY(0x39),
     ERROR(0x7E),
     BYE(0x7F);
 
@@ -47,7 +47,7 @@ public enum MessageType {
         return code;
     }
 
-    /** True for codes set aside for a later protocol addition (data sets, hashes). */
+    /** True for codes set aside for a later protocol addition; none are reserved in version 1 today. */
     public boolean reserved() {
         return reserved;
     }

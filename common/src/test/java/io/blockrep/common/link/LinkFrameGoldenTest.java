@@ -35,7 +35,20 @@ class LinkFrameGoldenTest {
                         new VolumeInfo("vol-a", 1L << 30, 65536, Role.PRIMARY, List.of()),
                         new VolumeInfo("vol-b", 4096 * 1024, 4096, Role.SECONDARY,
                                 List.of(new Generation(3, "site-b", 1_700_000_000_000L)))))),
-                Arguments.of("ping.bin", 42L, new LinkMessage.Ping()));
+                Arguments.of("ping.bin", 42L, new LinkMessage.Ping()),
+                Arguments.of("dataset-begin.bin", 8L, new LinkMessage.DataSetBegin("vol-a", 3L, 2, 12L)),
+                Arguments.of("dataset-extent.bin", 9L, new LinkMessage.DataSetExtent(3L, 65536,
+                        ByteBuffer.wrap("blockrep".getBytes(StandardCharsets.US_ASCII)))),
+                Arguments.of("dataset-commit.bin", 10L, new LinkMessage.DataSetCommit(3L, 2, 0x1234ABCD)),
+                Arguments.of("dataset-ack.bin", 10L, new LinkMessage.DataSetAck(3L, LinkStatus.OK, "")),
+                Arguments.of("hash-request.bin", 11L, new LinkMessage.HashRequest("vol-a", 0, 6000, 4096)),
+                Arguments.of("hash-reply.bin", 11L, new LinkMessage.HashReply(List.of(digest((byte) 0x11), digest((byte) 0x22)))));
+    }
+
+    private static byte[] digest(byte fill) {
+        byte[] d = new byte[32];
+        java.util.Arrays.fill(d, fill);
+        return d;
     }
 
     @ParameterizedTest(name = "{0}")

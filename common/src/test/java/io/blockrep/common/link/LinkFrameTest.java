@@ -49,7 +49,15 @@ class LinkFrameTest {
                 new Ping(),
                 new Pong(),
                 new LinkMessage.Error(LinkStatus.AUTH_FAILED, "wrong secret"),
-                new Bye("shutting down"));
+                new Bye("shutting down"),
+                new LinkMessage.DataSetBegin("v1", 7, 2, 10_000),
+                new LinkMessage.DataSetExtent(7, 8192, ByteBuffer.wrap(data)),
+                new LinkMessage.DataSetExtent(7, 0, ByteBuffer.allocate(0)),
+                new LinkMessage.DataSetCommit(7, 2, 0xCAFEBABE),
+                new LinkMessage.DataSetAck(7, LinkStatus.DATASET_MISMATCH, "crc differs"),
+                new LinkMessage.HashRequest("v1", 4096, 1 << 20, 65536),
+                new LinkMessage.HashReply(List.of(new byte[32], Arrays.copyOf(data, 32))),
+                new LinkMessage.HashReply(List.of()));
     }
 
     @ParameterizedTest
@@ -84,9 +92,40 @@ class LinkFrameTest {
     }
 
     @Test
-    void unknownAndReservedTypesAreRejected() {
+    void unknownTypesAreRejected() {
         assertRejected(resealed(pingFrame(), 5, (byte) 0x55), LinkStatus.UNKNOWN_MESSAGE_TYPE, "unknown message type 0x55");
-        assertRejected(resealed(pingFrame(), 5, (byte) 0x30), LinkStatus.UNKNOWN_MESSAGE_TYPE, "reserved");
+        assertRejected(resealed(pingFrame(), 5, (byte) 0x3A), LinkStatus.UNKNOWN_MESSAGE_TYPE, "unknown message type 0x3A");
+    }
+
+    @Test
+    void malformedDataSetAndHashPayloadsAreRejectedWithTheProtocolException() {
+        assertMalformed(MessageType.DATASET_BEGIN, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(-1).putInt(1).putLong(10)), "set id -1 is negative");
+        assertMalformed(MessageType.DATASET_BEGIN, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(1).putInt(-3).putLong(10)), "extent count -3 is negative");
+        assertMalformed(MessageType.DATASET_EXTENT, payload(b -> b.putInt(1)), "payload ends early");
+        assertMalformed(MessageType.DATASET_COMMIT, payload(b -> b.putLong(1).putInt(1).putInt(0).put((byte) 0)), "trailing");
+        assertMalformed(MessageType.HASH_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0).putLong(4096).putInt(0)), "hash block size 0");
+        assertMalformed(MessageType.HASH_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0).putLong(65_537L * 512).putInt(512)), "exceeds 65536 blocks");
+        assertMalformed(MessageType.HASH_REPLY, payload(b -> b.putInt(2).put(new byte[40])), "payload ends early");
+        assertMalformed(MessageType.HASH_REPLY, payload(b -> b.putInt(70_000)), "digest count 70000");
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.DATASET_EXTENT, LinkFrame.FLAG_FUA, 1,
+                ByteBuffer.allocate(16)))).isInstanceOf(LinkProtocolException.class).hasMessageContaining("only valid on WRITE");
+    }
+
+    private static ByteBuffer payload(java.util.function.Consumer<ByteBuffer> fill) {
+        ByteBuffer b = ByteBuffer.allocate(1024);
+        fill.accept(b);
+        return b.flip();
+    }
+
+    private static void assertMalformed(MessageType type, ByteBuffer payload, String why) {
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(type, 0, 1, payload)))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("malformed " + type)
+                .hasMessageContaining(why)
+                .satisfies(e -> assertThat(((LinkProtocolException) e).status()).isEqualTo(LinkStatus.MALFORMED_FRAME));
     }
 
     @Test

@@ -30,8 +30,15 @@ import org.slf4j.LoggerFactory;
  *   <li>a bad frame or a session-level violation is answered with ERROR and the connection closed;
  *       a write outside the volume or failing with an I/O error gets a negative ACK and the
  *       connection stays up;
- *   <li>an ACK for a FUA write or a FLUSH is sent only after the volume was flushed.
+ *   <li>an ACK for a FUA write or a FLUSH is sent only after the volume was flushed;
+ *   <li>data sets ({@link DataSetReceiver}) get the same checks as WRITE on BEGIN and every EXTENT
+ *       and COMMIT; a set takes effect at its COMMIT's place in the connection's order, whole or
+ *       not at all: journal flushed before the volume is touched, volume flushed and journal deleted
+ *       before DATASET_ACK OK; a connection that ends inside a set discards it;
+ *   <li>HASH_REQUEST is answered for any attached volume, whatever this side's role for it now.
  * </ul>
+ * Before a server is started, the facility runs {@code DataSetJournal.recover} on every volume so a
+ * set a crash interrupted is settled (re-applied whole or discarded) before anything is served.
  */
 public final class LinkServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(LinkServer.class);

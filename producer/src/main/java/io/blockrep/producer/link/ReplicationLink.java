@@ -1,6 +1,7 @@
 package io.blockrep.producer.link;
 
 import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.link.DataSetCrc;
 import io.blockrep.common.link.LinkFrame;
 import io.blockrep.common.link.LinkMessage;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * heartbeats, PING due, damping) and calls the {@link LinkListener}. Each connection (a
  * {@link Session}) has a <b>sender</b> thread, the only writer of its socket, which takes requests
  * from the bounded queue in order, and a <b>receiver</b> thread, the only reader, which matches
- * ACKs to requests by request id. Callers of {@link #write} and {@link #flush} only enqueue; they
+ * answers (ACK, DATASET_ACK, HASH_REPLY) to requests by request id. Callers of {@link #write},
+ * {@link #flush}, {@link #sendDataSet} and {@link #hashes} only enqueue; they
  * block while the bytes queued or in flight exceed {@link LinkConfig#queueByteCap()}.
  *
  * <p>Invariants (all state below is guarded by {@code lock}):
@@ -55,7 +57,11 @@ import org.slf4j.LoggerFactory;
  *   <li>the queue is empty whenever there is no live session: a write while down fails at once;
  *   <li>listener calls alternate restored / down, starting with restored, on the supervisor thread;
  *       a connection that fails before its damping interval passed fires neither;
- *   <li>the backoff grows with every failed or flapping connection and resets only on restore.
+ *   <li>the backoff grows with every failed or flapping connection and resets only on restore;
+ *   <li>the frames of one data set ({@link #sendDataSet}) are queued back to back on one session:
+ *       sets never interleave with each other (writes may sit between their frames; a set takes
+ *       effect on the peer at its COMMIT), and a frame of a set is never sent on a later session
+ *       than its BEGIN.
  * </ul>
  * Stages complete on link threads; dependent actions that block should use the async variants.
  */
@@ -73,14 +79,42 @@ public final class ReplicationLink implements Closeable {
     private final ScheduledExecutorService supervisor;
     private final Backoff backoff;
     private final AtomicLong requestIds = new AtomicLong();
+    /** Held while one data set's frames are queued, so two sets never interleave. */
+    private final ReentrantLock setLock = new ReentrantLock();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private State state = State.CONNECTING;
     private Session session;
-    private final ArrayDeque<Request> queue = new ArrayDeque<>();
+    private final ArrayDeque<Request<?>> queue = new ArrayDeque<>();
     private long bytesHeld;
+    private long sessionEpoch;
     private volatile Socket connecting;
+
+    /** One extent of a data set: {@code data} to be written at {@code offset} of the peer's volume. */
+    public record Extent(long offset, ByteBuffer data) {
+        public Extent {
+            java.util.Objects.requireNonNull(data, "data");
+        }
+    }
+
+    /** Turns the peer's answer into the request's result; a refusal is thrown as {@link LinkRefusedException}. */
+    @FunctionalInterface
+    private interface Reply<T> {
+        T accept(LinkMessage answer) throws LinkProtocolException;
+    }
+
+    private static final long ANY_SESSION = -1;
+
+    private static final Reply<Void> ACKED = m -> {
+        if (m instanceof LinkMessage.Ack ack) {
+            if (ack.status() != LinkStatus.OK) {
+                throw new LinkRefusedException(ack.status(), ack.message());
+            }
+            return null;
+        }
+        throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, m.type() + " received where an ACK was due");
+    };
 
     /**
      * @param volumes the volumes this side is PRIMARY for and replicates; each must attach on the
@@ -132,7 +166,7 @@ public final class ReplicationLink implements Closeable {
             return CompletableFuture.failedFuture(new InvalidInputException("write [" + offset + ", +" + length
                     + ") is outside volume '" + volume + "' (size " + v.size() + ") or larger than " + LinkFrame.MAX_DATA));
         }
-        return enqueue(new LinkMessage.Write(volume, offset, fua, data), length);
+        return enqueue(new LinkMessage.Write(volume, offset, fua, data), length, ACKED, ANY_SESSION);
     }
 
     /** Asks the peer to make every write it acknowledged on {@code volume} durable. */
@@ -140,18 +174,141 @@ public final class ReplicationLink implements Closeable {
         if (!volumesById.containsKey(volume)) {
             return CompletableFuture.failedFuture(new InvalidInputException("volume '" + volume + "' is not replicated on this link"));
         }
-        return enqueue(new LinkMessage.Flush(volume), 0);
+        return enqueue(new LinkMessage.Flush(volume), 0, ACKED, ANY_SESSION);
     }
 
-    private CompletionStage<Void> enqueue(LinkMessage message, int dataBytes) {
-        Request r = new Request(message.toFrame(requestIds.incrementAndGet()), dataBytes);
+    /**
+     * Sends data set {@code setId}: BEGIN, one EXTENT per extent in order, COMMIT. Completes once the
+     * peer applied the whole set durably; fails with {@link LinkDownException} if the link fails
+     * before that (the peer then holds all of the set or none of it; resend it), or with
+     * {@link LinkRefusedException} when the peer refused the set (nothing of it was applied).
+     * Blocks while the queue is over its byte cap, like {@link #write}; the caller keeps the
+     * extents' buffers untouched until the stage completes.
+     */
+    public CompletionStage<Void> sendDataSet(String volume, long setId, List<Extent> extents) {
+        VolumeInfo v = volumesById.get(volume);
+        if (v == null) {
+            return CompletableFuture.failedFuture(new InvalidInputException("volume '" + volume + "' is not replicated on this link"));
+        }
+        if (setId < 0) {
+            return CompletableFuture.failedFuture(new InvalidInputException("data set id " + setId + " is negative"));
+        }
+        DataSetCrc crc = new DataSetCrc();
+        long total = 0;
+        for (Extent e : extents) {
+            int length = e.data().remaining();
+            if (length > LinkFrame.MAX_DATA || !new io.blockrep.common.volume.RegionGeometry(v.size(), v.regionSize())
+                    .contains(e.offset(), length)) {
+                return CompletableFuture.failedFuture(new InvalidInputException("extent [" + e.offset() + ", +" + length
+                        + ") of data set " + setId + " is outside volume '" + volume + "' (size " + v.size()
+                        + ") or larger than " + LinkFrame.MAX_DATA));
+            }
+            crc.add(e.offset(), e.data());
+            total += length;
+        }
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        setLock.lock();
+        try {
+            long epoch = currentEpoch();
+            parts.add(enqueue(new LinkMessage.DataSetBegin(volume, setId, extents.size(), total), 0, ACKED, epoch));
+            for (Extent e : extents) {
+                if (parts.stream().anyMatch(CompletableFuture::isCompletedExceptionally)) {
+                    break; // refused or down: stop streaming; COMMIT still closes the set on the peer
+                }
+                parts.add(enqueue(new LinkMessage.DataSetExtent(setId, e.offset(), e.data()), e.data().remaining(), ACKED, epoch));
+            }
+            parts.add(enqueue(new LinkMessage.DataSetCommit(setId, extents.size(), crc.value()), 0, dataSetAcked(setId), epoch));
+        } finally {
+            setLock.unlock();
+        }
+        return firstFailure(parts);
+    }
+
+    /**
+     * The SHA-256 of each {@code blockSize} block of {@code [offset, offset+length)} on the peer's
+     * volume (the last block may be short), as {@link io.blockrep.common.link.BlockHashes} computes
+     * them. At most {@link LinkMessage#MAX_HASH_BLOCKS} blocks and {@link LinkMessage#MAX_HASH_BYTES}
+     * bytes per call. Fails like {@link #write}.
+     */
+    public CompletionStage<List<byte[]>> hashes(String volume, long offset, long length, int blockSize) {
+        VolumeInfo v = volumesById.get(volume);
+        if (v == null) {
+            return CompletableFuture.failedFuture(new InvalidInputException("volume '" + volume + "' is not replicated on this link"));
+        }
+        LinkMessage.HashRequest request;
+        try {
+            request = new LinkMessage.HashRequest(volume, offset, length, blockSize);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(new InvalidInputException(e.getMessage()));
+        }
+        if (offset > v.size() || length > v.size() - offset) {
+            return CompletableFuture.failedFuture(new InvalidInputException("hash range [" + offset + ", +" + length
+                    + ") is outside volume '" + volume + "' (size " + v.size() + ")"));
+        }
+        int blocks = request.blocks();
+        return enqueue(request, 0, m -> {
+            if (m instanceof LinkMessage.HashReply reply && reply.digests().size() == blocks) {
+                return reply.digests();
+            }
+            ACKED.accept(m);
+            throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "answer to HASH_REQUEST for " + blocks
+                    + " blocks was " + m);
+        }, ANY_SESSION);
+    }
+
+    private static Reply<Void> dataSetAcked(long setId) {
+        return m -> {
+            if (m instanceof LinkMessage.DataSetAck ack && ack.setId() == setId) {
+                if (ack.status() != LinkStatus.OK) {
+                    throw new LinkRefusedException(ack.status(), "data set " + setId + ": " + ack.message());
+                }
+                return null;
+            }
+            throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "answer to COMMIT of data set " + setId + " was " + m);
+        };
+    }
+
+    /** Succeeds when every part did; otherwise fails with the first refusal, else the first failure. */
+    private static CompletionStage<Void> firstFailure(List<CompletableFuture<Void>> parts) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((ignored, any) -> {
+            Throwable first = null;
+            for (CompletableFuture<Void> p : parts) {
+                Throwable t = p.handle((v, e) -> e).join();
+                if (t instanceof LinkRefusedException) {
+                    first = t;
+                    break;
+                }
+                first = first == null ? t : first;
+            }
+            if (first == null) {
+                result.complete(null);
+            } else {
+                result.completeExceptionally(first);
+            }
+        });
+        return result;
+    }
+
+    private long currentEpoch() {
+        lock.lock();
+        try {
+            return isUp() ? sessionEpoch : ANY_SESSION;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private <T> CompletableFuture<T> enqueue(LinkMessage message, int dataBytes, Reply<T> reply, long epoch) {
+        Request<T> r = new Request<>(message.toFrame(requestIds.incrementAndGet()), dataBytes, reply);
         lock.lock();
         try {
             while (isUp() && bytesHeld > 0 && bytesHeld + r.bytes > config.queueByteCap()) {
                 changed.await();
             }
-            if (!isUp()) {
-                r.future.completeExceptionally(new LinkDownException("replication link to " + config.peer() + " is " + state));
+            if (!isUp() || (epoch != ANY_SESSION && epoch != sessionEpoch)) {
+                r.future.completeExceptionally(new LinkDownException("replication link to " + config.peer() + " is "
+                        + (isUp() ? "on a new connection since this data set began" : state)));
                 return r.future;
             }
             queue.add(r);
@@ -195,6 +352,7 @@ public final class ReplicationLink implements Closeable {
                     return;
                 }
                 session = s;
+                sessionEpoch++;
                 state = State.PROBATION;
             } finally {
                 lock.unlock();
@@ -297,15 +455,29 @@ public final class ReplicationLink implements Closeable {
         }
     }
 
-    private static final class Request {
+    private static final class Request<T> {
         final LinkFrame frame;
         final long bytes;
-        final CompletableFuture<Void> future = new CompletableFuture<>();
+        final Reply<T> reply;
+        final CompletableFuture<T> future = new CompletableFuture<>();
         long sentAt;
 
-        Request(LinkFrame frame, long bytes) {
+        Request(LinkFrame frame, long bytes, Reply<T> reply) {
             this.frame = frame;
             this.bytes = bytes;
+            this.reply = reply;
+        }
+
+        /** Completes from the peer's answer; a wrong kind of answer fails it and is rethrown for the session. */
+        void answer(LinkMessage m) throws LinkProtocolException {
+            try {
+                future.complete(reply.accept(m));
+            } catch (LinkRefusedException e) {
+                future.completeExceptionally(e);
+            } catch (LinkProtocolException e) {
+                future.completeExceptionally(new LinkDownException("protocol error from the peer: " + e.getMessage()));
+                throw e;
+            }
         }
     }
 
@@ -316,7 +488,7 @@ public final class ReplicationLink implements Closeable {
         final OutputStream out;
         final LinkHealth health;
         /** Sent, not yet ACKed, in send order. Guarded by the link's lock. */
-        final Map<Long, Request> inFlight = new LinkedHashMap<>();
+        final Map<Long, Request<?>> inFlight = new LinkedHashMap<>();
         boolean pingRequested;
         boolean dead;
         final Thread sender;
@@ -369,7 +541,7 @@ public final class ReplicationLink implements Closeable {
                             health.pingSent(now);
                             frame = new LinkMessage.Ping().toFrame(requestIds.incrementAndGet());
                         } else {
-                            Request r = queue.poll();
+                            Request<?> r = queue.poll();
                             r.sentAt = now;
                             inFlight.put(r.frame.requestId(), r);
                             frame = r.frame;
@@ -392,18 +564,20 @@ public final class ReplicationLink implements Closeable {
                 while (true) {
                     LinkFrame frame = LinkFrame.read(in);
                     LinkMessage m = LinkMessage.decode(frame);
-                    Request done = null;
+                    Request<?> done = null;
+                    boolean answer = m instanceof LinkMessage.Ack || m instanceof LinkMessage.DataSetAck
+                            || m instanceof LinkMessage.HashReply;
                     lock.lock();
                     try {
                         if (dead) {
                             return;
                         }
                         health.frameReceived(ticker.nanos());
-                        if (m instanceof LinkMessage.Ack) {
+                        if (answer) {
                             done = inFlight.remove(frame.requestId());
                             if (done == null) {
                                 throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE,
-                                        "ACK for unknown request " + frame.requestId());
+                                        m.type() + " for unknown request " + frame.requestId());
                             }
                             bytesHeld -= done.bytes;
                             changed.signalAll();
@@ -411,12 +585,8 @@ public final class ReplicationLink implements Closeable {
                     } finally {
                         lock.unlock();
                     }
-                    if (m instanceof LinkMessage.Ack ack) {
-                        if (ack.status() == LinkStatus.OK) {
-                            done.future.complete(null);
-                        } else {
-                            done.future.completeExceptionally(new LinkRefusedException(ack.status(), ack.message()));
-                        }
+                    if (answer) {
+                        done.answer(m);
                     } else if (m instanceof LinkMessage.Error err) {
                         fail("peer sent ERROR " + err.status() + ": " + err.message());
                         return;
@@ -436,7 +606,7 @@ public final class ReplicationLink implements Closeable {
 
         /** Ends this session: fails everything pending with {@link LinkDownException}, closes the socket, schedules a reconnect. */
         void fail(String reason) {
-            List<Request> pending = new ArrayList<>();
+            List<Request<?>> pending = new ArrayList<>();
             boolean wasHealthy;
             boolean closing;
             lock.lock();
@@ -452,7 +622,7 @@ public final class ReplicationLink implements Closeable {
                     pending.addAll(queue);
                     queue.clear();
                 }
-                for (Request r : pending) {
+                for (Request<?> r : pending) {
                     bytesHeld -= r.bytes;
                 }
                 wasHealthy = state == State.HEALTHY;

@@ -1,5 +1,6 @@
 package io.blockrep.producer.link;
 
+import io.blockrep.common.link.BlockHashes;
 import io.blockrep.common.link.LinkAuth;
 import io.blockrep.common.link.LinkFrame;
 import io.blockrep.common.link.LinkMessage;
@@ -42,6 +43,7 @@ final class ServerConnection implements Runnable {
     private final Consumer<ServerConnection> onClosed;
     private final Set<String> attached = new HashSet<>();
     private String peer = "?";
+    private DataSetReceiver sets;
 
     ServerConnection(Socket socket, LinkServerConfig config, LinkVolumes volumes, Consumer<ServerConnection> onClosed) {
         this.socket = socket;
@@ -60,6 +62,7 @@ final class ServerConnection implements Runnable {
             try {
                 authenticate(in, out);
                 hello(in, out);
+                sets = new DataSetReceiver(peer);
                 socket.setSoTimeout((int) config.idleTimeout().toMillis());
                 while (serve(LinkFrame.read(in), out)) {
                     // next frame
@@ -77,6 +80,9 @@ final class ServerConnection implements Runnable {
         } catch (IOException e) {
             log.info("link from {} ended: {}", peer, e.getMessage());
         } finally {
+            if (sets != null) {
+                sets.abort();
+            }
             onClosed.accept(this);
         }
     }
@@ -172,11 +178,19 @@ final class ServerConnection implements Runnable {
         LinkMessage m = LinkMessage.decode(frame);
         long id = frame.requestId();
         if (m instanceof LinkMessage.Write w) {
-            Volume v = writable(w.volume());
+            Volume v = writable(w.volume()).volume();
             send(out, id, apply(v, w));
         } else if (m instanceof LinkMessage.Flush f) {
-            Volume v = writable(f.volume());
+            Volume v = writable(f.volume()).volume();
             send(out, id, flush(v));
+        } else if (m instanceof LinkMessage.DataSetBegin b) {
+            send(out, id, sets.begin(b, writable(b.volume())));
+        } else if (m instanceof LinkMessage.DataSetExtent x) {
+            send(out, id, sets.extent(x, writable(sets.volumeOf(x.setId())).volume()));
+        } else if (m instanceof LinkMessage.DataSetCommit c) {
+            send(out, id, sets.commit(c, writable(sets.volumeOf(c.setId())).volume()));
+        } else if (m instanceof LinkMessage.HashRequest h) {
+            send(out, id, hash(attachedVolume(h.volume()), h));
         } else if (m instanceof LinkMessage.Ping) {
             send(out, id, new LinkMessage.Pong());
         } else if (m instanceof LinkMessage.Bye bye) {
@@ -191,17 +205,40 @@ final class ServerConnection implements Runnable {
         return true;
     }
 
-    private Volume writable(String volume) throws LinkProtocolException {
-        if (!attached.contains(volume)) {
-            throw new LinkProtocolException(LinkStatus.NOT_ATTACHED, "volume '" + volume + "' is not attached on this connection");
-        }
-        LinkVolumes.Entry e = volumes.find(volume).orElseThrow(() ->
-                new LinkProtocolException(LinkStatus.UNKNOWN_VOLUME, "volume '" + volume + "' is gone"));
+    /** The entry of an attached volume this side is still SECONDARY for; anything else ends the connection. */
+    private LinkVolumes.Entry writable(String volume) throws LinkProtocolException {
+        LinkVolumes.Entry e = attachedEntry(volume);
         if (e.role() != Role.SECONDARY) {
             throw new LinkProtocolException(LinkStatus.ROLE_CONFLICT, "this side is " + e.role() + " for '" + volume
                     + "' and refuses replicated writes");
         }
-        return e.volume();
+        return e;
+    }
+
+    /** An attached volume whatever this side's role for it now (hashes are answered for verify either way). */
+    private Volume attachedVolume(String volume) throws LinkProtocolException {
+        return attachedEntry(volume).volume();
+    }
+
+    private LinkVolumes.Entry attachedEntry(String volume) throws LinkProtocolException {
+        if (!attached.contains(volume)) {
+            throw new LinkProtocolException(LinkStatus.NOT_ATTACHED, "volume '" + volume + "' is not attached on this connection");
+        }
+        return volumes.find(volume).orElseThrow(() ->
+                new LinkProtocolException(LinkStatus.UNKNOWN_VOLUME, "volume '" + volume + "' is gone"));
+    }
+
+    private static LinkMessage hash(Volume v, LinkMessage.HashRequest h) {
+        if (!v.geometry().contains(h.offset(), h.length())) {
+            return new Ack(LinkStatus.OUT_OF_RANGE, "range [" + h.offset() + ", +" + h.length()
+                    + ") is outside volume '" + v.id() + "' (size " + v.size() + ")");
+        }
+        try {
+            return new LinkMessage.HashReply(BlockHashes.of(v, h.offset(), h.length(), h.blockSize()));
+        } catch (IOException e) {
+            log.error("hashing '{}' [{}, +{}) failed", v.id(), h.offset(), h.length(), e);
+            return new Ack(LinkStatus.IO_ERROR, "read failed: " + e.getMessage());
+        }
     }
 
     private static Ack apply(Volume v, LinkMessage.Write w) {

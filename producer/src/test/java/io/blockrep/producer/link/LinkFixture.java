@@ -35,12 +35,12 @@ final class LinkFixture implements AutoCloseable, LinkVolumes {
     Volume volume(String id, Role role) {
         VolumeMetadata meta = store.create(id, null, SIZE, REGION, role);
         Volume v = Volume.open(meta, false);
-        entries.put(id, new Entry(v, role));
+        entries.put(id, new Entry(v, role, store.volumeDir(id)));
         return v;
     }
 
     void setRole(String id, Role role) {
-        entries.computeIfPresent(id, (k, e) -> new Entry(e.volume(), role));
+        entries.computeIfPresent(id, (k, e) -> new Entry(e.volume(), role, e.volumeDir()));
     }
 
     @Override

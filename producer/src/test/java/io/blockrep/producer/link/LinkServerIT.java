@@ -3,6 +3,7 @@ package io.blockrep.producer.link;
 import static io.blockrep.producer.link.LinkFixture.SECRET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.link.LinkAuth;
@@ -171,6 +172,158 @@ class LinkServerIT {
         assertUnchanged();
     }
 
+    @Test
+    void aDataSetIsJournaledThenAppliedWholeAndTheFilesMatch() throws Exception {
+        List<long[]> layout = List.of(new long[] {0, 65536}, new long[] {200_000, 4096}, new long[] {LinkFixture.SIZE - 1000, 1000});
+        byte[] expected = java.nio.file.Files.readAllBytes(secondary.metadata().path());
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            sendSet(raw, 1, layout, expected, 10);
+            raw.expectDataSetAck(14, 1, LinkStatus.OK);
+        }
+        assertThat(LinkFixture.sha256(secondary.metadata().path())).isEqualTo(sha256(expected));
+        assertThat(journals()).isEmpty();
+    }
+
+    @Test
+    void aSetWithOneOutOfRangeExtentIsRefusedWholeAndTheConnectionStaysUp() throws Exception {
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(new LinkMessage.DataSetBegin("vol-s", 2, 3, 3 * 4096), 1);
+            raw.expectAck(1, LinkStatus.OK);
+            raw.send(extent(2, 0, 4096), 2);
+            raw.expectAck(2, LinkStatus.OK);
+            raw.send(extent(2, LinkFixture.SIZE - 100, 4096), 3);
+            raw.expectAck(3, LinkStatus.OUT_OF_RANGE);
+            raw.send(extent(2, 8192, 4096), 4);
+            raw.expectAck(4, LinkStatus.OUT_OF_RANGE);
+            raw.send(new LinkMessage.DataSetCommit(2, 3, 0), 5);
+            raw.expectDataSetAck(5, 2, LinkStatus.OUT_OF_RANGE);
+            assertThat(journals()).isEmpty();
+            raw.send(new LinkMessage.Ping(), 6);
+            assertThat(raw.read().requestId()).isEqualTo(6);
+        }
+        assertUnchanged();
+    }
+
+    @Test
+    void aCommitWhoseCrcDisagreesIsRefusedAndNothingIsApplied() throws Exception {
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(new LinkMessage.DataSetBegin("vol-s", 3, 1, 4096), 1);
+            raw.expectAck(1, LinkStatus.OK);
+            raw.send(extent(3, 0, 4096), 2);
+            raw.expectAck(2, LinkStatus.OK);
+            raw.send(new LinkMessage.DataSetCommit(3, 1, 12345), 3);
+            raw.expectDataSetAck(3, 3, LinkStatus.DATASET_MISMATCH);
+        }
+        assertUnchanged();
+        assertThat(journals()).isEmpty();
+    }
+
+    @Test
+    void aConnectionThatEndsInsideASetAppliesNothingOfIt() throws Exception {
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(new LinkMessage.DataSetBegin("vol-s", 4, 3, 3 * 4096), 1);
+            raw.expectAck(1, LinkStatus.OK);
+            raw.send(extent(4, 0, 4096), 2);
+            raw.expectAck(2, LinkStatus.OK);
+            assertThat(journals()).hasSize(1);
+        }
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> server.connectionCount() == 0);
+        assertThat(journals()).isEmpty();
+        assertUnchanged();
+    }
+
+    @Test
+    void malformedOrOutOfOrderDataSetFramesGetErrorAndCloseAndNothingIsApplied() throws Exception {
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(extent(5, 0, 4096), 1);
+            raw.expectErrorThenClose(LinkStatus.UNEXPECTED_MESSAGE);
+        }
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(new LinkMessage.DataSetBegin("vol-s", 6, 2, 8192), 1);
+            raw.expectAck(1, LinkStatus.OK);
+            raw.send(extent(6, 0, 4096), 2);
+            raw.expectAck(2, LinkStatus.OK);
+            byte[] wire = extent(6, 4096, 4096).toFrame(3).encode();
+            wire[wire.length - 1] ^= 1;
+            raw.out.write(wire);
+            raw.expectErrorThenClose(LinkStatus.MALFORMED_FRAME);
+        }
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            ByteBuffer p = ByteBuffer.allocate(32).putShort((short) 5).put("vol-s".getBytes()).putLong(0).putLong(4096).putInt(0).flip();
+            raw.out.write(new LinkFrame(io.blockrep.common.link.MessageType.HASH_REQUEST, 0, 1, p).encode());
+            raw.expectErrorThenClose(LinkStatus.MALFORMED_FRAME);
+        }
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(new LinkMessage.DataSetBegin("vol-p", 7, 1, 4096), 1);
+            raw.expectErrorThenClose(LinkStatus.NOT_ATTACHED);
+        }
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> server.connectionCount() == 0);
+        assertThat(journals()).isEmpty();
+        assertUnchanged();
+    }
+
+    @Test
+    void hashesMatchTheVolumeAndOutOfRangeIsRefused() throws Exception {
+        secondary.write(4096, ByteBuffer.wrap(filled(5000)));
+        try (Raw raw = new Raw()) {
+            raw.handshake(List.of(LinkFixture.primaryInfo("vol-s")));
+            raw.send(new LinkMessage.HashRequest("vol-s", 0, 10_000, 4096), 1);
+            LinkFrame f = raw.read();
+            assertThat(f.requestId()).isEqualTo(1);
+            LinkMessage.HashReply reply = (LinkMessage.HashReply) LinkMessage.decode(f);
+            assertThat(reply).isEqualTo(new LinkMessage.HashReply(
+                    io.blockrep.common.link.BlockHashes.of(secondary, 0, 10_000, 4096)));
+            assertThat(reply.digests()).hasSize(3);
+            raw.send(new LinkMessage.HashRequest("vol-s", LinkFixture.SIZE - 10, 4096, 4096), 2);
+            raw.expectAck(2, LinkStatus.OUT_OF_RANGE);
+        }
+    }
+
+    /** Sends BEGIN (id first), one EXTENT per (offset, length) of random data, then COMMIT; patches {@code image}. */
+    private static void sendSet(Raw raw, long setId, List<long[]> layout, byte[] image, long first) throws Exception {
+        long total = layout.stream().mapToLong(l -> l[1]).sum();
+        raw.send(new LinkMessage.DataSetBegin("vol-s", setId, layout.size(), total), first);
+        raw.expectAck(first, LinkStatus.OK);
+        io.blockrep.common.link.DataSetCrc crc = new io.blockrep.common.link.DataSetCrc();
+        java.util.Random random = new java.util.Random(setId);
+        long id = first;
+        for (long[] l : layout) {
+            byte[] data = new byte[(int) l[1]];
+            random.nextBytes(data);
+            System.arraycopy(data, 0, image, (int) l[0], data.length);
+            crc.add(l[0], ByteBuffer.wrap(data));
+            raw.send(new LinkMessage.DataSetExtent(setId, l[0], ByteBuffer.wrap(data)), ++id);
+            raw.expectAck(id, LinkStatus.OK);
+        }
+        raw.send(new LinkMessage.DataSetCommit(setId, layout.size(), crc.value()), ++id);
+    }
+
+    private static LinkMessage.DataSetExtent extent(long setId, long offset, int length) {
+        return new LinkMessage.DataSetExtent(setId, offset, ByteBuffer.wrap(filled(length)));
+    }
+
+    private List<Path> journals() throws IOException {
+        Path dir = io.blockrep.producer.journal.DataSetJournal.directory(fixture.store.volumeDir("vol-s"));
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            return s.toList();
+        }
+    }
+
+    static String sha256(byte[] bytes) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
     private void assertUnchanged() {
         assertThat(LinkFixture.sha256(secondary.metadata().path())).isEqualTo(before);
     }
@@ -215,6 +368,14 @@ class LinkServerIT {
             LinkFrame f = read();
             assertThat(f.requestId()).isEqualTo(id);
             assertThat(((LinkMessage.Ack) LinkMessage.decode(f)).status()).isEqualTo(status);
+        }
+
+        void expectDataSetAck(long id, long setId, LinkStatus status) throws Exception {
+            LinkFrame f = read();
+            assertThat(f.requestId()).isEqualTo(id);
+            LinkMessage.DataSetAck ack = (LinkMessage.DataSetAck) LinkMessage.decode(f);
+            assertThat(ack.setId()).isEqualTo(setId);
+            assertThat(ack.status()).as(ack.message()).isEqualTo(status);
         }
 
         void expectErrorThenClose(LinkStatus status) throws Exception {

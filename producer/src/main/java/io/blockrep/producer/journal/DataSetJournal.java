@@ -1,0 +1,378 @@
+package io.blockrep.producer.journal;
+
+import io.blockrep.common.FatalException;
+import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.link.DataSetCrc;
+import io.blockrep.common.link.LinkFrame;
+import io.blockrep.common.volume.Volume;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The on-disk journal of one data set on the secondary, {@code <volumeDir>/journal/set-<id>.journal}:
+ * the owner of its layout. All integers big-endian.
+ *
+ * <pre>
+ * header   0   4  magic 0x42524A4C ("BRJL")
+ *          4   2  version {@link #VERSION}
+ *          6   2  n, length of the volume id
+ *          8   n  volume id, UTF-8
+ *        8+n   8  set id
+ *       16+n   4  CRC32C over [0, 16+n)
+ * EXTENT   0   1  kind 1
+ *          1   8  offset in the volume
+ *          9   4  length L (0..{@link LinkFrame#MAX_DATA})
+ *         13   L  data
+ *       13+L   4  CRC32C over the record's bytes [0, 13+L)
+ * COMMIT   0   1  kind 2
+ *          1   4  extent count
+ *          5   8  total data bytes
+ *         13   4  set CRC32C ({@link DataSetCrc}: the value the link's DATASET_COMMIT carries)
+ *         17   4  CRC32C over the record's bytes [0, 17)
+ * </pre>
+ *
+ * <p>Crash-safety order ({@link #commit} then {@link #apply} then {@link #delete}): extents are
+ * appended as they arrive (not flushed); the commit record is appended, the file and its directory
+ * are fsynced; only then is any byte written to the volume; the volume is fsynced; then the journal
+ * is deleted and the directory fsynced, before the set is acknowledged. So after a crash a journal
+ * with a valid commit record may have been partly applied and is re-applied whole (idempotent: no
+ * later write to the volume can have happened, because the set is not acknowledged yet); a journal
+ * without one was never applied and is discarded. Records are read back sequentially and the first
+ * bad or truncated record ends the journal, so a torn tail reads as "not committed".
+ *
+ * <p>Memory: data is streamed to and from the file in chunks of at most {@link #CHUNK} bytes; only
+ * the records' positions (a few longs each) are kept. Not thread-safe: one owner (a link server
+ * connection, or recovery at start).
+ */
+public final class DataSetJournal implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(DataSetJournal.class);
+
+    public static final int MAGIC = 0x42524A4C;
+    public static final int VERSION = 1;
+    public static final String DIRECTORY = "journal";
+    static final int KIND_EXTENT = 1;
+    static final int KIND_COMMIT = 2;
+    static final int EXTENT_HEADER = 13;
+    static final int COMMIT_RECORD = 21;
+    static final int CHUNK = 1 << 20;
+
+    private final Path file;
+    private final FileChannel channel;
+    private final String volumeId;
+    private final long setId;
+    private final List<Slot> slots;
+    private final DataSetCrc setCrc = new DataSetCrc();
+    private long position;
+    private long totalBytes;
+    private boolean committed;
+
+    /** Where one extent's data sits in the file. */
+    private record Slot(long volumeOffset, int length, long filePosition) {
+    }
+
+    private DataSetJournal(Path file, FileChannel channel, String volumeId, long setId, List<Slot> slots, long position) {
+        this.file = file;
+        this.channel = channel;
+        this.volumeId = volumeId;
+        this.setId = setId;
+        this.slots = slots;
+        this.position = position;
+    }
+
+    public static Path directory(Path volumeDir) {
+        return volumeDir.resolve(DIRECTORY);
+    }
+
+    public static Path file(Path volumeDir, long setId) {
+        return directory(volumeDir).resolve("set-" + setId + ".journal");
+    }
+
+    /** Starts the journal of a new set; fails if a journal for that set id already exists. */
+    public static DataSetJournal create(Path volumeDir, String volumeId, long setId) throws IOException {
+        if (setId < 0) {
+            throw new IllegalArgumentException("set id " + setId + " is negative");
+        }
+        Files.createDirectories(directory(volumeDir));
+        Path file = file(volumeDir, setId);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            byte[] id = volumeId.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer h = ByteBuffer.allocate(20 + id.length);
+            h.putInt(MAGIC).putShort((short) VERSION).putShort((short) id.length).put(id).putLong(setId);
+            h.putInt(crc(h.array(), 0, h.position())).flip();
+            DataSetJournal j = new DataSetJournal(file, ch, volumeId, setId, new ArrayList<>(), 0);
+            j.writeFully(h);
+            return j;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    public long setId() {
+        return setId;
+    }
+
+    public int extentCount() {
+        return slots.size();
+    }
+
+    public long totalBytes() {
+        return totalBytes;
+    }
+
+    /** The {@link DataSetCrc} of the extents appended so far. */
+    public int setCrc() {
+        return setCrc.value();
+    }
+
+    /** Appends one extent record; the caller has checked the range against the volume. */
+    public void append(long offset, ByteBuffer data) throws IOException {
+        if (committed) {
+            throw new IllegalStateException("journal of set " + setId + " is already committed");
+        }
+        int length = data.remaining();
+        if (length > LinkFrame.MAX_DATA || offset < 0) {
+            throw new IllegalArgumentException("extent [" + offset + ", +" + length + ") cannot be journaled");
+        }
+        ByteBuffer h = ByteBuffer.allocate(EXTENT_HEADER).put((byte) KIND_EXTENT).putLong(offset).putInt(length).flip();
+        CRC32C crc = new CRC32C();
+        crc.update(h.duplicate());
+        crc.update(data.duplicate());
+        long at = position;
+        writeFully(h);
+        writeFully(data.duplicate());
+        writeFully(ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip());
+        slots.add(new Slot(offset, length, at + EXTENT_HEADER));
+        setCrc.add(offset, data);
+        totalBytes += length;
+    }
+
+    /** Appends the commit record and makes the journal durable (file, then its directory entry). */
+    public void commit() throws IOException {
+        ByteBuffer r = ByteBuffer.allocate(COMMIT_RECORD);
+        r.put((byte) KIND_COMMIT).putInt(slots.size()).putLong(totalBytes).putInt(setCrc.value());
+        r.putInt(crc(r.array(), 0, r.position())).flip();
+        writeFully(r);
+        channel.force(true);
+        fsyncDirectory(file.getParent());
+        committed = true;
+    }
+
+    /** Writes every extent to {@code volume}, in order, then flushes the volume. Only after {@link #commit}. */
+    public void apply(Volume volume) throws IOException {
+        if (!committed) {
+            throw new IllegalStateException("journal of set " + setId + " is not committed");
+        }
+        for (Slot s : slots) {
+            volume.checkRange(s.volumeOffset, s.length);
+        }
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+        for (Slot s : slots) {
+            for (int done = 0; done < s.length; done += CHUNK) {
+                buf.clear().limit(Math.min(CHUNK, s.length - done));
+                readFully(channel, buf, s.filePosition + done);
+                volume.write(s.volumeOffset + done, buf.flip());
+            }
+        }
+        volume.flush();
+    }
+
+    /** Closes and removes the journal file and makes the removal durable. Idempotent. */
+    public void delete() throws IOException {
+        close();
+        if (Files.deleteIfExists(file)) {
+            fsyncDirectory(file.getParent());
+        }
+    }
+
+    /** Closes the file, leaving it in place (what a crash does). */
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    /** What {@link #recover} did, by set id. */
+    public record Recovery(List<Long> reapplied, List<Long> discarded) {
+        public Recovery {
+            reapplied = List.copyOf(reapplied);
+            discarded = List.copyOf(discarded);
+        }
+    }
+
+    /**
+     * Settles every journal left in {@code volumeDir} by a crash; the facility calls it for each
+     * volume after opening it and before serving it (NBD, link). A journal with a valid commit
+     * record is applied again, whole, and deleted; any other one is deleted without touching the
+     * volume.
+     *
+     * @throws FatalException when a committed journal belongs to another volume or does not fit this one
+     */
+    public static Recovery recover(Path volumeDir, Volume volume) throws IOException {
+        Path dir = directory(volumeDir);
+        List<Long> reapplied = new ArrayList<>();
+        List<Long> discarded = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return new Recovery(reapplied, discarded);
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "set-*.journal")) {
+            ds.forEach(files::add);
+        }
+        files.sort(java.util.Comparator.comparingLong(DataSetJournal::setIdFromName));
+        for (Path f : files) {
+            DataSetJournal j = open(f);
+            try {
+                if (j.committed) {
+                    reapply(j, volume);
+                    reapplied.add(j.setId);
+                } else {
+                    discarded.add(j.setId);
+                    log.warn("volume '{}': discarded uncommitted data set journal {}", volume.id(), f);
+                }
+            } catch (IOException | RuntimeException e) {
+                j.close();
+                throw e;
+            }
+            j.delete();
+        }
+        return new Recovery(reapplied, discarded);
+    }
+
+    private static void reapply(DataSetJournal j, Volume volume) throws IOException {
+        if (!j.volumeId.equals(volume.id())) {
+            throw new FatalException("journal " + j.file + " is committed for volume '" + j.volumeId
+                    + "', not '" + volume.id() + "'; refusing to apply or discard it");
+        }
+        try {
+            j.apply(volume);
+        } catch (InvalidInputException e) {
+            throw new FatalException("committed journal " + j.file + " does not fit volume '" + volume.id() + "': "
+                    + e.getMessage(), e);
+        }
+        log.warn("volume '{}': re-applied committed data set {} ({} extents, {} bytes) from {}",
+                volume.id(), j.setId, j.extentCount(), j.totalBytes, j.file);
+    }
+
+    /** Reads a journal back: header, then records until the first bad or missing one, or a valid commit. */
+    static DataSetJournal open(Path f) throws IOException {
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        long size = ch.size();
+        ByteBuffer fixed = ByteBuffer.allocate(8);
+        if (size < 20 || !read(ch, fixed, 0) || fixed.getInt(0) != MAGIC || fixed.getShort(4) != VERSION) {
+            return new DataSetJournal(f, ch, "", setIdFromName(f), List.of(), size);
+        }
+        int n = fixed.getShort(6) & 0xFFFF;
+        ByteBuffer header = ByteBuffer.allocate(20 + n);
+        if (!read(ch, header, 0) || header.getInt(16 + n) != crc(header.array(), 0, 16 + n)) {
+            return new DataSetJournal(f, ch, "", setIdFromName(f), List.of(), size);
+        }
+        String volumeId = new String(header.array(), 8, n, StandardCharsets.UTF_8);
+        DataSetJournal j = new DataSetJournal(f, ch, volumeId, header.getLong(8 + n), new ArrayList<>(), 20 + n);
+        j.scanRecords(size);
+        return j;
+    }
+
+    private void scanRecords(long size) throws IOException {
+        ByteBuffer kind = ByteBuffer.allocate(1);
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
+        while (read(channel, kind.clear(), position)) {
+            if (kind.get(0) == KIND_EXTENT) {
+                ByteBuffer h = ByteBuffer.allocate(EXTENT_HEADER);
+                if (!read(channel, h, position)) {
+                    return;
+                }
+                long offset = h.getLong(1);
+                int length = h.getInt(9);
+                if (length < 0 || length > LinkFrame.MAX_DATA || position + EXTENT_HEADER + length + 4 > size) {
+                    return;
+                }
+                CRC32C crc = new CRC32C();
+                crc.update(h.flip());
+                setCrc.addHeader(offset, length);
+                for (int done = 0; done < length; done += CHUNK) {
+                    chunk.clear().limit(Math.min(CHUNK, length - done));
+                    readFully(channel, chunk, position + EXTENT_HEADER + done);
+                    chunk.flip();
+                    setCrc.addData(chunk);
+                    crc.update(chunk);
+                }
+                ByteBuffer stored = ByteBuffer.allocate(4);
+                if (!read(channel, stored, position + EXTENT_HEADER + length) || stored.getInt(0) != (int) crc.getValue()) {
+                    return;
+                }
+                slots.add(new Slot(offset, length, position + EXTENT_HEADER));
+                totalBytes += length;
+                position += EXTENT_HEADER + length + 4;
+            } else if (kind.get(0) == KIND_COMMIT) {
+                ByteBuffer r = ByteBuffer.allocate(COMMIT_RECORD);
+                if (!read(channel, r, position) || r.getInt(17) != crc(r.array(), 0, 17)) {
+                    return;
+                }
+                committed = r.getInt(1) == slots.size() && r.getLong(5) == totalBytes && r.getInt(13) == setCrc.value();
+                return;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private static long setIdFromName(Path f) {
+        String name = f.getFileName().toString();
+        try {
+            return Long.parseLong(name.substring("set-".length(), name.length() - ".journal".length()));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void writeFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            position += channel.write(b, position);
+        }
+    }
+
+    /** Fills {@code b} from {@code at}; false when the file ends first. */
+    private static boolean read(FileChannel ch, ByteBuffer b, long at) throws IOException {
+        long pos = at;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos);
+            if (n < 0) {
+                return false;
+            }
+            pos += n;
+        }
+        return true;
+    }
+
+    private void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
+        if (!read(ch, b, at)) {
+            throw new IOException("journal " + file + " ends early at " + at);
+        }
+    }
+
+    private static int crc(byte[] b, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+}

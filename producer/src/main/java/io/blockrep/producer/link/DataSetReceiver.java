@@ -1,0 +1,174 @@
+package io.blockrep.producer.link;
+
+import io.blockrep.common.link.LinkMessage.Ack;
+import io.blockrep.common.link.LinkMessage.DataSetAck;
+import io.blockrep.common.link.LinkMessage.DataSetBegin;
+import io.blockrep.common.link.LinkMessage.DataSetCommit;
+import io.blockrep.common.link.LinkMessage.DataSetExtent;
+import io.blockrep.common.link.LinkProtocolException;
+import io.blockrep.common.link.LinkStatus;
+import io.blockrep.common.volume.Volume;
+import io.blockrep.producer.journal.DataSetJournal;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data set a {@link ServerConnection} has open (at most one). BEGIN opens the journal, each
+ * EXTENT is range-checked and appended, COMMIT checks count, byte total and CRC against BEGIN and
+ * the extents, then runs {@link DataSetJournal}'s commit, apply, delete and only then answers OK.
+ *
+ * <p>A refused set (out-of-range extent, count or size beyond BEGIN, I/O error on the journal) has
+ * its journal deleted at once; its remaining EXTENTs and its COMMIT are answered with the same
+ * refusal and nothing of it reaches the volume. Frames out of order (EXTENT or COMMIT without an
+ * open set of that id, BEGIN while one is open) are protocol errors. When the connection ends with
+ * a set open, {@link #abort} deletes its journal: nothing of an unfinished set is ever applied.
+ * Not thread-safe: used by the connection's reader thread only.
+ */
+final class DataSetReceiver {
+    private static final Logger log = LoggerFactory.getLogger(DataSetReceiver.class);
+
+    private final String peer;
+    private Open open;
+
+    private static final class Open {
+        final DataSetBegin begin;
+        DataSetJournal journal;
+        Ack refusal;
+
+        Open(DataSetBegin begin) {
+            this.begin = begin;
+        }
+    }
+
+    DataSetReceiver(String peer) {
+        this.peer = peer;
+    }
+
+    /** The volume of open set {@code setId}; a protocol error when no such set is open. */
+    String volumeOf(long setId) throws LinkProtocolException {
+        if (open == null || open.begin.setId() != setId) {
+            throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "data set " + setId + " is not open"
+                    + (open == null ? "" : " (set " + open.begin.setId() + " is)"));
+        }
+        return open.begin.volume();
+    }
+
+    Ack begin(DataSetBegin b, LinkVolumes.Entry volume) throws LinkProtocolException {
+        if (open != null) {
+            throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "BEGIN of data set " + b.setId()
+                    + " while set " + open.begin.setId() + " is still open");
+        }
+        open = new Open(b);
+        try {
+            open.journal = DataSetJournal.create(volume.volumeDir(), b.volume(), b.setId());
+            return Ack.OK;
+        } catch (IOException e) {
+            log.error("link from {}: cannot open the journal of data set {} on '{}'", peer, b.setId(), b.volume(), e);
+            return refuse(LinkStatus.IO_ERROR, "cannot open the journal: " + e);
+        }
+    }
+
+    Ack extent(DataSetExtent x, Volume volume) {
+        if (open.refusal != null) {
+            return open.refusal;
+        }
+        ByteBuffer data = x.data();
+        DataSetJournal j = open.journal;
+        if (!volume.geometry().contains(x.offset(), data.remaining())) {
+            return refuse(LinkStatus.OUT_OF_RANGE, "extent [" + x.offset() + ", +" + data.remaining()
+                    + ") is outside volume '" + volume.id() + "' (size " + volume.size() + "); data set refused");
+        }
+        if (j.extentCount() >= open.begin.extentCount() || data.remaining() > open.begin.totalBytes() - j.totalBytes()) {
+            return refuse(LinkStatus.DATASET_MISMATCH, "extent " + (j.extentCount() + 1) + " goes beyond the "
+                    + open.begin.extentCount() + " extents / " + open.begin.totalBytes() + " bytes announced by BEGIN");
+        }
+        try {
+            j.append(x.offset(), data);
+            return Ack.OK;
+        } catch (IOException e) {
+            log.error("link from {}: journaling data set {} failed", peer, x.setId(), e);
+            return refuse(LinkStatus.IO_ERROR, "journal write failed: " + e);
+        }
+    }
+
+    /**
+     * Closes the set. OK only after the set is durable on the volume and its journal gone.
+     *
+     * @throws LinkProtocolException (IO_ERROR) when applying a committed set failed: its journal is
+     *         kept for recovery at the next start, and the connection must not apply anything more
+     */
+    DataSetAck commit(DataSetCommit c, Volume volume) throws LinkProtocolException {
+        Open set = open;
+        open = null;
+        long id = c.setId();
+        if (set.refusal != null) {
+            return new DataSetAck(id, set.refusal.status(), set.refusal.message());
+        }
+        DataSetJournal j = set.journal;
+        if (c.extentCount() != j.extentCount() || j.extentCount() != set.begin.extentCount()
+                || j.totalBytes() != set.begin.totalBytes() || c.crc32c() != j.setCrc()) {
+            discard(j);
+            return new DataSetAck(id, LinkStatus.DATASET_MISMATCH, String.format(
+                    "COMMIT says %d extents, CRC32C 0x%08X; received %d extents, %d bytes, CRC32C 0x%08X; BEGIN said %d extents, %d bytes",
+                    c.extentCount(), c.crc32c(), j.extentCount(), j.totalBytes(), j.setCrc(),
+                    set.begin.extentCount(), set.begin.totalBytes()));
+        }
+        try {
+            j.commit();
+        } catch (IOException e) {
+            log.error("link from {}: committing the journal of data set {} failed", peer, id, e);
+            discard(j);
+            return new DataSetAck(id, LinkStatus.IO_ERROR, "journal commit failed: " + e);
+        }
+        try {
+            j.apply(volume);
+            j.delete();
+        } catch (IOException | RuntimeException e) {
+            log.error("link from {}: applying committed data set {} to '{}' failed; its journal is kept for recovery"
+                    + " at the next start", peer, id, volume.id(), e);
+            closeQuietly(j);
+            throw new LinkProtocolException(LinkStatus.IO_ERROR, "applying data set " + id + " failed: " + e.getMessage());
+        }
+        log.debug("link from {}: data set {} applied to '{}' ({} extents, {} bytes)", peer, id, volume.id(),
+                j.extentCount(), j.totalBytes());
+        return new DataSetAck(id, LinkStatus.OK, "");
+    }
+
+    /** The connection ended: an open set's journal is deleted, nothing of it is applied. */
+    void abort() {
+        if (open != null) {
+            log.warn("link from {}: connection ended inside data set {}; discarded", peer, open.begin.setId());
+            if (open.journal != null) {
+                discard(open.journal);
+            }
+            open = null;
+        }
+    }
+
+    private Ack refuse(LinkStatus status, String message) {
+        if (open.journal != null) {
+            discard(open.journal);
+        }
+        log.warn("link from {}: data set {} refused: {}", peer, open.begin.setId(), message);
+        open.refusal = new Ack(status, message);
+        return open.refusal;
+    }
+
+    private void discard(DataSetJournal j) {
+        try {
+            j.delete();
+        } catch (IOException e) {
+            log.error("link from {}: deleting the journal of data set {} failed; recovery will discard it", peer, j.setId(), e);
+        }
+    }
+
+    private static void closeQuietly(DataSetJournal j) {
+        try {
+            j.close();
+        } catch (IOException e) {
+            log.debug("closing a journal", e);
+        }
+    }
+}
