@@ -3,6 +3,7 @@ package io.blockrep.producer.link;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.link.DataSetCrc;
 import io.blockrep.common.link.LinkFrame;
+import io.blockrep.common.link.LinkHandshake;
 import io.blockrep.common.link.LinkMessage;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.LinkProtocolException;
@@ -342,7 +343,7 @@ public final class ReplicationLink implements Closeable {
             socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
-            LinkMessage.Hello peer = ClientHandshake.run(config, volumes, in, out);
+            LinkMessage.Hello peer = LinkHandshake.run(config.nodeId(), config.secret(), volumes, in, out);
             socket.setSoTimeout(0);
             Session s = new Session(socket, in, out, new LinkHealth(config, ticker.nanos()));
             lock.lock();

@@ -352,8 +352,7 @@ class LinkServerIT {
         }
 
         void handshake(List<LinkMessage.VolumeInfo> volumes) throws Exception {
-            LinkConfig config = LinkConfig.defaults("site-a", new HostPort("127.0.0.1", server.port()), SECRET);
-            ClientHandshake.run(config, volumes, in, out);
+            io.blockrep.common.link.LinkHandshake.run("site-a", SECRET, volumes, in, out);
         }
 
         void send(LinkMessage m, long id) throws IOException {

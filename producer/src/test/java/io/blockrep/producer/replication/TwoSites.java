@@ -12,18 +12,18 @@ import java.util.Properties;
  * PRIMARY, connected through a {@link LinkProxy} the test can cut or blackhole. Short timeouts so
  * failures are detected in tens of milliseconds.
  */
-final class TwoSites implements AutoCloseable {
-    static final String SECRET = "test-secret-0123456789";
+public final class TwoSites implements AutoCloseable {
+    public static final String SECRET = "test-secret-0123456789";
     final Path dir;
     final String volume;
     final long size;
     final String kafka;
-    Facility siteB;
-    LinkProxy proxy;
-    Facility siteA;
+    public Facility siteB;
+    public LinkProxy proxy;
+    public Facility siteA;
     private final Properties extraA = new Properties();
 
-    TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
+    public TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
         this.dir = dir;
         this.volume = volume;
         this.size = size;
@@ -31,25 +31,25 @@ final class TwoSites implements AutoCloseable {
     }
 
     /** An extra configuration property for site-a (the primary), set before {@link #start()}. */
-    TwoSites withPrimaryProperty(String key, String value) {
+    public TwoSites withPrimaryProperty(String key, String value) {
         extraA.setProperty(key, value);
         return this;
     }
 
-    TwoSites start() {
+    public TwoSites start() {
         siteB = Facility.start(ProducerConfig.from(props("site-b", "SECONDARY", null), Map.of()));
         proxy = new LinkProxy("127.0.0.1", siteB.linkPort());
         startA();
         return this;
     }
 
-    void startA() {
+    public void startA() {
         Properties a = props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port());
         a.putAll(extraA);
         siteA = Facility.start(ProducerConfig.from(a, Map.of()));
     }
 
-    void stopA() {
+    public void stopA() {
         siteA.close();
         siteA = null;
     }
@@ -82,19 +82,19 @@ final class TwoSites implements AutoCloseable {
         return p;
     }
 
-    Path primaryFile() {
+    public Path primaryFile() {
         return dir.resolve("site-a/volumes/" + volume + "/data.img");
     }
 
-    Path secondaryFile() {
+    public Path secondaryFile() {
         return dir.resolve("site-b/volumes/" + volume + "/data.img");
     }
 
-    String primaryUri() {
+    public String primaryUri() {
         return "nbd://127.0.0.1:" + siteA.nbdPort() + "/" + volume;
     }
 
-    ReplicatedVolume primary() {
+    public ReplicatedVolume primary() {
         return siteA.primary(volume).orElseThrow();
     }
 

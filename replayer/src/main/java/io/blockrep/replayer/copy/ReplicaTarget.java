@@ -10,6 +10,10 @@ public interface ReplicaTarget {
     record ExtentData(long offset, ByteBuffer data) {
     }
 
+    /** Called before a copy pass with the volume's geometry (a link attaches the volume with it). */
+    default void attach(String volume, io.blockrep.common.volume.RegionGeometry geometry) {
+    }
+
     /** Completes once the secondary has applied the whole set durably; fails if any of it was refused or the link failed. */
     CompletionStage<Void> sendDataSet(String volume, long setId, List<ExtentData> extents);
 

@@ -60,6 +60,7 @@ public final class VolumeCopier {
     public CopyProgress copy(String volume, String node, RegionGeometry geometry, FileChannel source,
                              Map<Long, RoaringBitmap> liveByEra, Consumer<CopyProgress> progress) throws InterruptedException {
         long started = System.nanoTime();
+        target.attach(volume, geometry);
         long throughEra = liveByEra.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
         RoaringBitmap all = RoaringBitmap.or(liveByEra.values().iterator());
         List<Extent> extents = new ExtentPlanner(geometry, settings.maxExtentBytes()).plan(all);

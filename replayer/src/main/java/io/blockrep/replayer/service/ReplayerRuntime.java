@@ -65,6 +65,11 @@ public final class ReplayerRuntime implements AutoCloseable {
         };
         ReplicaTarget byVolume = new ReplicaTarget() {
             @Override
+            public void attach(String volume, io.blockrep.common.volume.RegionGeometry geometry) {
+                targets.get(volume).attach(volume, geometry);
+            }
+
+            @Override
             public java.util.concurrent.CompletionStage<Void> sendDataSet(String volume, long setId, java.util.List<ExtentData> extents) {
                 return targets.get(volume).sendDataSet(volume, setId, extents);
             }

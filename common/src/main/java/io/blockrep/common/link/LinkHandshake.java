@@ -1,16 +1,11 @@
-package io.blockrep.producer.link;
+package io.blockrep.common.link;
 
-import io.blockrep.common.link.LinkAuth;
-import io.blockrep.common.link.LinkFrame;
-import io.blockrep.common.link.LinkMessage;
 import io.blockrep.common.link.LinkMessage.AttachResult;
 import io.blockrep.common.link.LinkMessage.Attached;
 import io.blockrep.common.link.LinkMessage.AuthChallenge;
 import io.blockrep.common.link.LinkMessage.AuthResponse;
 import io.blockrep.common.link.LinkMessage.Hello;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
-import io.blockrep.common.link.LinkProtocolException;
-import io.blockrep.common.link.LinkStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,27 +13,30 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The primary's half of the handshake (see {@link LinkAuth} for the order), run on an open socket. */
-final class ClientHandshake {
-    private ClientHandshake() {
+/**
+ * The connecting side's half of the link handshake (see {@link LinkAuth} for the order), run on an
+ * open socket: by the primary's replication link and by the replayer's {@link LinkClient}.
+ */
+public final class LinkHandshake {
+    private LinkHandshake() {
     }
 
     /** Authenticates both ways, sends HELLO and checks every volume was attached; returns the peer's HELLO. */
-    static Hello run(LinkConfig config, List<VolumeInfo> volumes, InputStream in, OutputStream out)
+    public static Hello run(String nodeId, SharedSecret secret, List<VolumeInfo> volumes, InputStream in, OutputStream out)
             throws IOException, LinkProtocolException {
         byte[] nonce = LinkAuth.newNonce();
-        send(out, new AuthChallenge(config.nodeId(), nonce));
+        send(out, new AuthChallenge(nodeId, nonce));
         AuthChallenge theirs = expect(in, AuthChallenge.class);
         if (theirs.nonce().length != LinkAuth.NONCE_BYTES) {
             throw fail(out, LinkStatus.AUTH_FAILED, "peer challenge nonce must be " + LinkAuth.NONCE_BYTES + " bytes");
         }
         String peer = theirs.nodeId();
-        send(out, new AuthResponse(LinkAuth.prove(config.secret(), theirs.nonce(), config.nodeId(), peer)));
+        send(out, new AuthResponse(LinkAuth.prove(secret, theirs.nonce(), nodeId, peer)));
         AuthResponse proof = expect(in, AuthResponse.class);
-        if (!LinkAuth.verify(config.secret(), nonce, peer, config.nodeId(), proof.mac())) {
+        if (!LinkAuth.verify(secret, nonce, peer, nodeId, proof.mac())) {
             throw fail(out, LinkStatus.AUTH_FAILED, "authentication failed: peer '" + peer + "' does not hold the shared secret");
         }
-        send(out, new Hello(config.nodeId(), LinkFrame.VERSION, volumes));
+        send(out, new Hello(nodeId, LinkFrame.VERSION, volumes));
         Hello hello = expect(in, Hello.class);
         Attached attached = expect(in, Attached.class);
         Map<String, AttachResult> byVolume = new HashMap<>();

@@ -1,0 +1,197 @@
+package io.blockrep.common.link;
+
+import io.blockrep.common.FatalException;
+import io.blockrep.common.RetriableException;
+import io.blockrep.common.config.HostPort;
+import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A blocking, request/response client of a secondary's link server, for the replayer: it sends data
+ * sets and asks for region hashes. Unlike the primary's replication link it has no background
+ * threads and no heartbeats: every call writes its frames, then reads the replies with a socket
+ * read timeout, so a dead or blackholed peer fails the call within {@code timeout}.
+ *
+ * <p>Data set order on the wire: DATASET_BEGIN, every DATASET_EXTENT, DATASET_COMMIT; the server
+ * ACKs BEGIN and each extent as it is journaled and answers COMMIT with DATASET_ACK once the whole
+ * set is durably applied. A refusal of any part refuses the whole set; nothing of it is applied.
+ *
+ * <p>Not thread-safe: one caller at a time. A failed call closes the connection; the client
+ * reconnects on the next call.
+ */
+public final class LinkClient implements Closeable {
+    /** One extent of a data set. */
+    public record Extent(long offset, ByteBuffer data) {
+    }
+
+    private final String nodeId;
+    private final HostPort peer;
+    private final SharedSecret secret;
+    private final List<VolumeInfo> volumes;
+    private final Duration timeout;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
+    private long requestIds;
+
+    /**
+     * @param volumes the volumes to attach, as this side describes them (id, size, region size, role PRIMARY)
+     */
+    public LinkClient(String nodeId, HostPort peer, SharedSecret secret, List<VolumeInfo> volumes, Duration timeout) {
+        this.nodeId = nodeId;
+        this.peer = peer;
+        this.secret = secret;
+        this.volumes = List.copyOf(volumes);
+        this.timeout = timeout;
+    }
+
+    /** Sends one data set; returns once the secondary applied all of it durably. */
+    public void sendDataSet(String volume, long setId, List<Extent> extents) {
+        call("data set " + setId + " of " + volume, () -> {
+            long total = 0;
+            for (Extent e : extents) {
+                total += e.data().remaining();
+            }
+            send(new LinkMessage.DataSetBegin(volume, setId, extents.size(), total));
+            for (Extent e : extents) {
+                send(new LinkMessage.DataSetExtent(setId, e.offset(), e.data().duplicate()));
+            }
+            DataSetCrc crc = new DataSetCrc();
+            extents.forEach(e -> crc.add(e.offset(), e.data()));
+            send(new LinkMessage.DataSetCommit(setId, extents.size(), crc.value()));
+            out.flush();
+            String refusal = null;
+            for (int i = 0; i < extents.size() + 1; i++) {
+                LinkMessage reply = read();
+                if (reply instanceof LinkMessage.Ack ack) {
+                    if (ack.status() != LinkStatus.OK && refusal == null) {
+                        refusal = ack.status() + ": " + ack.message();
+                    }
+                } else if (reply instanceof LinkMessage.DataSetAck done) {
+                    return finish(volume, setId, done, refusal);
+                } else {
+                    throw unexpected(reply);
+                }
+            }
+            LinkMessage last = read();
+            if (last instanceof LinkMessage.DataSetAck done) {
+                return finish(volume, setId, done, refusal);
+            }
+            throw unexpected(last);
+        });
+    }
+
+    private static Void finish(String volume, long setId, LinkMessage.DataSetAck done, String refusal) {
+        if (done.setId() != setId) {
+            throw new FatalException("secondary acknowledged set " + done.setId() + " while set " + setId + " was open");
+        }
+        if (done.status() != LinkStatus.OK) {
+            throw new FatalException("secondary refused data set " + setId + " of " + volume + ": " + done.status() + " "
+                    + done.message() + (refusal == null ? "" : " (" + refusal + ")"));
+        }
+        return null;
+    }
+
+    /** SHA-256 of each {@code blockSize} block of {@code [offset, offset+length)} on the secondary. */
+    public List<byte[]> hashes(String volume, long offset, long length, int blockSize) {
+        return call("hashes of " + volume, () -> {
+            send(new LinkMessage.HashRequest(volume, offset, length, blockSize));
+            out.flush();
+            LinkMessage reply = read();
+            if (reply instanceof LinkMessage.HashReply hashes) {
+                return hashes.digests();
+            }
+            if (reply instanceof LinkMessage.Ack ack) {
+                throw new FatalException("secondary refused hashes of " + volume + " [" + offset + ", +" + length + "): "
+                        + ack.status() + " " + ack.message());
+            }
+            throw unexpected(reply);
+        });
+    }
+
+    private interface Call<T> {
+        T run() throws IOException, LinkProtocolException;
+    }
+
+    private <T> T call(String what, Call<T> call) {
+        try {
+            connect();
+            return call.run();
+        } catch (SocketTimeoutException e) {
+            close();
+            throw new RetriableException(what + ": no answer from " + peer + " within " + timeout.toMillis() + " ms", e);
+        } catch (IOException e) {
+            close();
+            throw new RetriableException(what + ": link to " + peer + " failed: " + e.getMessage(), e);
+        } catch (LinkProtocolException e) {
+            close();
+            throw new FatalException(what + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void connect() throws IOException, LinkProtocolException {
+        if (socket != null) {
+            return;
+        }
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(peer.host(), peer.port()), (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            InputStream i = new BufferedInputStream(s.getInputStream(), 1 << 16);
+            OutputStream o = new BufferedOutputStream(s.getOutputStream(), 1 << 20);
+            LinkHandshake.run(nodeId, secret, volumes, i, o);
+            socket = s;
+            in = i;
+            out = o;
+        } catch (IOException | LinkProtocolException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private void send(LinkMessage m) throws IOException {
+        out.write(m.toFrame(++requestIds).encode());
+    }
+
+    private LinkMessage read() throws IOException, LinkProtocolException {
+        LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
+        if (m instanceof LinkMessage.Error err) {
+            throw new LinkProtocolException(err.status(), "secondary closed the link: " + err.status() + " " + err.message());
+        }
+        return m;
+    }
+
+    private static LinkProtocolException unexpected(LinkMessage m) {
+        return new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "unexpected " + m.type() + " from the secondary");
+    }
+
+    @Override
+    public void close() {
+        Socket s = socket;
+        socket = null;
+        in = null;
+        out = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing; nothing to do
+            }
+        }
+    }
+}
