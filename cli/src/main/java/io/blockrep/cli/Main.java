@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             LinkCommand.class,
             ApproveCommand.class,
             ReplayCommand.class,
+            VerifyCommand.class,
             ReplayerCommand.class,
             VolumeCommand.class,
             KafkaCommand.class,

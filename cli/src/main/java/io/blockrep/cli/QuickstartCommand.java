@@ -6,6 +6,8 @@ import io.blockrep.kafka.EmbeddedKafka;
 import io.blockrep.kafka.EmbeddedKafkaConfig;
 import io.blockrep.producer.Facility;
 import io.blockrep.producer.ProducerConfig;
+import io.blockrep.replayer.ReplayerConfig;
+import io.blockrep.replayer.service.ReplayerService;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -22,12 +24,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code blockrep quickstart}: everything in one process on loopback — the embedded Kafka broker,
  * a primary facility (site-a) and a secondary facility (site-b) replicating a demo volume over the
- * link — with instructions for real NBD clients and for cutting the link.
+ * link, and a replayer that resynchronises it after an outage — with instructions for real NBD
+ * clients and for cutting and restoring the link.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = "Run embedded Kafka and two facilities (site-a primary, site-b secondary) on loopback; stop with Ctrl-C.")
+        description = "Run embedded Kafka, two facilities (site-a primary, site-b secondary) and a replayer on loopback; stop with Ctrl-C.")
 final class QuickstartCommand implements Callable<Integer> {
     static final int SITE_B_OFFSET = 10;
+    static final String REPLAYER_PROPERTIES = "replayer.properties";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -71,9 +75,13 @@ final class QuickstartCommand implements Callable<Integer> {
                 a.setProperty("producer.link.peer", "127.0.0.1:" + linkPort);
                 a.setProperty("producer.link.peer.id", "site-b");
                 a.setProperty("producer.link.restore.damping", "3s");
+                a.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
+                b.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
                 try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
-                     Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()))) {
-                    printBanner(out, kafka, siteA, siteB);
+                     Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()));
+                     ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(
+                             replayerProperties(base, kafka, siteA, siteB, secret), Map.of()))) {
+                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES));
                     signal.await();
                     out.println("stopping ...");
                     out.flush();
@@ -99,6 +107,26 @@ final class QuickstartCommand implements Callable<Integer> {
         return p;
     }
 
+    /** The in-process replayer's configuration, also written to the quickstart directory for {@code blockrep replay}. */
+    private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret) {
+        Properties p = new Properties();
+        p.setProperty("replayer.id", "quickstart-replayer");
+        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
+        p.setProperty("replayer.link.secret", secret);
+        p.setProperty("replayer.volumes", "demo");
+        p.setProperty("replayer.volume.demo.node", "site-a");
+        p.setProperty("replayer.volume.demo.source", siteA.volumes().get(0).path().toString());
+        p.setProperty("replayer.volume.demo.target", "127.0.0.1:" + siteB.linkPort());
+        p.setProperty("replayer.volume.demo.control", "127.0.0.1:" + siteA.controlPort());
+        Path file = base.resolve(REPLAYER_PROPERTIES);
+        try (java.io.Writer w = Files.newBufferedWriter(file)) {
+            p.store(w, "written by blockrep quickstart; use with: blockrep replay demo --config " + file);
+        } catch (IOException e) {
+            throw new FatalException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        return p;
+    }
+
     /** A random link secret, made once per quickstart directory and kept there. */
     private static String secret(Path base) {
         Path file = base.resolve("link.secret");
@@ -117,7 +145,7 @@ final class QuickstartCommand implements Callable<Integer> {
         }
     }
 
-    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB) {
+    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig) {
         String host = siteA.nbdHost();
         String uri = "nbd://" + host + ":" + siteA.nbdPort() + "/demo";
         String controls = host + ":" + siteA.controlPort() + "," + host + ":" + siteB.controlPort();
@@ -126,6 +154,7 @@ final class QuickstartCommand implements Callable<Integer> {
         ProducerCommand.printServing(out, siteA);
         ProducerCommand.printServing(out, siteB);
         out.println("  site-a replicates demo to site-b over the link on " + host + ":" + siteB.linkPort());
+        out.println("  a replayer resyncs demo after link outages (its configuration: " + replayerConfig + ")");
         out.println();
         out.println("Write to the primary from another terminal (the replica on site-b follows):");
         out.println("  nbdinfo --list nbd://" + host + ":" + siteA.nbdPort());
@@ -137,7 +166,9 @@ final class QuickstartCommand implements Callable<Integer> {
         out.println("  bin/blockrep status --control " + controls);
         out.println("  bin/blockrep link cut --control " + host + ":" + siteA.controlPort());
         out.println("  qemu-io -f raw " + uri + " -c 'write -P 0xcd 8M 4M'      # logged: regions become dirty");
-        out.println("  bin/blockrep link restore --control " + host + ":" + siteA.controlPort());
+        out.println("  bin/blockrep link restore --control " + host + ":" + siteA.controlPort()
+                + "   # RESYNCING, then REPLICATING: the replica converges");
+        out.println("  bin/blockrep replay demo --config " + replayerConfig + "   # or replay now, with a progress bar");
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();

@@ -83,6 +83,14 @@ class QuickstartIT {
             assertThat(status.exitCode()).as(status.describe()).isZero();
             assertThat(status.stdout()).contains("\"mode\" : \"LOGGING\"").contains("\"dirtyRegions\" : 64");
 
+            ExternalCommand.Result restore = cli(java, jar, "link", "restore", "--control", control);
+            assertThat(restore.exitCode()).as(restore.describe()).isZero();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> cli(java, jar, "status", "--control", control).stdout().contains("REPLICATING"));
+            assertThat(Checksums.sha256(dir.resolve("qs/site-b/volumes/demo/data.img")))
+                    .as("after the outage the replayer brought site-b's replica back to site-a's contents")
+                    .isEqualTo(Checksums.sha256(dir.resolve("qs/site-a/volumes/demo/data.img")));
+
             qs.terminate();
             ExternalCommand.Result stopped = qs.await(Duration.ofSeconds(60));
             assertThat(stopped.stdout()).as(stopped.describe()).contains("stopped cleanly");

@@ -362,6 +362,26 @@ public final class Facility implements AutoCloseable, ControlHandler {
         replicated(volume).erasReplayed(era);
     }
 
+    @Override
+    public long markDiffering(String volume, List<Long> regions) {
+        ReplicatedVolume v = replicated(volume);
+        org.roaringbitmap.RoaringBitmap bitmap = new org.roaringbitmap.RoaringBitmap();
+        long count = v.volume().geometry().regionCount();
+        for (long r : regions) {
+            if (r >= count) {
+                throw new InvalidInputException("volume '" + volume + "' has " + count + " regions; region " + r + " does not exist");
+            }
+            bitmap.add((int) r);
+        }
+        try {
+            return v.markDiffering(bitmap);
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new FatalException("volume '" + volume + "': cannot mark regions dirty: " + e.getMessage(), e);
+        }
+    }
+
     private ReplicatedVolume replicated(String volume) {
         ReplicatedVolume v = primaries.get(volume);
         if (v == null || v.tracker() == null) {

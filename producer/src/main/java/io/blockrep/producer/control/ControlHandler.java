@@ -1,5 +1,7 @@
 package io.blockrep.producer.control;
 
+import java.util.List;
+
 /** What the control API can ask of a facility. Implementations are thread-safe. */
 public interface ControlHandler {
     FacilityStatus status();
@@ -9,6 +11,9 @@ public interface ControlHandler {
 
     /** The replayer copied every live region of {@code volume}'s eras up to {@code era}; the facility drops them and moves on. */
     void erasReplayed(String volume, long era);
+
+    /** Marks regions found to differ from the replica dirty; returns how many were newly marked. */
+    long markDiffering(String volume, List<Long> regions);
 
     /** Administratively drops the replication link and stops reconnecting (an operator's or a demo's link cut). */
     void cutLink();

@@ -1,5 +1,6 @@
 package io.blockrep.producer.control;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -8,6 +9,8 @@ import io.blockrep.common.config.HostPort;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/link/restore   reconnect
  * POST /v1/volumes/{id}/approve            start the resync of a volume in AWAITING_APPROVAL
  * POST /v1/volumes/{id}/replayed?era=N     the replayer copied every live region of eras up to N
+ * POST /v1/volumes/{id}/dirty              body {"regions":[...]}: regions that differ from the replica
  * </pre>
  *
  * One request thread; handlers are quick and thread-safe.
@@ -32,7 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed)");
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty)");
     private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
 
     private final HttpServer server;
@@ -108,6 +112,26 @@ public final class ControlServer implements AutoCloseable {
         if (m.group(2).equals("approve")) {
             handler.approve(volume);
             reply(ex, 200, Map.of("volume", volume, "approved", true));
+            return;
+        }
+        if (m.group(2).equals("dirty")) {
+            JsonNode body;
+            try {
+                body = JSON.readTree(ex.getRequestBody().readNBytes(64 << 20));
+            } catch (IOException e) {
+                reply(ex, 400, Map.of("error", "body must be JSON: {\"regions\":[...]}"));
+                return;
+            }
+            List<Long> regions = new ArrayList<>();
+            for (JsonNode r : body.path("regions")) {
+                if (!r.canConvertToLong() || r.asLong() < 0) {
+                    reply(ex, 400, Map.of("error", "regions must be non-negative integers, got " + r));
+                    return;
+                }
+                regions.add(r.asLong());
+            }
+            long marked = handler.markDiffering(volume, regions);
+            reply(ex, 200, Map.of("volume", volume, "regions", regions.size(), "newlyMarked", marked));
             return;
         }
         String query = ex.getRequestURI().getQuery();

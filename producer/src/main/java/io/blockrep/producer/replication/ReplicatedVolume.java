@@ -346,6 +346,47 @@ public final class ReplicatedVolume implements NbdExport {
         }
     }
 
+    /**
+     * Regions found to differ from the replica (by {@code blockrep verify}): marks them dirty and, if
+     * the volume was REPLICATING, starts a resync so the replayer repairs them. Returns how many
+     * regions were newly marked in the open era.
+     */
+    public long markDiffering(RoaringBitmap regions) throws Exception {
+        if (tracker == null) {
+            throw new InvalidInputException("volume '" + name() + "' is not replicated");
+        }
+        long marked = 0;
+        for (long[] run : runs(regions)) {
+            marked += markRegions(run[0], run[1], DirtyCause.VERIFY_MISMATCH).toCompletableFuture().get().firstTouchCount();
+        }
+        synchronized (modeLock) {
+            if (mode == Mode.REPLICATING && !regions.isEmpty()) {
+                beginResync(regions.getLongCardinality() + " region(s) differ from the replica (verify)");
+            }
+        }
+        return marked;
+    }
+
+    private static List<long[]> runs(RoaringBitmap regions) {
+        List<long[]> runs = new ArrayList<>();
+        long start = -1;
+        long prev = -2;
+        for (int r : regions) {
+            long region = Integer.toUnsignedLong(r);
+            if (region != prev + 1) {
+                if (start >= 0) {
+                    runs.add(new long[] {start, prev});
+                }
+                start = region;
+            }
+            prev = region;
+        }
+        if (start >= 0) {
+            runs.add(new long[] {start, prev});
+        }
+        return runs;
+    }
+
     /** Holds new writes, waits for those in flight, closes the last era. Holds modeLock. */
     private void startCutover(long openRegions) throws InterruptedException {
         setMode(Mode.CUTOVER, openRegions + " dirty region(s) left; holding writes for the last era");

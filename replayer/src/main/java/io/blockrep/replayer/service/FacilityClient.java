@@ -46,6 +46,18 @@ public final class FacilityClient {
         return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** Reports regions that differ from the replica; returns how many the facility newly marked dirty. */
+    public long markDiffering(String volume, java.util.List<Long> regions) {
+        String body;
+        try {
+            body = JSON.writeValueAsString(java.util.Map.of("regions", regions));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/dirty")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))).path("newlyMarked").asLong();
+    }
+
     /** The status document of the facility. */
     public JsonNode status() {
         return get("/v1/status");
