@@ -103,4 +103,86 @@ class ResyncIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> liveDirtyKeys(kafka, "vol") == 0);
         }
     }
+
+    @Test
+    void withoutAutosyncTheVolumeWaitsForApprovalThenResyncs(KafkaBroker kafka) {
+        ExternalCommand.requireTool("qemu-io", "qemu-utils");
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers())
+                .withPrimaryProperty("producer.autosync", "false").start()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            sites.proxy.cut();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sites.primary().mode() == Mode.LOGGING);
+            qemuIo(sites.primaryUri(), randomWrites(3, 50));
+            try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(replayerProps(kafka, sites, "r2"), Map.of()))) {
+                sites.proxy.restore();
+                await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.AWAITING_APPROVAL);
+                // Still logging while it waits: a write now is recorded, nothing is copied.
+                qemuIo(sites.primaryUri(), List.of("write -P 0x77 5M 64k"));
+                assertThat(sites.primary().mode()).isEqualTo(Mode.AWAITING_APPROVAL);
+                assertThat(sites.primary().tracker().pendingEras()).isEmpty();
+
+                int exit = Main.run("approve", "vol", "--control", "127.0.0.1:" + sites.siteA.controlPort());
+                assertThat(exit).isZero();
+                await().atMost(Duration.ofSeconds(90)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            }
+            assertThat(Checksums.sha256(sites.secondaryFile())).isEqualTo(Checksums.sha256(sites.primaryFile()));
+        }
+    }
+
+    @Test
+    void verifyFindsACorruptedReplicaRegionAndTheReplayerRepairsIt(KafkaBroker kafka) throws Exception {
+        ExternalCommand.requireTool("qemu-io", "qemu-utils");
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            qemuIo(sites.primaryUri(), List.of("write -P 0x42 3M 1M", "flush"));
+            Properties props = replayerProps(kafka, sites, "r3");
+            Path config = dir.resolve("replayer.properties");
+            try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(config)) {
+                props.store(w, null);
+            }
+            assertThat(Main.run("verify", "vol", "--config", config.toString())).as("replica starts identical").isZero();
+
+            // Corrupt one byte of region 50 (offset 50 * 64K + 100) on the replica behind blockrep's back.
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(sites.secondaryFile(),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0xEE}), 50L * 65536 + 100);
+            }
+            java.io.StringWriter out = new java.io.StringWriter();
+            picocli.CommandLine cl = Main.commandLine();
+            cl.setOut(new java.io.PrintWriter(out, true));
+            assertThat(cl.execute("verify", "vol", "--config", config.toString())).as("differences found").isEqualTo(1);
+            assertThat(out.toString()).contains("1 of 1024 regions differ").contains("[50]");
+            assertThat(sites.primary().mode()).isIn(Mode.RESYNCING, Mode.CUTOVER, Mode.REPLICATING);
+
+            try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(props, Map.of()))) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> sites.primary().mode() == Mode.REPLICATING
+                        && sites.primary().dirtyRegions() == 0);
+            }
+            assertThat(Checksums.sha256(sites.secondaryFile())).isEqualTo(Checksums.sha256(sites.primaryFile()));
+            assertThat(Main.run("verify", "vol", "--config", config.toString())).as("repaired").isZero();
+        }
+    }
+
+    @Test
+    void writesKeepRunningThroughResyncAndCutover(KafkaBroker kafka) {
+        ExternalCommand.requireTool("fio", "fio");
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            sites.proxy.cut();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sites.primary().mode() == Mode.LOGGING);
+            qemuIo(sites.primaryUri(), randomWrites(4, 100));
+            try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(replayerProps(kafka, sites, "r4"), Map.of()));
+                 ExternalCommand.Running fio = ExternalCommand.start(List.of("fio", "--name=through-resync", "--ioengine=nbd",
+                         "--uri=" + sites.primaryUri(), "--rw=randwrite", "--bs=4k", "--iodepth=8", "--size=32M", "--offset=16M",
+                         "--time_based", "--runtime=8", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1"))) {
+                sites.proxy.restore();
+                ExternalCommand.Result result = fio.await(Duration.ofSeconds(120));
+                assertThat(result.exitCode()).as(result.describe()).isZero();
+                assertThat(result.stdout()).doesNotContain("verify: bad");
+                await().atMost(Duration.ofSeconds(90)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            }
+            qemuIo(sites.primaryUri(), List.of("flush"));
+            assertThat(Checksums.sha256(sites.secondaryFile())).isEqualTo(Checksums.sha256(sites.primaryFile()));
+        }
+    }
 }

@@ -170,7 +170,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
             if (hasPeer) {
                 String excluded = config.volumes().stream().filter(s -> s.id().equals(meta.id())).findFirst()
                         .map(ProducerConfig.VolumeSpec::excluded).orElse("");
-                tracker = DirtyTracker.open(store.volumeDir(meta.id()), meta, config.nodeId(), ExcludedRanges.parse(excluded));
+                tracker = DirtyTracker.open(store.volumeDir(meta.id()), meta, config.nodeId(), ExcludedRanges.parse(excluded),
+                        clock.millis());
                 resources.add(tracker);
                 long recovered = tracker.recoveredHotRegions().getLongCardinality();
                 if (recovered > 0) {

@@ -86,6 +86,19 @@ public final class DirtyTracker implements AutoCloseable {
      * {@link #recoveredHotRegions()}.
      */
     public static DirtyTracker open(Path volumeDir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded) {
+        return open(volumeDir, meta, nodeId, excluded, 1);
+    }
+
+    /**
+     * As {@link #open(Path, VolumeMetadata, String, ExcludedRanges)}, with the number of the first era
+     * of a volume that has no {@code eras.json} yet. The facility passes the creation time in epoch
+     * milliseconds, so that a volume re-created with the same id and node never reuses the era numbers
+     * (and so the Kafka keys and tombstones) of an earlier incarnation.
+     */
+    public static DirtyTracker open(Path volumeDir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded, long firstEra) {
+        if (firstEra < 1) {
+            throw new IllegalArgumentException("first era must be positive: " + firstEra);
+        }
         List<String> problems = excluded.problems(meta.geometry());
         if (!problems.isEmpty()) {
             throw new FatalException("volume " + meta.id() + ": " + String.join("; ", problems));
@@ -107,7 +120,7 @@ public final class DirtyTracker implements AutoCloseable {
                 throw new FatalException(erasFile + " is corrupt: open era " + openEra + ", closed eras " + closedEras);
             }
         } else {
-            openEra = 1;
+            openEra = firstEra;
             closedEras = List.of();
         }
         removeLeftovers(volumeDir, openEra, closedEras, Files.exists(erasFile));
@@ -368,7 +381,7 @@ public final class DirtyTracker implements AutoCloseable {
         } catch (IOException e) {
             throw new FatalException("cannot list " + dir + ": " + e, e);
         }
-        if (!erasExist && !files.isEmpty() && (files.size() > 1 || !files.containsKey(1L) || hasBits(files.get(1L)))) {
+        if (!erasExist && !files.isEmpty() && (files.size() > 1 || hasBits(files.values().iterator().next()))) {
             throw new FatalException(dir + " holds " + files.values().stream().map(p -> p.getFileName().toString()).toList()
                     + " but no " + ERAS_FILE + "; refusing to guess which eras are pending");
         }
