@@ -336,9 +336,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
             ReplicatedVolume p = primaries.get(m.id());
             long dirty = p == null ? 0 : p.dirtyRegions();
             long oldest = p == null ? 0 : p.oldestDirtyMillis();
+            boolean tracked = p != null && p.tracker() != null;
             list.add(new VolumeStatus(m.id(), m.role().name(), p == null ? "SECONDARY" : p.mode().name(),
-                    p == null ? 0 : p.era(), dirty, dirty * m.regionSize(), oldest == 0 ? null : oldest,
-                    m.size(), m.regionSize()));
+                    p == null ? "" : p.modeReason(), p == null ? 0 : p.era(), dirty, dirty * m.regionSize(),
+                    oldest == 0 ? null : oldest, m.size(), m.regionSize(), tracked ? p.tracker().pendingEras() : List.of(),
+                    p == null || p.lastHoldMillis() < 0 ? null : p.lastHoldMillis()));
         }
         String kafka = "DISABLED";
         long backlog = 0;

@@ -137,14 +137,20 @@ public final class EventPublisher implements AutoCloseable {
                     backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+            // close() interrupts the owner; anything still buffered is dropped with the process.
+            LOG.debug("event publisher stopping with {} event(s) unsent", eventsBuffered());
         } catch (RuntimeException e) {
             lastError = e;
             LOG.error("event publisher failed", e);
         } finally {
             reachable = false;
+            // Clear the interrupt that stopped the loop, or the producer's bounded close fails at once.
+            boolean interrupted = Thread.interrupted();
             closeQuietly(producer);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Benchmark: resync after a link outage, against rsync and against the disk's own write speed.
+#
+#   bench/resync.sh                       # 1 GiB volume, 64 KiB regions, 10% of regions dirtied
+#   SIZE=4G DIRTY_PCT=5 CYCLES=20 bench/resync.sh
+#
+# Runs the real system as separate processes (embedded Kafka, site-a primary, site-b secondary,
+# a replayer), cuts the link, dirties DIRTY_PCT% of the regions at random with fio through NBD,
+# restores the link and times restore -> REPLICATING. Baselines on the same disk:
+#   rsync -I --inplace --no-whole-file of the source image onto a copy of the stale replica, and
+#   fio writing only the dirty bytes (the physical limit; fsync at the end).
+# Then CYCLES short outages while fio keeps writing, to measure the cutover write hold.
+# Targets (issue 4): >= 10x faster than rsync; >= 0.7x of the dirty-bytes write; hold p99 <= 100 ms.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SIZE="${SIZE:-1G}"
+DIRTY_PCT="${DIRTY_PCT:-10}"
+CYCLES="${CYCLES:-10}"
+OUT="${BENCH_DIR:-$ROOT/bench/out}/resync"
+BR="$ROOT/bin/blockrep"
+for tool in fio rsync python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y fio rsync python3)" >&2; exit 69; }
+done
+rm -rf "$OUT"; mkdir -p "$OUT"
+"$BR" --version >/dev/null   # builds the jar first if needed
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+KAFKA=$(free_port); LINK=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
+SECRET=bench-secret-0123456789abcdef
+BYTES=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)([KMGT]?)', '$SIZE'); print(int(m[1]) << {'':0,'K':10,'M':20,'G':30,'T':40}[m[2]])")
+REGIONS=$((BYTES / 65536)); DIRTY=$((REGIONS * DIRTY_PCT / 100))
+
+"$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
+common() { cat <<CONF
+producer.state.dir=$OUT/$1
+producer.nbd.listen=127.0.0.1:$2
+producer.control.listen=127.0.0.1:$3
+producer.link.secret=$SECRET
+producer.link.restore.damping=500ms
+producer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
+producer.volumes=bench
+producer.volume.bench.size=$SIZE
+CONF
+}
+{ common site-b "$NBD_B" "$CTL_B"; echo "producer.node.id=site-b"; echo "producer.volume.bench.role=SECONDARY"; echo "producer.link.listen=127.0.0.1:$LINK"; } > "$OUT/site-b.properties"
+{ common site-a "$NBD_A" "$CTL_A"; echo "producer.node.id=site-a"; echo "producer.link.peer=127.0.0.1:$LINK"; } > "$OUT/site-a.properties"
+cat > "$OUT/replayer.properties" <<CONF
+replayer.id=bench-replayer
+replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
+replayer.link.secret=$SECRET
+replayer.rate=0
+replayer.volumes=bench
+replayer.volume.bench.node=site-a
+replayer.volume.bench.source=$OUT/site-a/volumes/bench/data.img
+replayer.volume.bench.target=127.0.0.1:$LINK
+replayer.volume.bench.control=127.0.0.1:$CTL_A
+CONF
+
+mode() { python3 - "$1" <<'PY'
+import json, sys, urllib.request
+try:
+    doc = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/status", timeout=5))
+    v = doc["volumes"][0]
+    print(v["mode"], v.get("lastCutoverHoldMillis"))
+except Exception:
+    print("DOWN None")
+PY
+}
+wait_mode() { # port mode timeout-seconds
+  local deadline=$((SECONDS + $3))
+  until [[ "$(mode "$1" | cut -d' ' -f1)" == "$2" ]]; do
+    (( SECONDS < deadline )) || { echo "bench: $2 not reached on :$1 (now $(mode "$1"))" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+now_ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
+
+sleep 3
+"$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)
+"$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
+"$BR" replayer --config "$OUT/replayer.properties" > "$OUT/replayer.log" 2>&1 & pids+=($!)
+wait_mode "$CTL_A" REPLICATING 120
+URI="nbd://127.0.0.1:$NBD_A/bench"
+
+# Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.
+fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null
+
+"$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
+wait_mode "$CTL_A" LOGGING 30
+fio --name=dirty --ioengine=nbd --uri="$URI" --rw=randwrite --bs=64k --iodepth=16 --size="$SIZE" \
+    --number_ios="$DIRTY" --randrepeat=0 > /dev/null
+cp --sparse=always "$OUT/site-b/volumes/bench/data.img" "$OUT/stale-replica.img"
+cp --sparse=always "$OUT/site-a/volumes/bench/data.img" "$OUT/source-snapshot.img"
+
+t0=$(now_ms)
+"$BR" link restore --control "127.0.0.1:$CTL_A" > /dev/null
+wait_mode "$CTL_A" REPLICATING 600
+t1=$(now_ms)
+RESYNC_MS=$((t1 - t0))
+A_SUM=$(sha256sum < "$OUT/site-a/volumes/bench/data.img"); B_SUM=$(sha256sum < "$OUT/site-b/volumes/bench/data.img")
+[[ "$A_SUM" == "$B_SUM" ]] || { echo "bench: replica differs from source after resync" >&2; exit 1; }
+
+sync
+t0=$(now_ms); rsync -I --inplace --no-whole-file "$OUT/source-snapshot.img" "$OUT/stale-replica.img"; sync; t1=$(now_ms)
+RSYNC_MS=$((t1 - t0))
+truncate -s "$SIZE" "$OUT/fio-target.img"
+t0=$(now_ms)
+fio --name=dirtybytes --filename="$OUT/fio-target.img" --rw=randwrite --bs=64k --iodepth=16 --ioengine=libaio \
+    --size="$SIZE" --number_ios="$DIRTY" --randrepeat=0 --end_fsync=1 > /dev/null
+t1=$(now_ms)
+FIO_MS=$((t1 - t0))
+
+# Cutover hold under load: short outages while fio writes continuously.
+fio --name=load --ioengine=nbd --uri="$URI" --rw=randwrite --bs=4k --iodepth=8 --size="$SIZE" \
+    --time_based --runtime=3600 > /dev/null 2>&1 & FIO_LOAD=$!; pids+=($FIO_LOAD)
+holds=()
+for i in $(seq 1 "$CYCLES"); do
+  "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
+  wait_mode "$CTL_A" LOGGING 30
+  sleep 1
+  "$BR" link restore --control "127.0.0.1:$CTL_A" > /dev/null
+  wait_mode "$CTL_A" REPLICATING 300
+  holds+=("$(mode "$CTL_A" | cut -d' ' -f2)")
+done
+kill "$FIO_LOAD" 2>/dev/null || true
+
+python3 - "$RESYNC_MS" "$RSYNC_MS" "$FIO_MS" "$DIRTY" "$REGIONS" "$SIZE" "${holds[@]}" <<'PY'
+import sys
+resync, rsync, fio, dirty, regions, size = map(str, sys.argv[1:7])
+resync, rsync, fio = int(resync), int(rsync), int(fio)
+holds = sorted(int(h) for h in sys.argv[7:] if h not in ("None", ""))
+print(f"volume {size}, 64 KiB regions, {dirty} of {regions} regions dirtied ({int(dirty) * 64 // 1024} MiB)")
+print(f"{'':44} {'ms':>8} {'blockrep vs':>12}")
+print(f"{'blockrep: link restore -> REPLICATING':44} {resync:8d}")
+print(f"{'rsync -I --inplace --no-whole-file':44} {rsync:8d} {rsync / resync:11.1f}x  (target >= 10x)")
+print(f"{'fio: dirty bytes only, fsync (physical limit)':44} {fio:8d} {fio / resync:11.2f}x  (target >= 0.7x)")
+if holds:
+    p = lambda q: holds[min(len(holds) - 1, int(round(q * (len(holds) - 1))))]
+    print(f"cutover write hold over {len(holds)} cutovers under fio load: p50 {p(0.5)} ms, p99 {p(0.99)} ms, max {holds[-1]} ms (target p99 <= 100 ms)")
+PY
+echo "command: SIZE=$SIZE DIRTY_PCT=$DIRTY_PCT CYCLES=$CYCLES bench/resync.sh   (logs in $OUT)"
