@@ -46,8 +46,8 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static void printTable(PrintWriter out, JsonNode facilities) {
-        out.printf("%-10s %-16s %-9s %-12s %5s %10s %12s  %-11s %s%n",
-                "NODE", "VOLUME", "ROLE", "MODE", "ERA", "DIRTY", "DIRTY BYTES", "LINK", "OLDEST DIRTY WRITE");
+        out.printf("%-10s %-16s %-9s %-17s %13s %8s %11s  %-11s %-20s %s%n",
+                "NODE", "VOLUME", "ROLE", "MODE", "ERA", "DIRTY", "DIRTY BYTES", "LINK", "REPLAY", "OLDEST DIRTY WRITE");
         for (JsonNode f : facilities) {
             long now = f.path("timeMillis").asLong();
             for (JsonNode v : f.path("volumes")) {
@@ -55,11 +55,20 @@ final class StatusCommand implements Callable<Integer> {
                 String age = oldest.isNumber()
                         ? Instant.ofEpochMilli(oldest.asLong()) + " (" + human(Duration.ofMillis(now - oldest.asLong())) + " ago)"
                         : "-";
-                out.printf("%-10s %-16s %-9s %-12s %5d %10d %12s  %-11s %s%n", f.path("node").asText(), v.path("volume").asText(),
+                out.printf("%-10s %-16s %-9s %-17s %13d %8d %11s  %-11s %-20s %s%n", f.path("node").asText(), v.path("volume").asText(),
                         v.path("role").asText(), v.path("mode").asText(), v.path("era").asLong(), v.path("dirtyRegions").asLong(),
-                        Sizes.human(v.path("dirtyBytes").asLong()), f.path("link").asText(), age);
+                        Sizes.human(v.path("dirtyBytes").asLong()), f.path("link").asText(), replay(v.path("replay")), age);
             }
         }
+    }
+
+    /** "45% 120.0 MiB/s" for a replay in progress, "-" otherwise. */
+    private static String replay(JsonNode r) {
+        if (!r.isObject() || r.path("bytesTotal").asLong() == 0) {
+            return "-";
+        }
+        long pct = 100 * r.path("bytesDone").asLong() / r.path("bytesTotal").asLong();
+        return pct + "% " + Sizes.human(r.path("bytesPerSecond").asLong()) + "/s";
     }
 
     private static String human(Duration d) {

@@ -77,6 +77,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final Map<String, Volume> volumes = new LinkedHashMap<>();
     private final Map<String, ReplicatedVolume> primaries = new LinkedHashMap<>();
+    private final Map<String, VolumeStatus.ReplayProgress> replayProgress = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService io;
     private final ScheduledExecutorService scheduler;
     private DirtyPublisher dirtyPublisher;
@@ -340,7 +341,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             list.add(new VolumeStatus(m.id(), m.role().name(), p == null ? "SECONDARY" : p.mode().name(),
                     p == null ? "" : p.modeReason(), p == null ? 0 : p.era(), dirty, dirty * m.regionSize(),
                     oldest == 0 ? null : oldest, m.size(), m.regionSize(), tracked ? p.tracker().pendingEras() : List.of(),
-                    p == null || p.lastHoldMillis() < 0 ? null : p.lastHoldMillis()));
+                    p == null || p.lastHoldMillis() < 0 ? null : p.lastHoldMillis(), replayProgress.get(m.id())));
         }
         String kafka = "DISABLED";
         long backlog = 0;
@@ -363,6 +364,12 @@ public final class Facility implements AutoCloseable, ControlHandler {
     @Override
     public void erasReplayed(String volume, long era) {
         replicated(volume).erasReplayed(era);
+    }
+
+    @Override
+    public void replayProgress(String volume, VolumeStatus.ReplayProgress progress) {
+        replicated(volume);
+        replayProgress.put(volume, progress);
     }
 
     @Override

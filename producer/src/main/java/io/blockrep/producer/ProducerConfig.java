@@ -9,7 +9,6 @@ import static io.blockrep.common.config.ConfigType.PATH;
 import static io.blockrep.common.config.ConfigType.SIZE;
 import static io.blockrep.common.config.ConfigType.STRING;
 
-import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigDef;
@@ -18,14 +17,9 @@ import io.blockrep.common.config.Validators;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.Role;
 import io.blockrep.producer.dirty.ExcludedRanges;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -141,19 +135,11 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
 
     /** Reads and validates a properties file, with {@code BLOCKREP_*} environment overrides. */
     public static ProducerConfig load(Path file, Map<String, String> env) {
-        Properties props = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            props.load(r);
-        } catch (IOException e) {
-            throw new FatalException("cannot read configuration " + file + ": " + e.getMessage(), e);
-        }
-        return from(props, env);
+        return from(ConfigDef.readFile(file), env);
     }
 
     public static ProducerConfig from(Properties props, Map<String, String> env) {
-        Map<String, String> map = new HashMap<>();
-        props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
-        Config c = DEF.parse(map, env, ProducerConfig::crossChecks);
+        Config c = DEF.parse(props, env, ProducerConfig::crossChecks);
         List<VolumeSpec> volumes = c.ids().stream().map(id -> new VolumeSpec(id,
                 c.getSize("producer.volume.<id>.size", id),
                 (int) c.getSize("producer.volume.<id>.region.size", id),

@@ -8,19 +8,13 @@ import static io.blockrep.common.config.ConfigType.PATH;
 import static io.blockrep.common.config.ConfigType.SIZE;
 import static io.blockrep.common.config.ConfigType.STRING;
 
-import io.blockrep.common.FatalException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -79,19 +73,11 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
     }
 
     public static ReplayerConfig load(Path file, Map<String, String> env) {
-        Properties props = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            props.load(r);
-        } catch (IOException e) {
-            throw new FatalException("cannot read configuration " + file + ": " + e.getMessage(), e);
-        }
-        return from(props, env);
+        return from(ConfigDef.readFile(file), env);
     }
 
     public static ReplayerConfig from(Properties props, Map<String, String> env) {
-        Map<String, String> map = new HashMap<>();
-        props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
-        Config c = DEF.parse(map, env);
+        Config c = DEF.parse(props, env, parsed -> List.of());
         List<VolumeTarget> volumes = new ArrayList<>();
         for (String id : c.ids()) {
             volumes.add(new VolumeTarget(id, c.getString("replayer.volume.<id>.node", id), c.getPath("replayer.volume.<id>.source", id),

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -108,6 +109,24 @@ public final class ConfigDef {
         if (v != null) {
             raw.put(name, v);
         }
+    }
+
+    /** Reads a properties file (UTF-8); an unreadable file is a {@link io.blockrep.common.FatalException} naming it. */
+    public static Properties readFile(java.nio.file.Path file) {
+        Properties props = new Properties();
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            props.load(r);
+        } catch (java.io.IOException e) {
+            throw new io.blockrep.common.FatalException("cannot read configuration " + file + ": " + e.getMessage(), e);
+        }
+        return props;
+    }
+
+    /** Parses {@code props} as {@link #parse(Map, Map, Function)} does. */
+    public Config parse(Properties props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
+        Map<String, String> map = new java.util.HashMap<>();
+        props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
+        return parse(map, env, crossChecks);
     }
 
     public static String envName(String key) {

@@ -15,6 +15,9 @@ public interface ControlHandler {
     /** Marks regions found to differ from the replica dirty; returns how many were newly marked. */
     long markDiffering(String volume, List<Long> regions);
 
+    /** The replayer's progress on {@code volume}, shown by status. */
+    void replayProgress(String volume, VolumeStatus.ReplayProgress progress);
+
     /** Administratively drops the replication link and stops reconnecting (an operator's or a demo's link cut). */
     void cutLink();
 

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/volumes/{id}/approve            start the resync of a volume in AWAITING_APPROVAL
  * POST /v1/volumes/{id}/replayed?era=N     the replayer copied every live region of eras up to N
  * POST /v1/volumes/{id}/dirty              body {"regions":[...]}: regions that differ from the replica
+ * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
  * </pre>
  *
  * One request thread; handlers are quick and thread-safe.
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty)");
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress)");
     private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
 
     private final HttpServer server;
@@ -112,6 +113,18 @@ public final class ControlServer implements AutoCloseable {
         if (m.group(2).equals("approve")) {
             handler.approve(volume);
             reply(ex, 200, Map.of("volume", volume, "approved", true));
+            return;
+        }
+        if (m.group(2).equals("progress")) {
+            VolumeStatus.ReplayProgress progress;
+            try {
+                progress = JSON.readValue(ex.getRequestBody().readNBytes(1 << 16), VolumeStatus.ReplayProgress.class);
+            } catch (IOException e) {
+                reply(ex, 400, Map.of("error", "body must be a ReplayProgress JSON object: " + e.getMessage()));
+                return;
+            }
+            handler.replayProgress(volume, progress);
+            reply(ex, 200, Map.of("volume", volume));
             return;
         }
         if (m.group(2).equals("dirty")) {

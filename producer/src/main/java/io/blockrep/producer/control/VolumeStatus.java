@@ -8,5 +8,9 @@ package io.blockrep.producer.control;
  */
 public record VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
                            long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
-                           Long lastCutoverHoldMillis) {
+                           Long lastCutoverHoldMillis, ReplayProgress replay) {
+
+    /** The replayer's last report for this volume (null when none): bytes copied of the era(s) being replayed, and rate. */
+    public record ReplayProgress(long era, long bytesDone, long bytesTotal, long regionsSkipped, long bytesPerSecond, long reportedMillis) {
+    }
 }

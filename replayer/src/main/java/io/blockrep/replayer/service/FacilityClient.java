@@ -46,6 +46,19 @@ public final class FacilityClient {
         return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** Reports replay progress so that the facility's status shows it (best effort: failures are the caller's to ignore). */
+    public void replayProgress(String volume, long era, long bytesDone, long bytesTotal, long regionsSkipped, long bytesPerSecond) {
+        String body;
+        try {
+            body = JSON.writeValueAsString(java.util.Map.of("era", era, "bytesDone", bytesDone, "bytesTotal", bytesTotal,
+                    "regionsSkipped", regionsSkipped, "bytesPerSecond", bytesPerSecond, "reportedMillis", System.currentTimeMillis()));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/progress")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
     /** Reports regions that differ from the replica; returns how many the facility newly marked dirty. */
     public long markDiffering(String volume, java.util.List<Long> regions) {
         String body;

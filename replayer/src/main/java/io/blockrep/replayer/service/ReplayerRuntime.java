@@ -115,9 +115,10 @@ public final class ReplayerRuntime implements AutoCloseable {
                 events.started(v.volume(), p.era(), figures);
             }
             long now = System.nanoTime();
-            if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS) {
+            if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS || p.bytesCopied() >= p.bytesTotal()) {
                 lastEvent[0] = now;
                 events.progress(v.volume(), p.era(), figures);
+                reportProgress(v.volume(), p);
             }
         });
         if (step != null && step.progress() != null) {
@@ -126,6 +127,15 @@ public final class ReplayerRuntime implements AutoCloseable {
                     p.bytesPerSecond()));
         }
         return step;
+    }
+
+    private void reportProgress(String volume, CopyProgress p) {
+        try {
+            primaries.get(volume).replayProgress(volume, p.era(), p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(),
+                    (long) p.bytesPerSecond());
+        } catch (RuntimeException e) {
+            LOG.debug("volume {}: progress report to the facility failed: {}", volume, e.toString());
+        }
     }
 
     @Override
