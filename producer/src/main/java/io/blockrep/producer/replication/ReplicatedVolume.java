@@ -43,9 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>Modes. Admission of each write takes the mode under {@code modeLock} and counts the write in
  * flight. A switch to REPLICATING holds new admissions, waits until no write is in flight, and
  * switches only when nothing is dirty (otherwise a resync must run first); so no write logged
- * under LOGGING can slip past the check. A link failure switches to LOGGING at once and turns
- * every hot region into a dirty one: the peer may have lost writes it acknowledged but had not
- * flushed.
+ * under LOGGING can slip past the check. A link failure switches to LOGGING at once; the writes in
+ * flight at that moment are marked dirty by their own failure path.
  *
  * <p>Activity log. {@link #checkpointActivity()} cools hot regions that had no write in flight or
  * admitted since the checkpoint started, after both sides were flushed.
@@ -189,11 +188,17 @@ public final class ReplicatedVolume implements NbdExport {
         if (m != Mode.REPLICATING) {
             return local;
         }
+        // FLUSH means durable on both sides. If the peer cannot confirm it, the regions written
+        // since the last activity checkpoint (the hot ones) may not be durable there: they become
+        // dirty before the flush completes, so a resync makes them so.
         CompletableFuture<Void> remote = sink.flush(name()).toCompletableFuture()
-                .exceptionally(e -> {
-                    // The link failed: linkDown() turns hot regions dirty; the local flush decides the result.
-                    LOG.debug("volume {}: peer flush failed: {}", name(), e.toString());
-                    return null;
+                .handle((v, e) -> e)
+                .thenCompose(e -> {
+                    if (e == null) {
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    LOG.info("volume {}: peer flush failed ({}); hot regions become dirty", name(), unwrap(e).toString());
+                    return markHotDirty();
                 });
         return CompletableFuture.allOf(local, remote);
     }
@@ -211,28 +216,22 @@ public final class ReplicatedVolume implements NbdExport {
     }
 
     /**
-     * The link failed: switch to LOGGING. From REPLICATING, every hot region becomes dirty (the peer
-     * may not have flushed what it acknowledged); a resync or cutover in progress stops, and held
-     * writes are released.
+     * The link failed: switch to LOGGING; a resync or cutover in progress stops, and held writes are
+     * released. Writes in flight to the peer are marked dirty by their own failure path before they
+     * are acknowledged. Writes the peer already acknowledged are not marked: the peer applied them.
+     * (A power loss of the peer that drops writes it acknowledged but had not flushed is not seen
+     * here; run {@code blockrep verify} after one.)
      */
     public void linkDown(String reason) {
         if (sink == null) {
             return;
         }
-        boolean wasReplicating;
         synchronized (modeLock) {
-            wasReplicating = mode == Mode.REPLICATING;
             if (mode == Mode.LOGGING || mode == Mode.STANDALONE) {
                 return;
             }
             endHold();
             setMode(Mode.LOGGING, "link down: " + reason);
-        }
-        if (wasReplicating) {
-            markHotDirty().exceptionally(e -> {
-                LOG.error("volume {}: cannot mark hot regions dirty: {}", name(), e.toString());
-                return null;
-            });
         }
     }
 
