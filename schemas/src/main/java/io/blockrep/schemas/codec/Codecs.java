@@ -6,10 +6,27 @@ import io.blockrep.schemas.VolumeEvent;
 
 /** The codecs of blockrep's record types without a schema registry. */
 public final class Codecs {
+    /** The system property Avro 1.12 reads to allow decoding into generated classes of a package. */
+    public static final String TRUSTED_PACKAGES_PROPERTY = "org.apache.avro.SERIALIZABLE_PACKAGES";
+
+    static {
+        trustSchemaPackage();
+    }
+
     public static final RecordCodec<DirtyRegion> DIRTY_REGION = new SingleObjectCodec<>(DirtyRegion.getClassSchema());
     public static final RecordCodec<EraClosed> ERA_CLOSED = new SingleObjectCodec<>(EraClosed.getClassSchema());
     public static final RecordCodec<VolumeEvent> VOLUME_EVENT = new SingleObjectCodec<>(VolumeEvent.getClassSchema());
 
     private Codecs() {
+    }
+
+    /**
+     * Adds this module's package to Avro's trusted packages unless the property is set already. Must
+     * run before Avro's readers are first used; {@code blockrep}'s main calls it first thing.
+     */
+    public static void trustSchemaPackage() {
+        if (System.getProperty(TRUSTED_PACKAGES_PROPERTY) == null) {
+            System.setProperty(TRUSTED_PACKAGES_PROPERTY, "io.blockrep.schemas");
+        }
     }
 }
