@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * kill -9 of a primary facility, run as a real process from the packaged jar, in LOGGING and in
  * REPLICATING; after a restart its dirty record must hold every region it may not have replicated.
  */
+@Tag("slow")
 class CrashRecoveryIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();

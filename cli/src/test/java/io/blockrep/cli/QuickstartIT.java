@@ -13,10 +13,12 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The README's first command, run as a user would: the packaged jar, real NBD clients, a clean stop. */
+@Tag("slow")
 class QuickstartIT {
     @TempDir
     Path dir;

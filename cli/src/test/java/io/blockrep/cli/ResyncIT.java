@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * client; cut the link; write more; restore it; the replayer resynchronises, the facility cuts over,
  * and the replica is byte-identical to the source with no live dirty key left.
  */
+@Tag("slow")
 @ExtendWith(KafkaBrokerExtension.class)
 class ResyncIT {
     private static final long SIZE = 64L << 20;

@@ -44,6 +44,11 @@ final class PublishingObserver implements VolumeObserver {
     @Override
     public void modeChanged(String volume, Mode from, Mode to, String reason) {
         event(volume, EventType.MODE_CHANGED, to.name(), Map.of("from", from.name(), "reason", reason));
+        if (to == Mode.AWAITING_APPROVAL) {
+            event(volume, EventType.APPROVAL_REQUESTED, to.name(), Map.of("reason", reason));
+        } else if (from == Mode.AWAITING_APPROVAL && to == Mode.RESYNCING) {
+            event(volume, EventType.APPROVAL_GIVEN, to.name(), Map.of("reason", reason));
+        }
     }
 
     @Override
