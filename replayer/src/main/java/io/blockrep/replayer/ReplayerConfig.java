@@ -48,8 +48,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Largest run of adjacent dirty regions copied as one extent.")
             .define("replayer.dataset.bytes", SIZE, "16M", Validators.range(4096, 256L << 20),
                     "Bytes per data set (applied atomically on the secondary, then tombstoned).")
-            .define("replayer.skip.identical", BOOLEAN, "true",
-                    "Ask the secondary for region hashes first and skip regions that already match.")
+            .define("replayer.skip.identical", BOOLEAN, "false",
+                    "Ask the secondary for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a read and a hash on both sides).")
             .required("replayer.volumes", LIST, Validators.listOf(ID_REGEX, "volume ids", true),
                     "Volumes this replayer resynchronises.")
             .perIdFrom("replayer.volumes")

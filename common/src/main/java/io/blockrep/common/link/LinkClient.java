@@ -44,6 +44,14 @@ public final class LinkClient implements Closeable {
     private InputStream in;
     private OutputStream out;
     private long requestIds;
+    private long lastUsedNanos;
+
+    /**
+     * A connection idle longer than this is replaced before the next call: the server closes idle
+     * connections (it expects heartbeats, which this client does not send), and a write on a
+     * connection the server already closed would fail the call.
+     */
+    static final long IDLE_RECONNECT_NANOS = 1_000_000_000L;
 
     /**
      * @param volumes the volumes to attach, as this side describes them (id, size, region size, role PRIMARY)
@@ -120,14 +128,49 @@ public final class LinkClient implements Closeable {
         });
     }
 
+    /** A range to hash: {@code [offset, offset+length)} in blocks of {@code blockSize}. */
+    public record HashRange(long offset, long length, int blockSize) {
+    }
+
+    /**
+     * Hashes of several ranges in one round trip: every HASH_REQUEST is written first, then the
+     * replies are read in order (the server answers a connection's requests in order).
+     */
+    public List<List<byte[]>> hashes(String volume, List<HashRange> ranges) {
+        return call("hashes of " + volume, () -> {
+            for (HashRange r : ranges) {
+                send(new LinkMessage.HashRequest(volume, r.offset(), r.length(), r.blockSize()));
+            }
+            out.flush();
+            List<List<byte[]>> all = new java.util.ArrayList<>(ranges.size());
+            for (HashRange r : ranges) {
+                LinkMessage reply = read();
+                if (reply instanceof LinkMessage.HashReply hashes) {
+                    all.add(hashes.digests());
+                } else if (reply instanceof LinkMessage.Ack ack) {
+                    throw new FatalException("secondary refused hashes of " + volume + " [" + r.offset() + ", +" + r.length() + "): "
+                            + ack.status() + " " + ack.message());
+                } else {
+                    throw unexpected(reply);
+                }
+            }
+            return all;
+        });
+    }
+
     private interface Call<T> {
         T run() throws IOException, LinkProtocolException;
     }
 
     private <T> T call(String what, Call<T> call) {
         try {
+            if (socket != null && System.nanoTime() - lastUsedNanos > IDLE_RECONNECT_NANOS) {
+                close();
+            }
             connect();
-            return call.run();
+            T result = call.run();
+            lastUsedNanos = System.nanoTime();
+            return result;
         } catch (SocketTimeoutException e) {
             close();
             throw new RetriableException(what + ": no answer from " + peer + " within " + timeout.toMillis() + " ms", e);

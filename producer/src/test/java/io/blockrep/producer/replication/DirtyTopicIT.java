@@ -85,6 +85,30 @@ class DirtyTopicIT {
         return out;
     }
 
+    /** Every event of {@code volume} on the events topic, in order. */
+    private static List<io.blockrep.schemas.VolumeEvent> events(KafkaBroker kafka, String volume) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        List<io.blockrep.schemas.VolumeEvent> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = consumer.partitionsFor("blockrep.events", Duration.ofSeconds(10)).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (volume.equals(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
+                        out.add(Codecs.VOLUME_EVENT.decode(r.value()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     private static List<Long> regionsOf(List<ConsumerRecord<byte[], byte[]>> records) {
         return records.stream().map(r -> DirtyKey.parse(r.key()).region()).sorted().toList();
     }
@@ -109,6 +133,11 @@ class DirtyTopicIT {
             DirtyRegion value = Codecs.DIRTY_REGION.decode(records.get(0).value());
             assertThat(value.getRegionSize()).isEqualTo(65536);
             assertThat(value.getCause()).isEqualTo(DirtyCause.LOGGED_WRITE);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> events(kafka, "vol").stream().anyMatch(e ->
+                    e.getType() == io.blockrep.schemas.EventType.MODE_CHANGED && "LOGGING".equals(e.getMode())
+                            && "site-a".equals(e.getNode())));
+            assertThat(events(kafka, "vol")).anyMatch(e -> e.getType() == io.blockrep.schemas.EventType.LINK_DOWN);
 
             RoaringBitmap bitmap = sites.primary().tracker().dirtyRegions(era);
             List<Long> bits = new ArrayList<>();

@@ -19,4 +19,14 @@ public interface ReplicaTarget {
 
     /** SHA-256 of each {@code blockSize} block of {@code [offset, offset+length)} on the secondary. */
     CompletionStage<List<byte[]>> hashes(String volume, long offset, long length, int blockSize);
+
+    /** The hashes of several ranges ({@code long[]{offset, length}} each); a link sends them in one round trip. */
+    default CompletionStage<List<List<byte[]>>> hashes(String volume, List<long[]> ranges, int blockSize) {
+        List<java.util.concurrent.CompletableFuture<List<byte[]>>> parts = new java.util.ArrayList<>();
+        for (long[] r : ranges) {
+            parts.add(hashes(volume, r[0], r[1], blockSize).toCompletableFuture());
+        }
+        return java.util.concurrent.CompletableFuture.allOf(parts.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(v -> parts.stream().map(java.util.concurrent.CompletableFuture::join).toList());
+    }
 }

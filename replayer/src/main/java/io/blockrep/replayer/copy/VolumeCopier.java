@@ -79,6 +79,8 @@ public final class VolumeCopier {
                 batch.add(extents.get(i++));
             }
             RoaringBitmap batchRegions = regionsOf(batch);
+            // Wait for the rate before talking to the secondary, so no connection sits idle mid-batch.
+            rate.acquire(bytes);
             List<Extent> toSend = batch;
             if (settings.skipIdentical()) {
                 RoaringBitmap same = identicalRegions(volume, geometry, source, batch);
@@ -87,9 +89,7 @@ public final class VolumeCopier {
                     toSend = new ExtentPlanner(geometry, settings.maxExtentBytes()).plan(RoaringBitmap.andNot(batchRegions, same));
                 }
             }
-            long sendBytes = toSend.stream().mapToLong(Extent::length).sum();
             if (!toSend.isEmpty()) {
-                rate.acquire(sendBytes);
                 List<ReplicaTarget.ExtentData> data = read(source, toSend);
                 long setId = SET_IDS.nextLong() & Long.MAX_VALUE;
                 await(target.sendDataSet(volume, setId, data).toCompletableFuture(), "data set " + setId + " of " + volume);
@@ -121,21 +121,24 @@ public final class VolumeCopier {
         return r;
     }
 
-    /** Regions of {@code batch} whose SHA-256 is the same on the source and the secondary. */
+    /** Regions of {@code batch} whose SHA-256 is the same on the source and the secondary (one round trip per batch). */
     private RoaringBitmap identicalRegions(String volume, RegionGeometry geometry, FileChannel source, List<Extent> batch)
             throws InterruptedException {
         RoaringBitmap same = new RoaringBitmap();
         MessageDigest sha = sha256();
-        for (Extent e : batch) {
-            List<byte[]> remote = await(target.hashes(volume, e.offset(), e.length(), geometry.regionSize()).toCompletableFuture(),
-                    "hashes of " + volume);
+        List<long[]> ranges = batch.stream().map(e -> new long[] {e.offset(), e.length()}).toList();
+        List<List<byte[]>> remote = await(target.hashes(volume, ranges, geometry.regionSize()).toCompletableFuture(),
+                "hashes of " + volume);
+        for (int i = 0; i < batch.size(); i++) {
+            Extent e = batch.get(i);
+            List<byte[]> digests = remote.get(i);
             for (int k = 0; k < e.regionCount(); k++) {
                 long region = e.firstRegion() + k;
                 ByteBuffer buf = ByteBuffer.allocate(geometry.regionLength(region));
                 readFully(source, geometry.regionStart(region), buf);
                 sha.reset();
                 sha.update(buf.flip());
-                if (k < remote.size() && Arrays.equals(sha.digest(), remote.get(k))) {
+                if (k < digests.size() && Arrays.equals(sha.digest(), digests.get(k))) {
                     same.add(region, region + 1);
                 }
             }

@@ -62,6 +62,16 @@ final class LinkReplicaTarget implements ReplicaTarget, AutoCloseable {
         }
     }
 
+    @Override
+    public synchronized CompletionStage<List<List<byte[]>>> hashes(String volume, List<long[]> ranges, int blockSize) {
+        try {
+            return CompletableFuture.completedFuture(client().hashes(volume,
+                    ranges.stream().map(r -> new LinkClient.HashRange(r[0], r[1], blockSize)).toList()));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     private LinkClient client() {
         if (client == null) {
             throw new IllegalStateException("volume geometry unknown: no dirty record seen yet");

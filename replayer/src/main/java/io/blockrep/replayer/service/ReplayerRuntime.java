@@ -78,6 +78,12 @@ public final class ReplayerRuntime implements AutoCloseable {
             public java.util.concurrent.CompletionStage<java.util.List<byte[]>> hashes(String volume, long offset, long length, int blockSize) {
                 return targets.get(volume).hashes(volume, offset, length, blockSize);
             }
+
+            @Override
+            public java.util.concurrent.CompletionStage<java.util.List<java.util.List<byte[]>>> hashes(String volume,
+                    java.util.List<long[]> ranges, int blockSize) {
+                return targets.get(volume).hashes(volume, ranges, blockSize);
+            }
         };
         VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(config.maxExtentBytes(), config.dataSetBytes(),
                 config.skipIdentical(), config.linkTimeout().toMillis()), byVolume, replayed, RateLimiter.of(config.rateBytesPerSecond()));
