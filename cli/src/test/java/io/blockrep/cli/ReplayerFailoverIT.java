@@ -69,9 +69,10 @@ class ReplayerFailoverIT {
 
             Properties slow = ResyncIT.replayerProps(kafka, sites, "r-proc");
             slow.setProperty("replayer.group.id", GROUP);
-            // Slow enough that the copy outlasts the in-process member's join (two cooperative rebalances).
+            // Slow enough that the copy outlasts the in-process member's join (two cooperative rebalances). Sets of
+            // 1 MiB keep each rate-limiter wait under the secondary's 2 s idle timeout (see ReplayerRateLimitIT).
             slow.setProperty("replayer.rate", "1M");
-            slow.setProperty("replayer.dataset.bytes", "4M");
+            slow.setProperty("replayer.dataset.bytes", "1M");
             slow.setProperty("replayer.kafka.session.timeout.ms", "6000");
             slow.setProperty("replayer.kafka.client.id", "r-proc");
             try (ExternalCommand.Running process = BlockrepProcess.start("replayer", BlockrepProcess.write(dir.resolve("r-proc.properties"), slow))) {
