@@ -1,0 +1,65 @@
+package io.blockrep.cli;
+
+import io.blockrep.testkit.ExternalCommand;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.awaitility.core.ConditionFactory;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * Runs a long-lived verb of the packaged jar ({@code producer}, {@code replayer}) with a properties
+ * file, the way {@code bin/blockrep} launches it (with the Avro trusted-packages property), or as a
+ * bare {@code java -jar}.
+ */
+final class BlockrepProcess {
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private static final Path JAR = Path.of("target", "blockrep.jar").toAbsolutePath();
+
+    private BlockrepProcess() {
+    }
+
+    /** Writes {@code props} to {@code file}. */
+    static Path write(Path file, Properties props) {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            props.store(w, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** {@code VERB --config FILE} with the JVM options of {@code bin/blockrep}; close (or kill) the handle to stop it. */
+    static ExternalCommand.Running start(String verb, Path config) {
+        return ExternalCommand.start(List.of(JAVA, "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.blockrep.schemas", "-jar", JAR.toString(),
+                verb, "--config", config.toString()));
+    }
+
+    /** {@code java -jar blockrep.jar VERB --config FILE}, no JVM options: the packaged jar on its own. */
+    static ExternalCommand.Running startBare(String verb, Path config) {
+        return ExternalCommand.start(List.of(JAVA, "-jar", JAR.toString(), verb, "--config", config.toString()));
+    }
+
+    /**
+     * Awaits {@code condition}; on a timeout fails with the output of {@code processes}, which is
+     * where the reason usually is.
+     */
+    static void await(ConditionFactory await, Callable<Boolean> condition, ExternalCommand.Running... processes) {
+        try {
+            await.until(condition);
+        } catch (ConditionTimeoutException e) {
+            StringBuilder out = new StringBuilder(e.getMessage());
+            for (ExternalCommand.Running p : processes) {
+                out.append("\n--- process ").append(p.pid()).append(p.isAlive() ? " (alive)" : " (exited)")
+                        .append("\n").append(p.stdout()).append(p.stderr());
+            }
+            throw new AssertionError(out.toString(), e);
+        }
+    }
+}

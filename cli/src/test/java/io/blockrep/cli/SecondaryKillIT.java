@@ -1,0 +1,166 @@
+package io.blockrep.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.blockrep.replayer.ReplayerConfig;
+import io.blockrep.replayer.service.ReplayerService;
+import io.blockrep.testkit.Checksums;
+import io.blockrep.testkit.ExternalCommand;
+import io.blockrep.testkit.FreePorts;
+import io.blockrep.testkit.kafka.KafkaBroker;
+import io.blockrep.testkit.kafka.KafkaBrokerExtension;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kill -9 of the secondary facility (a real process) while it holds a data set of the replayer:
+ * the set's journal is on its disk at the kill, is recovered at restart, the primary's link and
+ * the replayer reconnect by themselves, and the resync finishes with a byte-identical replica.
+ *
+ * <p>To land the kill inside a data set, the test watches the secondary's journal directory; when a
+ * journal appears it freezes the secondary (SIGSTOP), checks the journal is still there (else lets
+ * it go on and waits for the next set), and then sends SIGKILL.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class SecondaryKillIT {
+    private static final long SIZE = 128L << 20;
+    private static final String SECRET = "secondary-kill-secret-0123456789";
+
+    @TempDir
+    Path dir;
+    private final List<ExternalCommand.Running> processes = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        processes.forEach(ExternalCommand.Running::close);
+    }
+
+    private Path config(KafkaBroker kafka, String node, String role, int nbd, int control, String extra) throws IOException {
+        Path file = dir.resolve(node + ".properties");
+        Files.writeString(file, String.join("\n",
+                "producer.node.id=" + node,
+                "producer.state.dir=" + dir.resolve(node),
+                "producer.nbd.listen=127.0.0.1:" + nbd,
+                "producer.control.listen=127.0.0.1:" + control,
+                "producer.link.secret=" + SECRET,
+                "producer.link.restore.damping=300ms",
+                "producer.link.heartbeat.interval=100ms",
+                "producer.link.ack.timeout=1s",
+                "producer.link.connect.timeout=1s",
+                "producer.link.backoff.max=500ms",
+                "producer.kafka.bootstrap.servers=" + kafka.bootstrapServers(),
+                "producer.topic.partitions=3",
+                "producer.volumes=vol",
+                "producer.volume.vol.size=" + SIZE,
+                "producer.volume.vol.role=" + role,
+                extra, ""));
+        return file;
+    }
+
+    private ExternalCommand.Running start(Path config, ControlApi control) {
+        ExternalCommand.Running p = BlockrepProcess.start("producer", config);
+        processes.add(p);
+        BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || control.volume() != null, p);
+        assertThat(p.isAlive()).as(p.stderr()).isTrue();
+        return p;
+    }
+
+    private Path journals() {
+        return dir.resolve("site-b/volumes/vol/journal");
+    }
+
+    private long journalCount() {
+        try (Stream<Path> files = Files.list(journals())) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".journal")).count();
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void signal(ExternalCommand.Running p, String signal) {
+        ExternalCommand.Result r = ExternalCommand.run(Duration.ofSeconds(10), "kill", "-" + signal, Long.toString(p.pid()));
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+    }
+
+    /** If a data set is open on the secondary, freezes it there and returns true; else leaves it running. */
+    private boolean frozenInsideADataSet(ExternalCommand.Running secondary) {
+        if (journalCount() == 0) {
+            return false;
+        }
+        signal(secondary, "STOP");
+        if (journalCount() > 0) {
+            return true;
+        }
+        signal(secondary, "CONT");
+        return false;
+    }
+
+    @Test
+    void aSecondaryKilledInsideADataSetRecoversAndTheResyncFinishes(KafkaBroker kafka) throws Exception {
+        ExternalCommand.requireTool("qemu-io", "qemu-utils");
+        int linkB = FreePorts.find();
+        int controlA = FreePorts.find();
+        int controlB = FreePorts.find();
+        int nbdA = FreePorts.find();
+        Path configB = config(kafka, "site-b", "SECONDARY", FreePorts.find(), controlB, "producer.link.listen=127.0.0.1:" + linkB);
+        Path configA = config(kafka, "site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB);
+        ControlApi a = new ControlApi(controlA);
+        ControlApi b = new ControlApi(controlB);
+        ExternalCommand.Running secondary = start(configB, b);
+        ExternalCommand.Running primary = start(configA, a);
+        String uri = "nbd://127.0.0.1:" + nbdA + "/vol";
+        BlockrepProcess.await(await().atMost(Duration.ofSeconds(30)), () -> "REPLICATING".equals(a.mode()), primary, secondary);
+        a.post("/v1/link/cut");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "LOGGING".equals(a.mode()));
+        ScatteredWrites.write(uri, SIZE, 40L << 20, 23);
+        assertThat(a.volume().path("dirtyRegions").asLong()).isGreaterThan(400);
+
+        Properties p = new Properties();
+        p.setProperty("replayer.id", "r1");
+        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
+        p.setProperty("replayer.link.secret", SECRET);
+        p.setProperty("replayer.link.timeout", "5s");
+        p.setProperty("replayer.rate", "8M");
+        p.setProperty("replayer.dataset.bytes", "4M");
+        p.setProperty("replayer.volumes", "vol");
+        p.setProperty("replayer.volume.vol.node", "site-a");
+        p.setProperty("replayer.volume.vol.source", dir.resolve("site-a/volumes/vol/data.img").toString());
+        p.setProperty("replayer.volume.vol.target", "127.0.0.1:" + linkB);
+        p.setProperty("replayer.volume.vol.control", "127.0.0.1:" + controlA);
+        try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(p, Map.of()))) {
+            a.post("/v1/link/restore");
+            BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)).pollInSameThread().pollInterval(Duration.ofMillis(1)),
+                    () -> frozenInsideADataSet(secondary), primary, secondary);
+            secondary.kill();
+            long left = journalCount();
+            assertThat(left).as("the kill landed inside a data set: its journal is on the secondary's disk").isPositive();
+            await().atMost(Duration.ofSeconds(10)).until(() -> "LOGGING".equals(a.mode()));
+
+            ExternalCommand.Running restarted = start(configB, b);
+            assertThat(journalCount()).as("journals are recovered (re-applied or discarded) at start").isZero();
+            assertThat(restarted.stdout() + restarted.stderr()).contains("journal");
+            BlockrepProcess.await(await().atMost(Duration.ofSeconds(120)), () -> "REPLICATING".equals(a.mode()), primary, restarted);
+        }
+        ScatteredWrites.flush(uri);
+        assertThat(a.volume().path("dirtyRegions").asLong()).isZero();
+        assertThat(Checksums.sha256(dir.resolve("site-b/volumes/vol/data.img"))).as("replica equals source")
+                .isEqualTo(Checksums.sha256(dir.resolve("site-a/volumes/vol/data.img")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ResyncIT.liveDirtyKeys(kafka, "vol") == 0);
+    }
+}
