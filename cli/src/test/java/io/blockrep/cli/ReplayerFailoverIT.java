@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * process moves the volume's partition to the in-process instance (after the dead member's session
  * times out), which rebuilds the dirty set from the topic and finishes the resync.
  */
+@Tag("slow")
 @ExtendWith(KafkaBrokerExtension.class)
 class ReplayerFailoverIT {
     private static final long SIZE = 128L << 20;

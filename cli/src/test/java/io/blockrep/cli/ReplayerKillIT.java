@@ -13,6 +13,7 @@ import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * replayer in the same group rebuilds the dirty set from the topic (the data sets the dead one had
  * tombstoned are no longer live), copies the rest, and the replica ends byte-identical.
  */
+@Tag("slow")
 @ExtendWith(KafkaBrokerExtension.class)
 class ReplayerKillIT {
     private static final long SIZE = 128L << 20;

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the send fails with "Broken pipe", the step is retried from the start, and waits again: no data set
  * is ever applied.
  */
+@Tag("slow")
 @ExtendWith(KafkaBrokerExtension.class)
 class ReplayerRateLimitIT {
     private static final long SIZE = 64L << 20;

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * journal appears it freezes the secondary (SIGSTOP), checks the journal is still there (else lets
  * it go on and waits for the next set), and then sends SIGKILL.
  */
+@Tag("slow")
 @ExtendWith(KafkaBrokerExtension.class)
 class SecondaryKillIT {
     private static final long SIZE = 128L << 20;

@@ -12,6 +12,7 @@ import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * unless its package is trusted, so every dirty record was skipped as poison and the resync never
  * finished.
  */
+@Tag("slow")
 @ExtendWith(KafkaBrokerExtension.class)
 class ShadedJarReplayerIT {
     private static final long SIZE = 64L << 20;
