@@ -176,7 +176,7 @@ class ResyncIT {
             try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(replayerProps(kafka, sites, "r4"), Map.of()));
                  ExternalCommand.Running fio = ExternalCommand.start(List.of("fio", "--name=through-resync", "--ioengine=nbd",
                          "--uri=" + sites.primaryUri(), "--rw=randwrite", "--bs=4k", "--iodepth=8", "--size=32M", "--offset=16M",
-                         "--time_based", "--runtime=8", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1"))) {
+                         "--time_based", "--runtime=8", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1", "--verify_state_save=0"))) {
                 sites.proxy.restore();
                 ExternalCommand.Result result = fio.await(Duration.ofSeconds(120));
                 assertThat(result.exitCode()).as(result.describe()).isZero();
