@@ -46,7 +46,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Most bytes per second copied, over all volumes of this instance; 0 = unlimited.")
             .define("replayer.max.extent", SIZE, "1M", Validators.powerOfTwoSize(4096, 32L << 20),
                     "Largest run of adjacent dirty regions copied as one extent.")
-            .define("replayer.dataset.bytes", SIZE, "16M", Validators.range(4096, 256L << 20),
+            .define("replayer.dataset.bytes", SIZE, "32M", Validators.range(4096, 256L << 20),
                     "Bytes per data set (applied atomically on the secondary, then tombstoned).")
             .define("replayer.skip.identical", BOOLEAN, "false",
                     "Ask the secondary for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a read and a hash on both sides).")

@@ -53,11 +53,16 @@ public final class VolumeCopier {
         this.rate = rate;
     }
 
+    /** A finished copy: its figures, and the tombstones of its regions, which may still be in flight. */
+    public record Result(CopyProgress progress, CompletableFuture<Void> tombstones) {
+    }
+
     /**
      * Copies the union of {@code liveByEra} (era → live regions) and tombstones each region in the
-     * eras it is live in. Returns when every set is applied and every tombstone acknowledged.
+     * eras it is live in. Returns when every set is applied; the tombstones are sent by then, and
+     * {@link Result#tombstones()} completes when Kafka acknowledged them all.
      */
-    public CopyProgress copy(String volume, String node, RegionGeometry geometry, FileChannel source,
+    public Result copy(String volume, String node, RegionGeometry geometry, FileChannel source,
                              Map<Long, RoaringBitmap> liveByEra, Consumer<CopyProgress> progress) throws InterruptedException {
         long started = System.nanoTime();
         target.attach(volume, geometry);
@@ -105,12 +110,17 @@ public final class VolumeCopier {
             progress.accept(new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
                     System.nanoTime() - started));
         }
-        await(CompletableFuture.allOf(tombstones.toArray(CompletableFuture[]::new)), "tombstones of " + volume);
+        CompletableFuture<Void> allTombstones = CompletableFuture.allOf(tombstones.toArray(CompletableFuture[]::new));
         CopyProgress done = new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
                 System.nanoTime() - started);
         LOG.info("volume {}: copied {} region(s) ({} bytes, {} skipped as identical) of eras <= {} in {} ms", volume,
                 regionsCopied - skipped, bytesCopied, skipped, throughEra, done.elapsedNanos() / 1_000_000);
-        return done;
+        return new Result(done, allTombstones);
+    }
+
+    /** Waits for a copy's tombstones, with the copier's acknowledgement timeout. */
+    public void awaitTombstones(Result result, String volume) throws InterruptedException {
+        await(result.tombstones(), "tombstones of " + volume);
     }
 
     private RoaringBitmap regionsOf(List<Extent> extents) {

@@ -72,18 +72,25 @@ public final class ReplayEngine {
         if (live.isEmpty() && last != null && last >= era) {
             return null;
         }
-        CopyProgress done = null;
+        VolumeCopier.Result copied = null;
         if (!live.isEmpty()) {
             RegionGeometry geometry = index.geometry(v.volume())
                     .orElseThrow(() -> new FatalException("volume '" + v.volume() + "': no region size known from the dirty records"));
             try (FileChannel source = FileChannel.open(v.source(), StandardOpenOption.READ)) {
-                done = copier.copy(v.volume(), v.node(), geometry, source, live, progress);
+                copied = copier.copy(v.volume(), v.node(), geometry, source, live, progress);
             } catch (IOException e) {
                 throw new FatalException("volume '" + v.volume() + "': cannot read the source " + v.source() + ": " + e.getMessage(), e);
             }
         }
+        // The replica holds every region now: report first (a cutover holds writes until this call),
+        // then wait for the region tombstones, and tombstone the markers only after them. A crash in
+        // between leaves live keys and the marker, so the next step copies again and reports again.
         primary.erasReplayed(v.volume(), era);
         reported.put(v.volume(), era);
+        if (copied != null) {
+            copier.awaitTombstones(copied, v.volume());
+        }
+        CopyProgress done = copied == null ? null : copied.progress();
         CompletableFuture<?>[] markers = index.closedEras(v.volume(), v.node()).stream()
                 .filter(c -> c.era() <= era)
                 .map(c -> replayed.tombstoneMarker(v.volume(), v.node(), c.era()))

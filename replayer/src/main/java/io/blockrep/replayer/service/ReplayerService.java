@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplayerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayerService.class);
-    private static final Duration ROUND = Duration.ofMillis(50);
+    /** Pause between rounds that found nothing to do; a round that replayed something is followed at once. */
+    private static final Duration ROUND = Duration.ofMillis(10);
     private static final Duration RETRY = Duration.ofSeconds(1);
 
     private final ReplayerConfig config;
@@ -78,12 +79,13 @@ public final class ReplayerService implements AutoCloseable {
                 return;
             }
             Set<String> owned = follower.ownedVolumes();
+            boolean worked = false;
             for (VolumeTarget v : config.volumes()) {
                 if (!running || !owned.contains(v.volume()) || System.nanoTime() < retryAt.getOrDefault(v.volume(), 0L)) {
                     continue;
                 }
                 try {
-                    runtime.step(follower.index(), v);
+                    worked |= runtime.step(follower.index(), v) != null;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -91,6 +93,9 @@ public final class ReplayerService implements AutoCloseable {
                     LOG.warn("replayer {}: volume {}: {}; retrying in {} s", config.id(), v.volume(), e.getMessage(), RETRY.toSeconds());
                     retryAt.put(v.volume(), System.nanoTime() + RETRY.toNanos());
                 }
+            }
+            if (worked) {
+                continue;
             }
             try {
                 Thread.sleep(ROUND.toMillis());

@@ -87,7 +87,10 @@ class VolumeCopierTest {
         List<CopyProgress> reports = new ArrayList<>();
         CopyProgress done;
         try (FileChannel ch = FileChannel.open(file)) {
-            done = copier.copy("vol", "site-a", new RegionGeometry((long) REGION * REGIONS, REGION), ch, live, reports::add);
+            VolumeCopier.Result result = copier.copy("vol", "site-a", new RegionGeometry((long) REGION * REGIONS, REGION), ch, live,
+                    reports::add);
+            copier.awaitTombstones(result, "vol");
+            done = result.progress();
         }
         assertThat(replica.bytes).isEqualTo(source);
         assertThat(tombstoned).isEqualTo(live);
