@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
 public final class VolumeCopier {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeCopier.class);
     private static final SecureRandom SET_IDS = new SecureRandom();
+    /** Data sets sent and not yet acknowledged, at most. */
+    static final int IN_FLIGHT_SETS = 2;
+
+    private record InFlight(long setId, CompletableFuture<Void> sent, RoaringBitmap regions, long bytes) {
+    }
 
     /** Knobs of a copy pass. */
     public record Settings(long maxExtentBytes, long dataSetBytes, boolean skipIdentical, long ackTimeoutMillis) {
@@ -75,6 +80,9 @@ public final class VolumeCopier {
         long regionsCopied = 0;
         long skipped = 0;
         List<CompletableFuture<Void>> tombstones = new ArrayList<>();
+        // Up to IN_FLIGHT_SETS data sets are in flight at once: while the secondary journals and
+        // applies one, the next is read and sent. A set's regions are tombstoned once it is acknowledged.
+        java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
         int i = 0;
         while (i < extents.size()) {
             List<Extent> batch = new ArrayList<>();
@@ -94,21 +102,24 @@ public final class VolumeCopier {
                     toSend = new ExtentPlanner(geometry, settings.maxExtentBytes()).plan(RoaringBitmap.andNot(batchRegions, same));
                 }
             }
-            if (!toSend.isEmpty()) {
-                List<ReplicaTarget.ExtentData> data = read(source, toSend);
-                long setId = SET_IDS.nextLong() & Long.MAX_VALUE;
-                await(target.sendDataSet(volume, setId, data).toCompletableFuture(), "data set " + setId + " of " + volume);
-            }
-            for (Map.Entry<Long, RoaringBitmap> era : liveByEra.entrySet()) {
-                RoaringBitmap done = RoaringBitmap.and(era.getValue(), batchRegions);
-                if (!done.isEmpty()) {
-                    tombstones.add(replayed.tombstone(volume, node, era.getKey(), done));
+            long setId = SET_IDS.nextLong() & Long.MAX_VALUE;
+            CompletableFuture<Void> sent = toSend.isEmpty() ? CompletableFuture.completedFuture(null)
+                    : target.sendDataSet(volume, setId, read(source, toSend)).toCompletableFuture();
+            inFlight.add(new InFlight(setId, sent, batchRegions, bytes));
+            while (inFlight.size() >= IN_FLIGHT_SETS || (i >= extents.size() && !inFlight.isEmpty())) {
+                InFlight done = inFlight.poll();
+                await(done.sent(), "data set " + done.setId() + " of " + volume);
+                for (Map.Entry<Long, RoaringBitmap> era : liveByEra.entrySet()) {
+                    RoaringBitmap regions = RoaringBitmap.and(era.getValue(), done.regions());
+                    if (!regions.isEmpty()) {
+                        tombstones.add(replayed.tombstone(volume, node, era.getKey(), regions));
+                    }
                 }
+                bytesCopied += done.bytes();
+                regionsCopied += done.regions().getLongCardinality();
+                progress.accept(new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
+                        System.nanoTime() - started));
             }
-            bytesCopied += bytes;
-            regionsCopied += batchRegions.getLongCardinality();
-            progress.accept(new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
-                    System.nanoTime() - started));
         }
         CompletableFuture<Void> allTombstones = CompletableFuture.allOf(tombstones.toArray(CompletableFuture[]::new));
         CopyProgress done = new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
