@@ -2,6 +2,7 @@ package io.blockrep.common.volume;
 
 import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.io.FileIo;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -72,13 +73,9 @@ public final class Volume implements Closeable {
     /** Reads {@code dst.remaining()} bytes at {@code offset}. */
     public void read(long offset, ByteBuffer dst) throws IOException {
         checkRange(offset, dst.remaining());
-        long pos = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
-            if (n < 0) {
-                throw new IOException("unexpected end of " + meta.path() + " at " + pos);
-            }
-            pos += n;
+        int start = dst.position();
+        if (!FileIo.readFully(channel, dst, offset)) {
+            throw new IOException("unexpected end of " + meta.path() + " at " + (offset + dst.position() - start));
         }
     }
 
@@ -86,10 +83,7 @@ public final class Volume implements Closeable {
     public void write(long offset, ByteBuffer src) throws IOException {
         checkWritable();
         checkRange(offset, src.remaining());
-        long pos = offset;
-        while (src.hasRemaining()) {
-            pos += channel.write(src, pos);
-        }
+        FileIo.writeFully(channel, src, offset);
     }
 
     /** Writes {@code length} zero bytes at {@code offset}. */
@@ -101,9 +95,7 @@ public final class Volume implements Closeable {
         while (pos < end) {
             ByteBuffer chunk = ZEROES.duplicate();
             chunk.limit((int) Math.min(ZERO_CHUNK, end - pos));
-            while (chunk.hasRemaining()) {
-                pos += channel.write(chunk, pos);
-            }
+            pos = FileIo.writeFully(channel, chunk, pos);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.blockrep.common.FatalException;
+import io.blockrep.common.io.FileIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -75,10 +76,7 @@ public final class VolumeMetadataFile {
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
+            FileIo.writeFully(ch, ByteBuffer.wrap(bytes), 0);
             ch.force(true);
         }
         try {
@@ -86,10 +84,7 @@ public final class VolumeMetadataFile {
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("file system of " + dir + " cannot rename atomically", e);
         }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException ignored) {
-            // Some file systems refuse to open a directory for fsync; the rename is still atomic.
-        }
+        // The rename is atomic either way; the directory fsync makes it durable where supported.
+        FileIo.forceDirectoryIfSupported(dir);
     }
 }

@@ -1,6 +1,7 @@
 package io.blockrep.producer.dirty;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.io.FileIo;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.VolumeId;
 import java.io.Closeable;
@@ -467,29 +468,18 @@ public final class BitmapFile implements Closeable {
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-        long pos = position;
-        while (buf.hasRemaining()) {
-            pos += ch.write(buf, pos);
-        }
+        FileIo.writeFully(ch, buf, position);
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-        long pos = position;
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos);
-            if (n < 0) {
-                throw new IOException("unexpected end of file at byte " + pos);
-            }
-            pos += n;
+        int start = buf.position();
+        if (!FileIo.readFully(ch, buf, position)) {
+            throw new IOException("unexpected end of file at byte " + (position + buf.position() - start));
         }
     }
 
     static void forceDirectory(Path file) {
-        try (FileChannel d = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException ignored) {
-            // Some file systems refuse to open a directory for fsync; nothing more can be done.
-        }
+        FileIo.forceDirectoryIfSupported(file.toAbsolutePath().getParent());
     }
 
     private static void closeQuietly(FileChannel ch) {

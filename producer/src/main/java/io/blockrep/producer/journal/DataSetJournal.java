@@ -1,6 +1,7 @@
 package io.blockrep.producer.journal;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.io.FileIo;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.link.DataSetCrc;
 import io.blockrep.common.link.LinkFrame;
@@ -168,7 +169,7 @@ public final class DataSetJournal implements Closeable {
         r.putInt(crc(r.array(), 0, r.position())).flip();
         writeFully(r);
         channel.force(true);
-        fsyncDirectory(file.getParent());
+        FileIo.forceDirectory(file.getParent());
         committed = true;
     }
 
@@ -195,7 +196,7 @@ public final class DataSetJournal implements Closeable {
     public void delete() throws IOException {
         close();
         if (Files.deleteIfExists(file)) {
-            fsyncDirectory(file.getParent());
+            FileIo.forceDirectory(file.getParent());
         }
     }
 
@@ -272,12 +273,12 @@ public final class DataSetJournal implements Closeable {
         FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
         long size = ch.size();
         ByteBuffer fixed = ByteBuffer.allocate(8);
-        if (size < 20 || !read(ch, fixed, 0) || fixed.getInt(0) != MAGIC || fixed.getShort(4) != VERSION) {
+        if (size < 20 || !FileIo.readFully(ch, fixed, 0) || fixed.getInt(0) != MAGIC || fixed.getShort(4) != VERSION) {
             return new DataSetJournal(f, ch, "", setIdFromName(f), List.of(), size);
         }
         int n = fixed.getShort(6) & 0xFFFF;
         ByteBuffer header = ByteBuffer.allocate(20 + n);
-        if (!read(ch, header, 0) || header.getInt(16 + n) != crc(header.array(), 0, 16 + n)) {
+        if (!FileIo.readFully(ch, header, 0) || header.getInt(16 + n) != crc(header.array(), 0, 16 + n)) {
             return new DataSetJournal(f, ch, "", setIdFromName(f), List.of(), size);
         }
         String volumeId = new String(header.array(), 8, n, StandardCharsets.UTF_8);
@@ -289,10 +290,10 @@ public final class DataSetJournal implements Closeable {
     private void scanRecords(long size) throws IOException {
         ByteBuffer kind = ByteBuffer.allocate(1);
         ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
-        while (read(channel, kind.clear(), position)) {
+        while (FileIo.readFully(channel, kind.clear(), position)) {
             if (kind.get(0) == KIND_EXTENT) {
                 ByteBuffer h = ByteBuffer.allocate(EXTENT_HEADER);
-                if (!read(channel, h, position)) {
+                if (!FileIo.readFully(channel, h, position)) {
                     return;
                 }
                 long offset = h.getLong(1);
@@ -311,7 +312,7 @@ public final class DataSetJournal implements Closeable {
                     crc.update(chunk);
                 }
                 ByteBuffer stored = ByteBuffer.allocate(4);
-                if (!read(channel, stored, position + EXTENT_HEADER + length) || stored.getInt(0) != (int) crc.getValue()) {
+                if (!FileIo.readFully(channel, stored, position + EXTENT_HEADER + length) || stored.getInt(0) != (int) crc.getValue()) {
                     return;
                 }
                 slots.add(new Slot(offset, length, position + EXTENT_HEADER));
@@ -319,7 +320,7 @@ public final class DataSetJournal implements Closeable {
                 position += EXTENT_HEADER + length + 4;
             } else if (kind.get(0) == KIND_COMMIT) {
                 ByteBuffer r = ByteBuffer.allocate(COMMIT_RECORD);
-                if (!read(channel, r, position) || r.getInt(17) != crc(r.array(), 0, 17)) {
+                if (!FileIo.readFully(channel, r, position) || r.getInt(17) != crc(r.array(), 0, 17)) {
                     return;
                 }
                 committed = r.getInt(1) == slots.size() && r.getLong(5) == totalBytes && r.getInt(13) == setCrc.value();
@@ -340,26 +341,11 @@ public final class DataSetJournal implements Closeable {
     }
 
     private void writeFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            position += channel.write(b, position);
-        }
-    }
-
-    /** Fills {@code b} from {@code at}; false when the file ends first. */
-    private static boolean read(FileChannel ch, ByteBuffer b, long at) throws IOException {
-        long pos = at;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos);
-            if (n < 0) {
-                return false;
-            }
-            pos += n;
-        }
-        return true;
+        position = FileIo.writeFully(channel, b, position);
     }
 
     private void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
-        if (!read(ch, b, at)) {
+        if (!FileIo.readFully(ch, b, at)) {
             throw new IOException("journal " + file + " ends early at " + at);
         }
     }
@@ -368,11 +354,5 @@ public final class DataSetJournal implements Closeable {
         CRC32C c = new CRC32C();
         c.update(b, off, len);
         return (int) c.getValue();
-    }
-
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.blockrep.replayer.copy;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.io.FileIo;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.replayer.plan.Extent;
 import io.blockrep.replayer.plan.ExtentPlanner;
@@ -179,13 +180,9 @@ public final class VolumeCopier {
 
     private static void readFully(FileChannel ch, long offset, ByteBuffer buf) {
         try {
-            long pos = offset;
-            while (buf.hasRemaining()) {
-                int n = ch.read(buf, pos);
-                if (n < 0) {
-                    throw new FatalException("source ends at " + pos + ", before the volume's end");
-                }
-                pos += n;
+            int start = buf.position();
+            if (!FileIo.readFully(ch, buf, offset)) {
+                throw new FatalException("source ends at " + (offset + buf.position() - start) + ", before the volume's end");
             }
         } catch (IOException e) {
             throw new FatalException("cannot read the source at " + offset + ": " + e.getMessage(), e);
