@@ -10,18 +10,13 @@ import io.blockrep.schemas.codec.Codecs;
 import io.blockrep.testkit.ExternalCommand;
 import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
+import io.blockrep.testkit.kafka.TopicContents;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.TreeSet;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,51 +57,17 @@ class DirtyTopicIT {
 
     /** Every record of the dirty topic for (volume, node, era), in partition order. */
     private static List<ConsumerRecord<byte[], byte[]>> dirtyRecords(KafkaBroker kafka, String volume, String node, long era) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts = consumer.partitionsFor("blockrep.dirty", Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    DirtyKey key = DirtyKey.parse(r.key());
-                    if (key.volume().equals(volume) && key.node().equals(node) && key.era() == era && !key.isEraClosed()) {
-                        out.add(r);
-                    }
-                }
-            }
-        }
-        return out;
+        return TopicContents.readAll(kafka.bootstrapServers(), "blockrep.dirty").stream().filter(r -> {
+            DirtyKey key = DirtyKey.parse(r.key());
+            return key.volume().equals(volume) && key.node().equals(node) && key.era() == era && !key.isEraClosed();
+        }).toList();
     }
 
     /** Every event of {@code volume} on the events topic, in order. */
     private static List<io.blockrep.schemas.VolumeEvent> events(KafkaBroker kafka, String volume) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        List<io.blockrep.schemas.VolumeEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-            List<TopicPartition> parts = consumer.partitionsFor("blockrep.events", Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (volume.equals(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
-                        out.add(Codecs.VOLUME_EVENT.decode(r.value()));
-                    }
-                }
-            }
-        }
-        return out;
+        return TopicContents.readAll(kafka.bootstrapServers(), "blockrep.events").stream()
+                .filter(r -> volume.equals(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8)))
+                .map(r -> Codecs.VOLUME_EVENT.decode(r.value())).toList();
     }
 
     private static List<Long> regionsOf(List<ConsumerRecord<byte[], byte[]>> records) {
