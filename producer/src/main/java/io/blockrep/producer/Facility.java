@@ -4,15 +4,19 @@ import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.Sizes;
+import io.blockrep.common.link.LinkHandshake;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.SharedSecret;
+import io.blockrep.common.volume.Generation;
 import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.common.volume.Volume;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
 import io.blockrep.producer.control.ControlHandler;
 import io.blockrep.producer.control.ControlServer;
 import io.blockrep.producer.control.FacilityStatus;
+import io.blockrep.producer.control.RoleChange;
 import io.blockrep.producer.control.VolumeStatus;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.ExcludedRanges;
@@ -28,6 +32,8 @@ import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
 import io.blockrep.producer.replication.Mode;
 import io.blockrep.producer.replication.PeerLink;
+import io.blockrep.producer.replication.PeerView;
+import io.blockrep.producer.replication.VolumeHandle;
 import io.blockrep.producer.replication.ReplicatedVolume;
 import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
@@ -76,7 +82,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final Clock clock;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final Map<String, Volume> volumes = new LinkedHashMap<>();
-    private final Map<String, ReplicatedVolume> primaries = new LinkedHashMap<>();
+    /** Every volume, whatever its role: the role and mode live in the ReplicatedVolume and may change. */
+    private final Map<String, ReplicatedVolume> replicated = new LinkedHashMap<>();
     private final Map<String, VolumeStatus.ReplayProgress> replayProgress = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService io;
     private final ScheduledExecutorService scheduler;
@@ -125,14 +132,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
             DataSetJournal.recover(store.volumeDir(meta.id()), v);
         }
         startPublishers();
-        startPrimaries(store, metas);
+        startVolumes(store, metas);
         startLinkServer(store, metas);
-        List<NbdExport> exports = new ArrayList<>();
-        for (VolumeMetadata meta : metas) {
-            exports.add(meta.role() == Role.PRIMARY ? primaries.get(meta.id()) : new LocalVolumeExport(volumes.get(meta.id()), true));
-        }
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
-                config.nbdMaxConnections(), NbdExportRegistry.of(exports.toArray(NbdExport[]::new))));
+                config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().toArray(NbdExport[]::new))));
         nbd.start();
         control = ControlServer.start(config.controlListen(), this);
         if (peerLink != null) {
@@ -145,28 +148,29 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 linkServer == null ? "" : ", link " + config.link().listen().host() + ":" + linkServer.port());
     }
 
-    private void startPrimaries(VolumeStore store, List<VolumeMetadata> metas) {
+    /**
+     * One {@link ReplicatedVolume} per volume, whatever its role. With a peer, every volume has its
+     * dirty tracker (a SECONDARY may be promoted and log its own writes) and the peer link offers
+     * every volume with its role and generation history at each connection.
+     */
+    private void startVolumes(VolumeStore store, List<VolumeMetadata> metas) {
         boolean hasPeer = config.link().peer() != null;
-        List<VolumeInfo> replicated = new ArrayList<>();
         if (hasPeer) {
-            peerLink = new PeerLink(linkConfig(), replicatedInfos(metas, replicated), new LinkListener() {
+            peerLink = new PeerLink(linkConfig(), this::offeredVolumes, new LinkListener() {
                 @Override
-                public void onLinkRestored() {
-                    primaries.keySet().forEach(id -> observer.event(id, EventType.LINK_RESTORED, null, Map.of("peer", peerLink.peer())));
-                    primaries.values().forEach(v -> io.execute(v::linkRestored));
+                public void onLinkRestored(LinkHandshake.Outcome handshake) {
+                    replicated.keySet().forEach(id -> observer.event(id, EventType.LINK_RESTORED, null, Map.of("peer", peerLink.peer())));
+                    replicated.forEach((id, v) -> io.execute(() -> v.linkRestored(PeerView.of(handshake, id))));
                 }
 
                 @Override
                 public void onLinkDown(String reason) {
-                    primaries.keySet().forEach(id -> observer.event(id, EventType.LINK_DOWN, null, Map.of("reason", reason)));
-                    primaries.values().forEach(v -> v.linkDown(reason));
+                    replicated.keySet().forEach(id -> observer.event(id, EventType.LINK_DOWN, null, Map.of("reason", reason)));
+                    replicated.values().forEach(v -> v.linkDown(reason));
                 }
             });
         }
         for (VolumeMetadata meta : metas) {
-            if (meta.role() != Role.PRIMARY) {
-                continue;
-            }
             DirtyTracker tracker = null;
             if (hasPeer) {
                 String excluded = config.volumes().stream().filter(s -> s.id().equals(meta.id())).findFirst()
@@ -184,9 +188,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 }
             }
             ProducerConfig.Resync r = config.resync();
-            ReplicatedVolume.Services services = new ReplicatedVolume.Services(clock, io, scheduler,
+            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, scheduler,
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()));
-            primaries.put(meta.id(), new ReplicatedVolume(volumes.get(meta.id()), tracker, hasPeer ? peerLink : null, observer, services));
+            VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
+            replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null, observer, services));
         }
     }
 
@@ -209,13 +214,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
         observer = new PublishingObserver(config.nodeId(), clock, dirtyPublisher, eventPublisher);
     }
 
-    private List<VolumeInfo> replicatedInfos(List<VolumeMetadata> metas, List<VolumeInfo> into) {
-        for (VolumeMetadata m : metas) {
-            if (m.role() == Role.PRIMARY) {
-                into.add(new VolumeInfo(m.id(), m.size(), m.regionSize(), m.role(), List.of()));
-            }
+    /** What the peer link offers at each connection: every volume, its current role and generation history. */
+    private List<VolumeInfo> offeredVolumes() {
+        List<VolumeInfo> offered = new ArrayList<>();
+        for (ReplicatedVolume v : replicated.values()) {
+            VolumeMetadata m = v.metadata();
+            offered.add(new VolumeInfo(m.id(), m.size(), m.regionSize(), m.role(), m.generations().entries()));
         }
-        return into;
+        return offered;
     }
 
     private LinkConfig linkConfig() {
@@ -224,20 +230,56 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 l.missedHeartbeats(), l.connectTimeout(), Duration.ofMillis(100), l.backoffMax(), l.restoreDamping(), l.queueBytes());
     }
 
+    /** Every facility with a peer listens too: roles move, and the peer connects here when it holds the PRIMARY. */
     private void startLinkServer(VolumeStore store, List<VolumeMetadata> metas) {
         boolean anySecondary = metas.stream().anyMatch(m -> m.role() == Role.SECONDARY);
-        if (!anySecondary) {
+        if (!anySecondary && config.link().peer() == null) {
             return;
         }
         ProducerConfig.Link l = config.link();
         Duration idle = l.heartbeatInterval().multipliedBy(Math.max(10, l.missedHeartbeats() * 4L));
         linkServer = LinkServer.start(new LinkServerConfig(config.nodeId(), l.listen().host(), l.listen().port(),
-                SharedSecret.of(l.secret()), l.connectTimeout().plusSeconds(5), idle),
-                id -> Optional.ofNullable(volumes.get(id)).map(v -> new LinkVolumes.Entry(v, v.metadata().role(), store.volumeDir(id))));
+                SharedSecret.of(l.secret()), l.connectTimeout().plusSeconds(5), idle), new FacilityLinkVolumes(store));
+    }
+
+    /** The link server's view of this facility's volumes; a SECONDARY records what its primary tells it. */
+    private final class FacilityLinkVolumes implements LinkVolumes {
+        private final VolumeStore store;
+
+        FacilityLinkVolumes(VolumeStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public Optional<Entry> find(String id) {
+            ReplicatedVolume v = replicated.get(id);
+            if (v == null) {
+                return Optional.empty();
+            }
+            VolumeMetadata m = v.metadata();
+            return Optional.of(new Entry(v.volume(), m.role(), store.volumeDir(id), m.generations()));
+        }
+
+        @Override
+        public void peerDescribed(String peerNode, VolumeInfo theirs, SyncDecision decision) {
+            ReplicatedVolume v = replicated.get(theirs.id());
+            if (v != null) {
+                v.recordPeer(peerNode, theirs.role(), theirs.history(), "connected to this side");
+            }
+        }
+
+        @Override
+        public void generationUpdate(String id, boolean inSync, List<Generation> history) {
+            ReplicatedVolume v = replicated.get(id);
+            if (v == null) {
+                throw new InvalidInputException("no volume '" + id + "'");
+            }
+            v.peerGeneration(inSync, history);
+        }
     }
 
     private void checkpointActivity() {
-        for (ReplicatedVolume v : primaries.values()) {
+        for (ReplicatedVolume v : replicated.values()) {
             try {
                 long cooled = v.checkpointActivity(config.link().ackTimeout().toMillis());
                 LOG.debug("volume {}: activity checkpoint cooled {} region(s)", v.name(), cooled);
@@ -322,26 +364,35 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     public List<VolumeMetadata> volumes() {
-        return volumes.values().stream().map(Volume::metadata).toList();
+        return replicated.values().stream().map(ReplicatedVolume::metadata).toList();
     }
 
+    /** The volume {@code id} when this side is PRIMARY for it now. */
     public Optional<ReplicatedVolume> primary(String id) {
-        return Optional.ofNullable(primaries.get(id));
+        return volume(id).filter(v -> v.role() == Role.PRIMARY);
+    }
+
+    /** The volume {@code id}, whatever its role. */
+    public Optional<ReplicatedVolume> volume(String id) {
+        return Optional.ofNullable(replicated.get(id));
     }
 
     @Override
     public FacilityStatus status() {
         List<VolumeStatus> list = new ArrayList<>();
-        for (Volume v : volumes.values()) {
+        for (ReplicatedVolume v : replicated.values()) {
             VolumeMetadata m = v.metadata();
-            ReplicatedVolume p = primaries.get(m.id());
-            long dirty = p == null ? 0 : p.dirtyRegions();
-            long oldest = p == null ? 0 : p.oldestDirtyMillis();
-            boolean tracked = p != null && p.tracker() != null;
-            list.add(new VolumeStatus(m.id(), m.role().name(), p == null ? "SECONDARY" : p.mode().name(),
-                    p == null ? "" : p.modeReason(), p == null ? 0 : p.era(), dirty, dirty * m.regionSize(),
-                    oldest == 0 ? null : oldest, m.size(), m.regionSize(), tracked ? p.tracker().pendingEras() : List.of(),
-                    p == null || p.lastHoldMillis() < 0 ? null : p.lastHoldMillis(), replayProgress.get(m.id())));
+            long dirty = v.dirtyRegions();
+            long oldest = v.oldestDirtyMillis();
+            ReplicatedVolume.PeerState peer = v.peerState();
+            list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), v.modeReason(), v.era(), dirty,
+                    dirty * m.regionSize(), oldest == 0 ? null : oldest, m.size(), m.regionSize(),
+                    v.tracker() != null ? v.tracker().pendingEras() : List.of(),
+                    v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
+                    new VolumeStatus.Generations(m.generations().current().idText(),
+                            m.generations().entries().stream().map(Generation::idText).toList(), m.consistent()),
+                    peer == null ? null : new VolumeStatus.Peer(peer.peerNode(), peer.peerRole().name(), peer.decision().name(),
+                            peer.currentGeneration(), peer.detail())));
         }
         String kafka = "DISABLED";
         long backlog = 0;
@@ -354,6 +405,54 @@ public final class Facility implements AutoCloseable, ControlHandler {
         String link = peerLink == null ? (linkServer == null ? "NONE" : "LISTENING (" + linkServer.connectionCount() + " peer)") : peerLink.state();
         return new FacilityStatus(config.nodeId(), clock.millis(), link, peerLink == null ? null : peerLink.peer(),
                 kafka, backlog, list);
+    }
+
+    @Override
+    public RoleChange promote(String volume, boolean force) {
+        ReplicatedVolume v = known(volume);
+        ReplicatedVolume.PeerState peer = v.peerState();
+        boolean peerConnected = (peerLink != null && "HEALTHY".equals(peerLink.state()))
+                || (linkServer != null && linkServer.connectionCount() > 0);
+        if (!force && peerConnected && peer != null && "PRIMARY".equals(peer.peerRole().name())) {
+            throw new InvalidInputException("volume '" + volume + "': peer " + peer.peerNode() + " is connected and PRIMARY for it; "
+                    + "demote it there first (blockrep demote " + volume + "), or use --force");
+        }
+        v.promote(force, force ? "promoted by an operator (--force)" : "promoted by an operator");
+        if (peerLink != null) {
+            peerLink.reconnect("volume " + volume + " promoted; offering it as PRIMARY", config.link().connectTimeout());
+        }
+        return new RoleChange(volume, config.nodeId(), v.role().name(), v.mode().name(), v.dirtyRegions(), v.modeReason());
+    }
+
+    @Override
+    public RoleChange demote(String volume, boolean force) {
+        ReplicatedVolume v = known(volume);
+        int writers = nbd.writableClients(volume);
+        if (writers > 0 && !force && v.role() == Role.PRIMARY) {
+            throw new InvalidInputException("volume '" + volume + "': " + writers + " NBD client(s) hold the export writable; "
+                    + "disconnect them first, or use --force (their writes then fail with EPERM)");
+        }
+        long dirty;
+        try {
+            dirty = v.demote(force ? "demoted by an operator (--force)" : "demoted by an operator");
+        } catch (IOException e) {
+            throw new FatalException("volume '" + volume + "': cannot demote: " + e.getMessage(), e);
+        }
+        if (peerLink != null) {
+            // The peer learns the new role from the next handshake: make it now, so a promote there may follow at once.
+            peerLink.reconnect("volume " + volume + " demoted; offering it as SECONDARY", config.link().connectTimeout());
+        }
+        String note = dirty == 0 ? "flushed; the export is read-only"
+                : "flushed; the export is read-only; " + dirty + " region(s) written here are not on the peer yet";
+        return new RoleChange(volume, config.nodeId(), v.role().name(), v.mode().name(), dirty, note);
+    }
+
+    private ReplicatedVolume known(String volume) {
+        ReplicatedVolume v = replicated.get(volume);
+        if (v == null) {
+            throw new InvalidInputException("facility " + config.nodeId() + " has no volume '" + volume + "'");
+        }
+        return v;
     }
 
     @Override
@@ -393,8 +492,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     private ReplicatedVolume replicated(String volume) {
-        ReplicatedVolume v = primaries.get(volume);
-        if (v == null || v.tracker() == null) {
+        ReplicatedVolume v = replicated.get(volume);
+        if (v == null || v.tracker() == null || v.role() != Role.PRIMARY) {
             throw new InvalidInputException("facility " + config.nodeId() + " has no replicated primary volume '" + volume + "'");
         }
         return v;
@@ -423,7 +522,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         closeQuietly(control);
         closeQuietly(nbd);
         scheduler.shutdownNow();
-        for (ReplicatedVolume v : primaries.values()) {
+        for (ReplicatedVolume v : replicated.values()) {
             settleActivity(v);
         }
         closeQuietly(peerLink);
@@ -447,7 +546,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
 
     /** Before the tracker empties the activity log: the peer must confirm a flush, else hot regions become dirty. */
     private void settleActivity(ReplicatedVolume v) {
-        if (v.tracker() == null) {
+        if (v.tracker() == null || v.role() != Role.PRIMARY) {
             return;
         }
         boolean peerFlushed = false;

@@ -1,5 +1,7 @@
 package io.blockrep.producer;
 
+import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
 import io.blockrep.producer.replication.Mode;
@@ -57,6 +59,20 @@ final class PublishingObserver implements VolumeObserver {
             dirty.eraClosed(volume, era, regionCount);
         }
         events(volume, era, regionCount);
+    }
+
+    @Override
+    public void roleChanged(String volume, Role from, Role to, String reason) {
+        if (events != null) {
+            events.publish(VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())
+                    .setType(EventType.ROLE_CHANGED).setRole(to.name()).setDetail(Map.of("from", from.name(), "reason", reason)).build());
+        }
+    }
+
+    @Override
+    public void syncDecided(String volume, String peer, SyncDecision decision, String detail) {
+        EventType type = decision == SyncDecision.SPLIT_BRAIN ? EventType.SPLIT_BRAIN : EventType.GENERATIONS_COMPARED;
+        event(volume, type, null, Map.of("peer", peer, "decision", decision.name(), "detail", detail));
     }
 
     private void events(String volume, long era, long regionCount) {

@@ -21,8 +21,46 @@ public final class LinkHandshake {
     private LinkHandshake() {
     }
 
+    /**
+     * What a handshake established: the peer's HELLO (its own description of each volume, with its
+     * generation history) and the peer's attach result for every volume this side offered.
+     */
+    public record Outcome(Hello peer, Map<String, AttachResult> attached) {
+        public Outcome {
+            attached = Map.copyOf(attached);
+        }
+
+        /** The peer's description of {@code volume}, when the peer has it. */
+        public java.util.Optional<VolumeInfo> peerVolume(String volume) {
+            return peer.volumes().stream().filter(v -> v.id().equals(volume)).findFirst();
+        }
+
+        public boolean isAttached(String volume) {
+            AttachResult r = attached.get(volume);
+            return r != null && r.ok();
+        }
+    }
+
     /** Authenticates both ways, sends HELLO and checks every volume was attached; returns the peer's HELLO. */
     public static Hello run(String nodeId, SharedSecret secret, List<VolumeInfo> volumes, InputStream in, OutputStream out)
+            throws IOException, LinkProtocolException {
+        Outcome outcome = offer(nodeId, secret, volumes, in, out);
+        for (VolumeInfo v : volumes) {
+            AttachResult r = outcome.attached().get(v.id());
+            if (r == null || !r.ok()) {
+                throw fail(out, LinkStatus.NOT_ATTACHED, "peer '" + outcome.peer().nodeId() + "' did not attach volume '" + v.id()
+                        + "': " + (r == null ? "not answered" : r.status() + " " + r.message()));
+            }
+        }
+        return outcome.peer();
+    }
+
+    /**
+     * Authenticates both ways and sends HELLO offering {@code volumes}; returns the peer's answer for
+     * each, attached or not. A facility link uses this: one volume the peer refuses (split brain, a
+     * role conflict) must not keep the others from replicating.
+     */
+    public static Outcome offer(String nodeId, SharedSecret secret, List<VolumeInfo> volumes, InputStream in, OutputStream out)
             throws IOException, LinkProtocolException {
         byte[] nonce = LinkAuth.newNonce();
         send(out, new AuthChallenge(nodeId, nonce));
@@ -41,14 +79,7 @@ public final class LinkHandshake {
         Attached attached = expect(in, Attached.class);
         Map<String, AttachResult> byVolume = new HashMap<>();
         attached.results().forEach(r -> byVolume.put(r.volume(), r));
-        for (VolumeInfo v : volumes) {
-            AttachResult r = byVolume.get(v.id());
-            if (r == null || !r.ok()) {
-                throw fail(out, LinkStatus.NOT_ATTACHED, "peer '" + peer + "' did not attach volume '" + v.id() + "': "
-                        + (r == null ? "not answered" : r.status() + " " + r.message()));
-            }
-        }
-        return hello;
+        return new Outcome(hello, byVolume);
     }
 
     private static LinkProtocolException fail(OutputStream out, LinkStatus status, String message) throws IOException {

@@ -1,5 +1,6 @@
 package io.blockrep.common.link;
 
+import io.blockrep.common.volume.Generation;
 import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.VolumeId;
 import java.io.ByteArrayOutputStream;
@@ -35,7 +36,14 @@ import java.util.Objects;
  * DATASET_ACK     i64 setId, u16 status, str message       (frame request id = the COMMIT's)
  * HASH_REQUEST    str volume, i64 offset, i64 length, i32 blockSize
  * HASH_REPLY      i32 count, count x 32 bytes SHA-256      (frame request id = the HASH_REQUEST's)
+ * GENERATION      str volume, u8 inSync (0/1), u16 count, count x Generation   (answered with ACK)
  * </pre>
+ *
+ * <p>Generations: HELLO carries each side's history for every volume it has (current first); the
+ * secondary refuses to attach a volume whose histories show split brain, unrelated copies, or
+ * newer data on the secondary's side. GENERATION tells the secondary where a resync of its copy
+ * stands: {@code inSync=false} when one begins (its data becomes inconsistent), {@code inSync=true}
+ * with the primary's history when the copy matches the primary's (the secondary adopts it).
  *
  * <p>Data sets: BEGIN and each EXTENT are answered with an ACK by request id once the extent is in
  * the secondary's journal (or with a negative ACK when the set is refused); COMMIT is answered with
@@ -90,6 +98,7 @@ public sealed interface LinkMessage {
                 case DATASET_ACK -> new DataSetAck(in.i64(), in.status(), in.string());
                 case HASH_REQUEST -> new HashRequest(in.volumeId(), in.i64(), in.i64(), in.i32());
                 case HASH_REPLY -> HashReply.read(in);
+                case GENERATION -> GenerationUpdate.read(in);
                 default -> throw new LinkProtocolException(LinkStatus.UNKNOWN_MESSAGE_TYPE,
                         "message type " + frame.type() + " is reserved and not supported");
             };
@@ -111,13 +120,6 @@ public sealed interface LinkMessage {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(role, "role");
             history = List.copyOf(history);
-        }
-    }
-
-    /** One entry of a volume's generation history: who started writing as primary, and when. */
-    record Generation(long generationId, String nodeId, long startEpochMillis) {
-        public Generation {
-            Objects.requireNonNull(nodeId, "nodeId");
         }
     }
 
@@ -206,10 +208,8 @@ public sealed interface LinkMessage {
         public void writePayload(Out out) {
             out.string(nodeId).u16(protocolVersion).u16(volumes.size());
             for (VolumeInfo v : volumes) {
-                out.string(v.id()).i64(v.size()).i32(v.regionSize()).u8(v.role().ordinal()).u16(v.history().size());
-                for (Generation g : v.history()) {
-                    out.i64(g.generationId()).string(g.nodeId()).i64(g.startEpochMillis());
-                }
+                out.string(v.id()).i64(v.size()).i32(v.regionSize()).u8(v.role().ordinal());
+                writeHistory(out, v.history());
             }
         }
 
@@ -226,14 +226,55 @@ public sealed interface LinkMessage {
                 if (roleCode >= Role.values().length) {
                     throw in.bad("unknown role code " + roleCode + " for volume '" + id + "'");
                 }
-                int gens = in.u16();
-                List<Generation> history = new ArrayList<>();
-                for (int g = 0; g < gens; g++) {
-                    history.add(new Generation(in.i64(), in.string(), in.i64()));
-                }
+                List<Generation> history = readHistory(in);
                 volumes.add(new VolumeInfo(id, size, regionSize, Role.values()[roleCode], history));
             }
             return new Hello(node, version, volumes);
+        }
+    }
+
+    private static void writeHistory(Out out, List<Generation> history) {
+        out.u16(history.size());
+        for (Generation g : history) {
+            out.i64(g.generationId()).string(g.nodeId()).i64(g.startEpochMillis());
+        }
+    }
+
+    private static List<Generation> readHistory(In in) throws LinkProtocolException {
+        int count = in.u16();
+        List<Generation> history = new ArrayList<>(count);
+        for (int g = 0; g < count; g++) {
+            history.add(new Generation(in.i64(), in.string(), in.i64()));
+        }
+        return history;
+    }
+
+    /** The primary tells the secondary where the resync of {@code volume} stands (see the class comment). */
+    record GenerationUpdate(String volume, boolean inSync, List<Generation> history) implements LinkMessage {
+        public GenerationUpdate {
+            VolumeId.require(volume);
+            history = List.copyOf(history);
+            if (history.isEmpty()) {
+                throw new IllegalArgumentException("a generation update carries at least the current generation");
+            }
+        }
+
+        public MessageType type() {
+            return MessageType.GENERATION;
+        }
+
+        public void writePayload(Out out) {
+            out.string(volume).u8(inSync ? 1 : 0);
+            writeHistory(out, history);
+        }
+
+        static GenerationUpdate read(In in) throws LinkProtocolException {
+            String volume = in.volumeId();
+            int inSync = in.u8();
+            if (inSync > 1) {
+                throw in.bad("inSync must be 0 or 1, not " + inSync);
+            }
+            return new GenerationUpdate(volume, inSync == 1, readHistory(in));
         }
     }
 

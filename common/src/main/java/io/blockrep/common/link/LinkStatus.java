@@ -24,7 +24,13 @@ public enum LinkStatus {
     INTERNAL(13),
     SHUTTING_DOWN(14),
     /** A data set's COMMIT (or its extents) disagree with its BEGIN: count, byte total or CRC32C. */
-    DATASET_MISMATCH(15);
+    DATASET_MISMATCH(15),
+    /** Both sides took writes since their last common generation: nothing is attached until an operator resolves it. */
+    SPLIT_BRAIN(16),
+    /** The two copies share no generation: they are unrelated, and only an explicit full copy may join them. */
+    UNRELATED(17),
+    /** The receiving side holds newer data (its history contains the sender's current generation). */
+    NEWER_HERE(18);
 
     private final int code;
 

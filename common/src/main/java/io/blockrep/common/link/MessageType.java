@@ -20,6 +20,7 @@ public enum MessageType {
     DATASET_ACK(0x33),
     HASH_REQUEST(0x38),
     HASH_REPLY(0x39),
+    GENERATION(0x48),
     ERROR(0x7E),
     BYE(0x7F);
 

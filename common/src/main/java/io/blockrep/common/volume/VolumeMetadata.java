@@ -4,16 +4,24 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * What a facility remembers about one volume between runs: id, backing path, geometry and role.
- * Persisted by {@link VolumeMetadataFile}. Later fields (generation history) are added with a
- * format version bump.
+ * What a facility remembers about one volume between runs: id, backing path, geometry, role, the
+ * generation history, and whether the data is consistent. {@code consistent} is false while a
+ * resync into this copy is under way (its data is then a mix of old and new, and it must not be
+ * promoted without {@code --force}). Persisted by {@link VolumeMetadataFile}.
  */
-public record VolumeMetadata(String id, Path path, RegionGeometry geometry, Role role) {
+public record VolumeMetadata(String id, Path path, RegionGeometry geometry, Role role, GenerationHistory generations,
+                             boolean consistent) {
     public VolumeMetadata {
         VolumeId.require(id);
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(geometry, "geometry");
         Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(generations, "generations");
+    }
+
+    /** A new volume: generation {@link Generation#CREATED}, consistent. */
+    public VolumeMetadata(String id, Path path, RegionGeometry geometry, Role role) {
+        this(id, path, geometry, role, GenerationHistory.created(), true);
     }
 
     public long size() {
@@ -25,6 +33,14 @@ public record VolumeMetadata(String id, Path path, RegionGeometry geometry, Role
     }
 
     public VolumeMetadata withRole(Role newRole) {
-        return new VolumeMetadata(id, path, geometry, newRole);
+        return new VolumeMetadata(id, path, geometry, newRole, generations, consistent);
+    }
+
+    public VolumeMetadata withGenerations(GenerationHistory newGenerations) {
+        return new VolumeMetadata(id, path, geometry, role, newGenerations, consistent);
+    }
+
+    public VolumeMetadata withConsistent(boolean newConsistent) {
+        return new VolumeMetadata(id, path, geometry, role, generations, newConsistent);
     }
 }

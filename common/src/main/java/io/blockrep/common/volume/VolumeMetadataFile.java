@@ -2,6 +2,7 @@ package io.blockrep.common.volume;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.io.FileIo;
@@ -13,15 +14,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Owns the on-disk layout of a volume's metadata file: a small JSON document with a
- * {@code format} version. Writes are atomic and durable: write a temp file, fsync it, rename it
+ * {@code format} version. Format 2 added the generation history and the consistent flag; a
+ * format 1 file reads as generation {@link Generation#CREATED}, consistent, and is written back
+ * as format 2 on its next change. Writes are atomic and durable: write a temp file, fsync it, rename it
  * over the old one, fsync the directory. A reader sees the old or the new file, never a mix.
  */
 public final class VolumeMetadataFile {
     public static final String MAGIC = "blockrep-volume";
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private VolumeMetadataFile() {
@@ -36,6 +41,14 @@ public final class VolumeMetadataFile {
         node.put("size", meta.size());
         node.put("regionSize", meta.regionSize());
         node.put("role", meta.role().name());
+        node.put("consistent", meta.consistent());
+        GenerationHistory g = meta.generations();
+        node.put("bitmapGeneration", String.format("%016x", g.bitmapGeneration()));
+        node.put("generationShared", g.shared());
+        ArrayNode list = node.putArray("generations");
+        for (Generation e : g.entries()) {
+            list.addObject().put("id", e.idText()).put("node", e.nodeId()).put("startedMillis", e.startEpochMillis());
+        }
         try {
             byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
             writeAtomically(file, bytes);
@@ -55,18 +68,35 @@ public final class VolumeMetadataFile {
             throw new FatalException(file + " is not a blockrep volume metadata file");
         }
         int format = node.path("format").asInt(-1);
-        if (format != FORMAT_VERSION) {
-            throw new FatalException(file + " has metadata format " + format + "; this build reads format " + FORMAT_VERSION);
+        if (format != 1 && format != FORMAT_VERSION) {
+            throw new FatalException(file + " has metadata format " + format + "; this build reads formats 1 and " + FORMAT_VERSION);
         }
         try {
+            GenerationHistory generations = format == 1 ? GenerationHistory.created() : generations(node);
             return new VolumeMetadata(
                     node.path("id").asText(),
                     Path.of(node.path("path").asText()),
                     new RegionGeometry(node.path("size").asLong(), node.path("regionSize").asInt()),
-                    Role.valueOf(node.path("role").asText()));
+                    Role.valueOf(node.path("role").asText()),
+                    generations,
+                    format == 1 || node.path("consistent").asBoolean(true));
         } catch (RuntimeException e) {
             throw new FatalException("corrupt volume metadata " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static GenerationHistory generations(JsonNode node) {
+        JsonNode list = node.path("generations");
+        if (!list.isArray() || list.isEmpty()) {
+            throw new IllegalArgumentException("no generations");
+        }
+        List<Generation> entries = new ArrayList<>();
+        for (JsonNode e : list) {
+            entries.add(new Generation(Long.parseUnsignedLong(e.path("id").asText(), 16), e.path("node").asText(),
+                    e.path("startedMillis").asLong()));
+        }
+        return new GenerationHistory(entries, Long.parseUnsignedLong(node.path("bitmapGeneration").asText(), 16),
+                node.path("generationShared").asBoolean());
     }
 
     /** Write, fsync, rename, fsync the directory. */

@@ -3,7 +3,7 @@ package io.blockrep.common.link;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.blockrep.common.link.LinkMessage.Ack;
-import io.blockrep.common.link.LinkMessage.Generation;
+import io.blockrep.common.volume.Generation;
 import io.blockrep.common.link.LinkMessage.Hello;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.LinkMessage.Write;

@@ -10,7 +10,7 @@ import io.blockrep.common.link.LinkMessage.AuthChallenge;
 import io.blockrep.common.link.LinkMessage.AuthResponse;
 import io.blockrep.common.link.LinkMessage.Bye;
 import io.blockrep.common.link.LinkMessage.Flush;
-import io.blockrep.common.link.LinkMessage.Generation;
+import io.blockrep.common.volume.Generation;
 import io.blockrep.common.link.LinkMessage.Hello;
 import io.blockrep.common.link.LinkMessage.Ping;
 import io.blockrep.common.link.LinkMessage.Pong;

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,13 +54,23 @@ class VolumeStoreTest {
 
     @Test
     void metadataLayoutMatchesGoldenFile() throws IOException {
-        Path golden = Path.of("src/test/resources/golden/volume-v1.json");
+        Path golden = Path.of("src/test/resources/golden/volume-v2.json");
+        GenerationHistory history = new GenerationHistory(List.of(new Generation(0x1234_5678_9abc_def0L, "site-b", 1_700_000_000_000L),
+                Generation.created()), Generation.CREATED, false);
         VolumeMetadata meta = new VolumeMetadata("golden", Path.of("/var/lib/blockrep/golden.img"),
-                new RegionGeometry(1L << 30, 65536), Role.PRIMARY);
+                new RegionGeometry(1L << 30, 65536), Role.PRIMARY, history, false);
         Path written = dir.resolve("volume.json");
         VolumeMetadataFile.write(written, meta);
         assertThat(Files.readString(written, StandardCharsets.UTF_8)).isEqualTo(Files.readString(golden, StandardCharsets.UTF_8));
         assertThat(VolumeMetadataFile.read(golden)).isEqualTo(meta);
+    }
+
+    @Test
+    void formatOneReadsAsCreatedGenerationAndConsistent() {
+        VolumeMetadata meta = VolumeMetadataFile.read(Path.of("src/test/resources/golden/volume-v1.json"));
+        assertThat(meta.generations()).isEqualTo(GenerationHistory.created());
+        assertThat(meta.consistent()).isTrue();
+        assertThat(meta.role()).isEqualTo(Role.PRIMARY);
     }
 
     @Test

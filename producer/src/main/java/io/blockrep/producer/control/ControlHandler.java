@@ -18,6 +18,15 @@ public interface ControlHandler {
     /** The replayer's progress on {@code volume}, shown by status. */
     void replayProgress(String volume, VolumeStatus.ReplayProgress progress);
 
+    /**
+     * SECONDARY → PRIMARY for {@code volume}. Refused while the peer is connected and PRIMARY for it,
+     * or while this copy is inconsistent, unless {@code force}.
+     */
+    RoleChange promote(String volume, boolean force);
+
+    /** PRIMARY → SECONDARY for {@code volume}. Refused while NBD clients hold its export writable, unless {@code force}. */
+    RoleChange demote(String volume, boolean force);
+
     /** Administratively drops the replication link and stops reconnecting (an operator's or a demo's link cut). */
     void cutLink();
 

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress)");
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|promote|demote)");
+    private static final Pattern FORCE_QUERY = Pattern.compile("(force=(true|false))?");
     private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
 
     private final HttpServer server;
@@ -113,6 +114,18 @@ public final class ControlServer implements AutoCloseable {
         if (m.group(2).equals("approve")) {
             handler.approve(volume);
             reply(ex, 200, Map.of("volume", volume, "approved", true));
+            return;
+        }
+        if (m.group(2).equals("promote") || m.group(2).equals("demote")) {
+            String query = ex.getRequestURI().getQuery();
+            Matcher force = FORCE_QUERY.matcher(query == null ? "" : query);
+            if (!force.matches()) {
+                reply(ex, 400, Map.of("error", m.group(2) + " takes only ?force=true|false"));
+                return;
+            }
+            boolean forced = "true".equals(force.group(2));
+            RoleChange change = m.group(2).equals("promote") ? handler.promote(volume, forced) : handler.demote(volume, forced);
+            reply(ex, 200, change);
             return;
         }
         if (m.group(2).equals("progress")) {

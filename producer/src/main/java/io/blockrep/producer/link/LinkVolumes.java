@@ -1,8 +1,13 @@
 package io.blockrep.producer.link;
 
+import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import io.blockrep.common.volume.Generation;
+import io.blockrep.common.volume.GenerationHistory;
 import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.common.volume.Volume;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,15 +20,33 @@ import java.util.Optional;
 public interface LinkVolumes {
     Optional<Entry> find(String volumeId);
 
+    /** A peer facility described its copy of a volume in HELLO; {@code decision} is the comparison as this side sees it. */
+    default void peerDescribed(String peerNode, VolumeInfo theirs, SyncDecision decision) {
+    }
+
     /**
-     * A volume, this side's current role for it, and its state directory (the facility's
-     * {@code VolumeStore.volumeDir(id)}), under which data set journals are kept.
+     * The attached primary tells where the resync of this side's copy stands (see
+     * {@code LinkMessage.GenerationUpdate}); this side records it durably before it returns.
      */
-    record Entry(Volume volume, Role role, Path volumeDir) {
+    default void generationUpdate(String volumeId, boolean inSync, List<Generation> history) {
+        throw new UnsupportedOperationException("this side does not keep generations");
+    }
+
+    /**
+     * A volume, this side's current role and generation history for it, and its state directory
+     * (the facility's {@code VolumeStore.volumeDir(id)}), under which data set journals are kept.
+     */
+    record Entry(Volume volume, Role role, Path volumeDir, GenerationHistory generations) {
         public Entry {
             Objects.requireNonNull(volume, "volume");
             Objects.requireNonNull(role, "role");
             Objects.requireNonNull(volumeDir, "volumeDir");
+            Objects.requireNonNull(generations, "generations");
+        }
+
+        /** A volume that is in its created generation. */
+        public Entry(Volume volume, Role role, Path volumeDir) {
+            this(volume, role, volumeDir, GenerationHistory.created());
         }
     }
 }

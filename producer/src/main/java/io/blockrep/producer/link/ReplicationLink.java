@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,8 +74,11 @@ public final class ReplicationLink implements Closeable {
     public enum State { CONNECTING, PROBATION, HEALTHY, CLOSED }
 
     private final LinkConfig config;
-    private final List<VolumeInfo> volumes;
-    private final Map<String, VolumeInfo> volumesById;
+    private final Supplier<List<VolumeInfo>> volumes;
+    /** The volumes offered on the latest handshake. */
+    private volatile Map<String, VolumeInfo> volumesById = Map.of();
+    private volatile LinkHandshake.Outcome lastOutcome;
+    private final CompletableFuture<LinkHandshake.Outcome> firstHandshake = new CompletableFuture<>();
     private final LinkListener listener;
     private final Ticker ticker;
     private final ScheduledExecutorService supervisor;
@@ -118,13 +122,13 @@ public final class ReplicationLink implements Closeable {
     };
 
     /**
-     * @param volumes the volumes this side is PRIMARY for and replicates; each must attach on the
-     *                peer or the connection is not used
+     * @param volumes the volumes offered to the peer, asked anew for every connection (roles and
+     *                generation histories change); the peer attaches those it can take, and the
+     *                listener learns which at restore
      */
-    public ReplicationLink(LinkConfig config, List<VolumeInfo> volumes, LinkListener listener, Ticker ticker) {
+    public ReplicationLink(LinkConfig config, Supplier<List<VolumeInfo>> volumes, LinkListener listener, Ticker ticker) {
         this.config = config;
-        this.volumes = List.copyOf(volumes);
-        this.volumesById = this.volumes.stream().collect(Collectors.toMap(VolumeInfo::id, Function.identity()));
+        this.volumes = volumes;
         this.listener = listener;
         this.ticker = ticker;
         this.backoff = new Backoff(config.backoffMin(), config.backoffMax());
@@ -135,8 +139,13 @@ public final class ReplicationLink implements Closeable {
         });
     }
 
-    public ReplicationLink(LinkConfig config, List<VolumeInfo> volumes, LinkListener listener) {
+    public ReplicationLink(LinkConfig config, Supplier<List<VolumeInfo>> volumes, LinkListener listener) {
         this(config, volumes, listener, Ticker.system());
+    }
+
+    /** A link that always offers the same volumes. */
+    public ReplicationLink(LinkConfig config, List<VolumeInfo> volumes, LinkListener listener) {
+        this(config, () -> volumes, listener, Ticker.system());
     }
 
     /** Starts connecting in the background and the health tick. */
@@ -176,6 +185,19 @@ public final class ReplicationLink implements Closeable {
             return CompletableFuture.failedFuture(new InvalidInputException("volume '" + volume + "' is not replicated on this link"));
         }
         return enqueue(new LinkMessage.Flush(volume), 0, ACKED, ANY_SESSION);
+    }
+
+    /** Completes when this link's first handshake with the peer is done (the peer then knows what it offered). */
+    public CompletionStage<LinkHandshake.Outcome> firstHandshake() {
+        return firstHandshake.copy();
+    }
+
+    /** Tells the peer where the resync of {@code volume} stands (see {@link LinkMessage.GenerationUpdate}); completes on its ACK. */
+    public CompletionStage<Void> sendGeneration(String volume, boolean inSync, List<io.blockrep.common.volume.Generation> history) {
+        if (!volumesById.containsKey(volume)) {
+            return CompletableFuture.failedFuture(new InvalidInputException("volume '" + volume + "' is not replicated on this link"));
+        }
+        return enqueue(new LinkMessage.GenerationUpdate(volume, inSync, history), 0, ACKED, ANY_SESSION);
     }
 
     /**
@@ -343,7 +365,12 @@ public final class ReplicationLink implements Closeable {
             socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
-            LinkMessage.Hello peer = LinkHandshake.run(config.nodeId(), config.secret(), volumes, in, out);
+            List<VolumeInfo> offered = List.copyOf(volumes.get());
+            LinkHandshake.Outcome outcome = LinkHandshake.offer(config.nodeId(), config.secret(), offered, in, out);
+            LinkMessage.Hello peer = outcome.peer();
+            volumesById = offered.stream().collect(Collectors.toMap(VolumeInfo::id, Function.identity()));
+            lastOutcome = outcome;
+            firstHandshake.complete(outcome);
             socket.setSoTimeout(0);
             Session s = new Session(socket, in, out, new LinkHealth(config, ticker.nanos()));
             lock.lock();
@@ -413,7 +440,7 @@ public final class ReplicationLink implements Closeable {
     private void notifyListener(boolean restored, String reason) {
         try {
             if (restored) {
-                listener.onLinkRestored();
+                listener.onLinkRestored(lastOutcome);
             } else {
                 listener.onLinkDown(reason);
             }

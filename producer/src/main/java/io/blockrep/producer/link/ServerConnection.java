@@ -13,7 +13,9 @@ import io.blockrep.common.link.LinkMessage.Hello;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.LinkProtocolException;
 import io.blockrep.common.link.LinkStatus;
+import io.blockrep.common.volume.GenerationHistory;
 import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.common.volume.Volume;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -140,12 +142,12 @@ final class ServerConnection implements Runnable {
         for (VolumeInfo theirs : hello.volumes()) {
             Optional<LinkVolumes.Entry> local = volumes.find(theirs.id());
             local.ifPresent(e -> mine.add(new VolumeInfo(theirs.id(), e.volume().size(), e.volume().geometry().regionSize(),
-                    e.role(), List.of())));
+                    e.role(), e.generations().entries())));
             AttachResult r = attach(theirs, local);
             results.add(r);
             if (r.ok()) {
                 attached.add(theirs.id());
-            } else {
+            } else if (theirs.role() == Role.PRIMARY) {
                 log.warn("link from {}: volume '{}' not attached: {}", peer, theirs.id(), r.message());
             }
         }
@@ -154,23 +156,63 @@ final class ServerConnection implements Runnable {
         log.info("link from {} authenticated; attached {}", peer, attached);
     }
 
-    private static AttachResult attach(VolumeInfo theirs, Optional<LinkVolumes.Entry> local) {
+    /**
+     * Attaches a volume the peer offers when the peer is PRIMARY for it, this side SECONDARY, the
+     * geometries match and the generation histories allow the peer to be the sync source. A peer
+     * that offers no history (a replayer or a tool) is not a facility and is not compared. Every
+     * facility's description is reported to {@link LinkVolumes#peerDescribed}, attached or not.
+     */
+    private AttachResult attach(VolumeInfo theirs, Optional<LinkVolumes.Entry> local) {
         String id = theirs.id();
-        if (theirs.role() != Role.PRIMARY) {
-            return new AttachResult(id, LinkStatus.ROLE_CONFLICT, "the peer does not claim PRIMARY for it");
-        }
         if (local.isEmpty()) {
             return new AttachResult(id, LinkStatus.UNKNOWN_VOLUME, "no such volume here");
         }
-        Volume v = local.get().volume();
-        if (local.get().role() != Role.SECONDARY) {
-            return new AttachResult(id, LinkStatus.ROLE_CONFLICT, "this side is " + local.get().role() + " for it");
-        }
+        LinkVolumes.Entry e = local.get();
+        Volume v = e.volume();
         if (v.size() != theirs.size() || v.geometry().regionSize() != theirs.regionSize()) {
             return new AttachResult(id, LinkStatus.GEOMETRY_MISMATCH, "size/region size here " + v.size() + "/"
                     + v.geometry().regionSize() + ", peer " + theirs.size() + "/" + theirs.regionSize());
         }
+        if (!theirs.history().isEmpty()) {
+            GenerationHistory peerHistory = new GenerationHistory(theirs.history(), theirs.history().get(0).generationId(), true);
+            SyncDecision decision = SyncDecision.decide(e.generations(), peerHistory);
+            volumes.peerDescribed(peer, theirs, decision);
+            switch (decision) {
+                case SPLIT_BRAIN -> {
+                    return new AttachResult(id, LinkStatus.SPLIT_BRAIN, "split brain: both sides took writes since generation "
+                            + String.format("%016x", e.generations().newestCommonWith(peerHistory)) + "; resolve with blockrep resolve");
+                }
+                case UNRELATED -> {
+                    return new AttachResult(id, LinkStatus.UNRELATED, "the copies share no generation (unrelated volumes); "
+                            + "a full copy needs blockrep replay " + id + " --full");
+                }
+                case LOCAL_NEWER -> {
+                    return new AttachResult(id, LinkStatus.NEWER_HERE, config.nodeId() + " holds newer data (generation "
+                            + e.generations().current().idText() + ")");
+                }
+                default -> {
+                    // SAME or PEER_NEWER: the peer may be the sync source
+                }
+            }
+        }
+        if (theirs.role() != Role.PRIMARY) {
+            return new AttachResult(id, LinkStatus.ROLE_CONFLICT, "the peer does not claim PRIMARY for it");
+        }
+        if (e.role() != Role.SECONDARY) {
+            return new AttachResult(id, LinkStatus.ROLE_CONFLICT, "this side is " + e.role() + " for it");
+        }
         return new AttachResult(id, LinkStatus.OK, "");
+    }
+
+    private Ack generation(LinkMessage.GenerationUpdate g) throws LinkProtocolException {
+        writable(g.volume());
+        try {
+            volumes.generationUpdate(g.volume(), g.inSync(), g.history());
+            return Ack.OK;
+        } catch (RuntimeException e) {
+            log.error("recording generation of '{}' failed", g.volume(), e);
+            return new Ack(LinkStatus.IO_ERROR, "cannot record the generation: " + e.getMessage());
+        }
     }
 
     /** Handles one frame after the handshake; false when the connection should end quietly. */
@@ -191,6 +233,8 @@ final class ServerConnection implements Runnable {
             send(out, id, sets.commit(c, writable(sets.volumeOf(c.setId())).volume()));
         } else if (m instanceof LinkMessage.HashRequest h) {
             send(out, id, hash(attachedVolume(h.volume()), h));
+        } else if (m instanceof LinkMessage.GenerationUpdate g) {
+            send(out, id, generation(g));
         } else if (m instanceof LinkMessage.Ping) {
             send(out, id, new LinkMessage.Pong());
         } else if (m instanceof LinkMessage.Bye bye) {

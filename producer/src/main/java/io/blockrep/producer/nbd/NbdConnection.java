@@ -50,6 +50,9 @@ final class NbdConnection implements Runnable, Closeable {
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
     private volatile Thread reader;
     private volatile boolean closed;
+    /** The export being served and whether it was writable when the client connected (null during negotiation). */
+    private volatile String servedExport;
+    private volatile boolean servedWritable;
 
     NbdConnection(ByteChannel channel, NbdExportRegistry registry, String peer) {
         this.socket = new NbdSocket(channel);
@@ -61,6 +64,11 @@ final class NbdConnection implements Runnable, Closeable {
         return peer;
     }
 
+    /** True when this connection serves {@code export} and negotiated it writable. */
+    boolean holdsWritable(String export) {
+        return servedWritable && export.equals(servedExport);
+    }
+
     @Override
     public void run() {
         reader = Thread.currentThread();
@@ -68,6 +76,8 @@ final class NbdConnection implements Runnable, Closeable {
             Optional<NbdExport> export = new NbdHandshake(socket, registry, peer).negotiate();
             if (export.isPresent()) {
                 log.debug("{}: serving export '{}'", peer, export.get().name());
+                servedWritable = !export.get().readOnly();
+                servedExport = export.get().name();
                 serve(export.get());
             }
         } catch (EOFException e) {
@@ -220,6 +230,10 @@ final class NbdConnection implements Runnable, Closeable {
 
     private int errorFor(Request r, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof ReadOnlyExportException) {
+            log.debug("{}: {} refused: {}", peer, commandName(r.type()), cause.getMessage());
+            return EPERM;
+        }
         if (cause instanceof InvalidInputException) {
             log.debug("{}: {} refused: {}", peer, commandName(r.type()), cause.getMessage());
             return EINVAL;

@@ -104,6 +104,11 @@ public final class NbdServer implements Closeable {
         return connections.size();
     }
 
+    /** How many client connections negotiated {@code export} while it was writable and are still open. */
+    public int writableClients(String export) {
+        return (int) connections.keySet().stream().filter(c -> c.holdsWritable(export)).count();
+    }
+
     private void acceptLoop() {
         while (!closed) {
             SocketChannel ch;

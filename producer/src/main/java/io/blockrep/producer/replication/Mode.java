@@ -1,6 +1,6 @@
 package io.blockrep.producer.replication;
 
-/** Mode of a primary volume; see DESIGN.md "Modes of a primary volume". */
+/** Mode of a volume; see DESIGN.md "Modes of a primary volume". A SECONDARY volume is in {@link #SECONDARY}. */
 public enum Mode {
     /** No peer configured: writes are local only and not tracked. */
     STANDALONE,
@@ -12,5 +12,8 @@ public enum Mode {
     AWAITING_APPROVAL,
     RESYNCING,
     CUTOVER,
-    SPLIT_BRAIN
+    /** Both sides took writes since their last common generation: writes are logged, nothing is copied until resolved. */
+    SPLIT_BRAIN,
+    /** This side holds the peer's copy: read-only to NBD clients, written by the link and the replayer. */
+    SECONDARY
 }

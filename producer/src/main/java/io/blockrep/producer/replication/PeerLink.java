@@ -1,6 +1,8 @@
 package io.blockrep.producer.replication;
 
+import io.blockrep.common.link.LinkHandshake;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
+import io.blockrep.common.volume.Generation;
 import io.blockrep.producer.link.LinkConfig;
 import io.blockrep.producer.link.LinkDownException;
 import io.blockrep.producer.link.LinkListener;
@@ -9,6 +11,11 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The facility's connection to its peer: a {@link ReplicationLink} that an operator can cut and
@@ -19,14 +26,16 @@ import java.util.concurrent.CompletionStage;
  */
 public final class PeerLink implements ReplicaSink, AutoCloseable {
     private final LinkConfig config;
-    private final List<VolumeInfo> volumes;
+    private final Supplier<List<VolumeInfo>> volumes;
     private final LinkListener listener;
     private volatile ReplicationLink link;
     private volatile boolean healthy;
+    private volatile boolean cut;
 
-    public PeerLink(LinkConfig config, List<VolumeInfo> volumes, LinkListener listener) {
+    /** @param volumes what to offer the peer, asked anew on every connection (see {@link ReplicationLink}) */
+    public PeerLink(LinkConfig config, Supplier<List<VolumeInfo>> volumes, LinkListener listener) {
         this.config = config;
-        this.volumes = List.copyOf(volumes);
+        this.volumes = volumes;
         this.listener = listener;
     }
 
@@ -34,9 +43,9 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
         if (link == null) {
             link = new ReplicationLink(config, volumes, new LinkListener() {
                 @Override
-                public void onLinkRestored() {
+                public void onLinkRestored(LinkHandshake.Outcome handshake) {
                     healthy = true;
-                    listener.onLinkRestored();
+                    listener.onLinkRestored(handshake);
                 }
 
                 @Override
@@ -51,6 +60,36 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
 
     /** Drops the link and stops reconnecting until {@link #restore()}. */
     public synchronized void cut() {
+        cut = true;
+        drop("cut by operator");
+    }
+
+    /**
+     * Drops the connection and connects again at once, so the peer sees what this side offers now
+     * (a role or generation changed). Does nothing while cut. Returns when the new connection's
+     * handshake is done (the peer has seen the new offer), or after {@code wait} when the peer is
+     * not reachable.
+     */
+    public void reconnect(String reason, Duration wait) {
+        ReplicationLink fresh;
+        synchronized (this) {
+            if (cut || link == null) {
+                return;
+            }
+            drop(reason);
+            start();
+            fresh = link;
+        }
+        try {
+            fresh.firstHandshake().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the peer is not reachable now; it sees the new offer when the link returns
+        }
+    }
+
+    private void drop(String reason) {
         ReplicationLink current = link;
         link = null;
         if (current != null) {
@@ -58,12 +97,13 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
             boolean wasHealthy = healthy;
             healthy = false;
             if (wasHealthy) {
-                listener.onLinkDown("cut by operator");
+                listener.onLinkDown(reason);
             }
         }
     }
 
     public synchronized void restore() {
+        cut = false;
         start();
     }
 
@@ -89,6 +129,13 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
         ReplicationLink current = link;
         return current == null ? CompletableFuture.failedFuture(new LinkDownException("link cut by operator"))
                 : current.flush(volume);
+    }
+
+    @Override
+    public CompletionStage<Void> generation(String volume, boolean inSync, List<Generation> history) {
+        ReplicationLink current = link;
+        return current == null ? CompletableFuture.failedFuture(new LinkDownException("link cut by operator"))
+                : current.sendGeneration(volume, inSync, history);
     }
 
     @Override

@@ -1,11 +1,17 @@
 package io.blockrep.producer.replication;
 
 import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.volume.Generation;
+import io.blockrep.common.volume.GenerationHistory;
 import io.blockrep.common.volume.RegionGeometry;
+import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.common.volume.Volume;
+import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.MarkResult;
 import io.blockrep.producer.nbd.NbdExport;
+import io.blockrep.producer.nbd.ReadOnlyExportException;
 import io.blockrep.schemas.DirtyCause;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,6 +63,8 @@ public final class ReplicatedVolume implements NbdExport {
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(ZERO_CHUNK).asReadOnlyBuffer();
 
     private final Volume volume;
+    private final VolumeHandle handle;
+    private final String node;
     private final DirtyTracker tracker;
     private final ReplicaSink sink;
     private final VolumeObserver observer;
@@ -82,6 +90,7 @@ public final class ReplicatedVolume implements NbdExport {
     private final ConcurrentHashMap<Long, Integer> hotInFlight = new ConcurrentHashMap<>();
     private RoaringBitmap touchedSinceCheckpoint = new RoaringBitmap();
     private volatile long oldestDirtyMillis;
+    private volatile PeerState peerState;
 
     /**
      * @param tracker null for a STANDALONE volume (no peer): writes are then neither mirrored nor tracked
@@ -97,15 +106,27 @@ public final class ReplicatedVolume implements NbdExport {
         public static final ResyncPolicy DEFAULT = new ResyncPolicy(true, 64, Duration.ofSeconds(2));
     }
 
-    /** What the replication side needs besides the volume: the clock, an I/O executor, a timer and the resync policy. */
-    public record Services(Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy) {
+    /**
+     * What the replication side needs besides the volume: this facility's node id (it names the
+     * generations it makes), the clock, an I/O executor, a timer and the resync policy.
+     */
+    public record Services(String node, Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy) {
     }
 
-    public ReplicatedVolume(Volume volume, DirtyTracker tracker, ReplicaSink sink, VolumeObserver observer, Services services) {
+    /**
+     * How the peer last described its copy of this volume (at a handshake in either direction) and
+     * what the comparison of generation histories decided, as this side sees it.
+     */
+    public record PeerState(String peerNode, Role peerRole, SyncDecision decision, String currentGeneration, String detail) {
+    }
+
+    public ReplicatedVolume(VolumeHandle handle, DirtyTracker tracker, ReplicaSink sink, VolumeObserver observer, Services services) {
         if ((tracker == null) != (sink == null)) {
             throw new IllegalArgumentException("tracker and sink are both set (replicated) or both null (standalone)");
         }
-        this.volume = volume;
+        this.handle = handle;
+        this.volume = handle.volume();
+        this.node = services.node();
         this.tracker = tracker;
         this.sink = sink;
         this.observer = observer;
@@ -114,10 +135,20 @@ public final class ReplicatedVolume implements NbdExport {
         this.timer = services.timer();
         this.policy = services.policy();
         this.geometry = volume.geometry();
-        this.mode = sink == null ? Mode.STANDALONE : Mode.LOGGING;
-        this.modeReason = sink == null ? "no peer configured" : "waiting for the link";
+        if (role() == Role.SECONDARY) {
+            this.mode = Mode.SECONDARY;
+            this.modeReason = "the peer's copy; written only over the link";
+        } else {
+            this.mode = sink == null ? Mode.STANDALONE : Mode.LOGGING;
+            this.modeReason = sink == null ? "no peer configured" : "waiting for the link";
+        }
         if (tracker != null && tracker.dirtyRegionCount() > 0) {
             oldestDirtyMillis = clock.millis();
+            if (role() == Role.PRIMARY) {
+                // Regions dirty at start (a backlog, hot regions after a crash) may be missing on the
+                // peer: this copy has data the peer lacks, so it must not share the peer's generation.
+                divergeIfShared();
+            }
         }
     }
 
@@ -133,9 +164,10 @@ public final class ReplicatedVolume implements NbdExport {
         return volume.size();
     }
 
+    /** True while this side is SECONDARY: NBD clients may read, only the link writes. */
     @Override
     public boolean readOnly() {
-        return false;
+        return role() == Role.SECONDARY;
     }
 
     @Override
@@ -157,7 +189,8 @@ public final class ReplicatedVolume implements NbdExport {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return admitted(offset, length, m -> m == Mode.REPLICATING
+        return admitted(offset, length, m -> m == Mode.SECONDARY ? readOnlyRefusal()
+                : m == Mode.REPLICATING
                 ? mirrored(offset, length, () -> localWrite(offset, data.duplicate(), fua), () -> sink.write(name(), offset, data.duplicate(), fua))
                 : logged(offset, length, () -> localWrite(offset, data.duplicate(), fua)));
     }
@@ -170,7 +203,8 @@ public final class ReplicatedVolume implements NbdExport {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return admitted(offset, length, m -> m == Mode.REPLICATING
+        return admitted(offset, length, m -> m == Mode.SECONDARY ? readOnlyRefusal()
+                : m == Mode.REPLICATING
                 ? mirrored(offset, length, () -> localZeroes(offset, length, fua), () -> remoteZeroes(offset, length, fua))
                 : logged(offset, length, () -> localZeroes(offset, length, fua)));
     }
@@ -178,7 +212,15 @@ public final class ReplicatedVolume implements NbdExport {
     /** TRIM keeps the data (see {@link Volume#trim}), so there is nothing to mirror or mark. */
     @Override
     public CompletionStage<Void> trim(long offset, long length) {
+        if (readOnly()) {
+            return readOnlyRefusal();
+        }
         return run(() -> volume.trim(offset, length));
+    }
+
+    private CompletionStage<Void> readOnlyRefusal() {
+        return CompletableFuture.failedFuture(new ReadOnlyExportException("volume '" + name()
+                + "' is SECONDARY here and refuses writes (it was demoted)"));
     }
 
     @Override
@@ -227,7 +269,7 @@ public final class ReplicatedVolume implements NbdExport {
             return;
         }
         synchronized (modeLock) {
-            if (mode == Mode.LOGGING || mode == Mode.STANDALONE) {
+            if (mode == Mode.LOGGING || mode == Mode.STANDALONE || mode == Mode.SECONDARY || mode == Mode.SPLIT_BRAIN) {
                 return;
             }
             endHold();
@@ -247,15 +289,27 @@ public final class ReplicatedVolume implements NbdExport {
     }
 
     /**
-     * The link is healthy again. Holds new writes, waits until none is in flight, then: nothing dirty
+     * The link is healthy again; {@code peer} is how the handshake went for this volume. A PRIMARY
+     * whose peer attached it holds new writes, waits until none is in flight, then: nothing dirty
      * → REPLICATING; dirty and autosync → RESYNCING; dirty without autosync → AWAITING_APPROVAL.
+     * A peer that did not attach it decides by the generation histories: split brain →
+     * SPLIT_BRAIN (keeps logging); the peer newer and PRIMARY while this side has no write of its
+     * own since their common generation → this side becomes SECONDARY (its copy is resynced from
+     * the peer); anything else stays LOGGING with the peer's reason.
      */
-    public void linkRestored() {
+    public void linkRestored(PeerView peer) {
         if (sink == null) {
             return;
         }
         synchronized (modeLock) {
-            if (mode != Mode.LOGGING) {
+            if (peer.info() != null) {
+                recordPeer(peer.peerNode(), peer.info().role(), peer.info().history(), peer.attachStatus() + " " + peer.attachMessage());
+            }
+            if (mode != Mode.LOGGING && mode != Mode.SPLIT_BRAIN) {
+                return;
+            }
+            if (!peer.attached()) {
+                notAttached(peer);
                 return;
             }
             holding = true;
@@ -264,6 +318,7 @@ public final class ReplicatedVolume implements NbdExport {
                 long dirty = tracker.dirtyRegionCount();
                 if (dirty == 0) {
                     setMode(Mode.REPLICATING, "link restored, replica in sync");
+                    enteredReplicating();
                 } else if (policy.autosync()) {
                     beginResync("link restored with " + dirty + " dirty region(s); autosync");
                 } else {
@@ -276,6 +331,45 @@ public final class ReplicatedVolume implements NbdExport {
                 modeLock.notifyAll();
             }
         }
+    }
+
+    /** The peer did not attach this volume. Holds modeLock. */
+    private void notAttached(PeerView peer) {
+        PeerState state = peerState;
+        SyncDecision decision = state == null || peer.info() == null ? null : state.decision();
+        String why = peer.attachMessage().isEmpty() ? String.valueOf(peer.attachStatus()) : peer.attachMessage();
+        if (decision == SyncDecision.SPLIT_BRAIN) {
+            if (mode != Mode.SPLIT_BRAIN) {
+                setMode(Mode.SPLIT_BRAIN, "split brain with " + peer.peerNode() + ": both sides took writes since their last common "
+                        + "generation; nothing is copied until blockrep resolve " + name() + " --primary NODE");
+            }
+        } else if (decision == SyncDecision.PEER_NEWER && peer.info().role() == Role.PRIMARY && handle.metadata().generations().shared()
+                && tracker.dirtyRegionCount() == 0) {
+            becomeSecondary("peer " + peer.peerNode() + " is PRIMARY with newer data (generation " + state.currentGeneration()
+                    + "); this copy took no write since and becomes its resync target");
+        } else {
+            modeReason = "peer " + peer.peerNode() + " did not attach it: " + why;
+            LOG.warn("volume {}: {}", name(), modeReason);
+        }
+    }
+
+    /** Remembers how the peer described its copy and what the generations decide. */
+    public void recordPeer(String peerNode, Role peerRole, List<Generation> peerHistory, String detail) {
+        if (peerHistory.isEmpty()) {
+            return;
+        }
+        GenerationHistory theirs = new GenerationHistory(peerHistory, peerHistory.get(0).generationId(), true);
+        SyncDecision decision = SyncDecision.decide(handle.metadata().generations(), theirs);
+        PeerState previous = peerState;
+        peerState = new PeerState(peerNode, peerRole, decision, theirs.current().idText(), detail.trim());
+        if (previous == null || previous.decision() != decision) {
+            LOG.info("volume {}: generations compared with {} ({} {}): {}", name(), peerNode, peerRole, theirs.current().idText(), decision);
+            observer.syncDecided(name(), peerNode, decision, detail.trim());
+        }
+    }
+
+    public PeerState peerState() {
+        return peerState;
     }
 
     /** An operator approved the resync of a volume in AWAITING_APPROVAL. */
@@ -291,6 +385,13 @@ public final class ReplicatedVolume implements NbdExport {
     /** RESYNCING: re-announce eras closed earlier (a restart may have lost their markers), then close the open era. Holds modeLock. */
     private void beginResync(String reason) {
         setMode(Mode.RESYNCING, reason);
+        // The peer's copy becomes a mix of old and new until the cutover: it must know before the first data set.
+        sink.generation(name(), false, handle.metadata().generations().entries())
+                .whenComplete((v, e) -> {
+                    if (e != null) {
+                        LOG.info("volume {}: could not mark the peer's copy inconsistent: {}", name(), unwrap(e).toString());
+                    }
+                });
         for (long era : tracker.pendingEras()) {
             observer.eraClosed(name(), era, tracker.dirtyRegions(era).getLongCardinality());
         }
@@ -338,6 +439,7 @@ public final class ReplicatedVolume implements NbdExport {
                 } else if (mode == Mode.CUTOVER && era >= cutoverEra && tracker.dirtyRegionCount() == 0) {
                     endHold();
                     setMode(Mode.REPLICATING, "cutover complete; writes held " + lastHoldMillis + " ms");
+                    enteredReplicating();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -430,6 +532,129 @@ public final class ReplicatedVolume implements NbdExport {
         while (inFlight.get() > 0) {
             modeLock.wait(1);
         }
+    }
+
+    /**
+     * Both copies hold the same data now: this side's generation is shared, and the peer adopts this
+     * side's history (it is consistent again). Shared is recorded before the peer is told, so a
+     * peer that adopted it is never ahead of what this side believes. Holds modeLock.
+     */
+    private void enteredReplicating() {
+        GenerationHistory shared = handle.update(m -> m.withGenerations(m.generations().markShared())).generations();
+        sink.generation(name(), true, shared.entries()).whenComplete((v, e) -> {
+            if (e != null) {
+                LOG.info("volume {}: the peer did not adopt generation {}: {}", name(), shared.current().idText(), unwrap(e).toString());
+            }
+        });
+    }
+
+    /**
+     * The first write this side logs while the peer holds its current generation makes a new
+     * generation, durably, before that write goes on: from now on this copy has data the peer
+     * lacks, and a reconnect must see it.
+     */
+    private void divergeIfShared() {
+        if (role() == Role.PRIMARY && handle.metadata().generations().shared()) {
+            VolumeMetadata m = handle.update(meta -> meta.generations().shared()
+                    ? meta.withGenerations(meta.generations().diverge(node, clock.millis())) : meta);
+            LOG.info("volume {}: new generation {} (writes the peer does not have)", name(), m.generations().current().idText());
+        }
+    }
+
+    // ---------------------------------------------------------------- roles
+
+    /**
+     * On a SECONDARY: the primary says where the resync of this copy stands. Begun: the copy is
+     * inconsistent until it ends. Ended ({@code inSync}): the copy equals the primary's, so it takes
+     * the primary's generation history and is consistent. Persisted before it returns.
+     */
+    public void peerGeneration(boolean inSync, List<Generation> history) {
+        synchronized (modeLock) {
+            if (role() != Role.SECONDARY) {
+                throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; only a SECONDARY takes the peer's generation");
+            }
+            VolumeMetadata m = handle.update(meta -> inSync
+                    ? meta.withGenerations(GenerationHistory.adoptedFrom(history)).withConsistent(true)
+                    : meta.withConsistent(false));
+            LOG.info("volume {}: {} (generation {})", name(), inSync ? "in sync with the primary" : "resync into this copy begun; inconsistent until it ends",
+                    m.generations().current().idText());
+            modeReason = inSync ? "in sync with the primary" : "being resynchronised from the primary (inconsistent until the cutover)";
+        }
+    }
+
+    public Role role() {
+        return handle.metadata().role();
+    }
+
+    public VolumeMetadata metadata() {
+        return handle.metadata();
+    }
+
+    /**
+     * SECONDARY → PRIMARY: the export becomes writable and, with the peer unreachable, writes are
+     * logged in this side's own bitmaps and dirty records. An inconsistent copy (a resync into it
+     * was under way) is refused unless {@code force}. The role is persisted before it takes effect.
+     */
+    public void promote(boolean force, String reason) {
+        synchronized (modeLock) {
+            if (role() == Role.PRIMARY) {
+                throw new InvalidInputException("volume '" + name() + "' is already PRIMARY here");
+            }
+            if (!handle.metadata().consistent() && !force) {
+                throw new InvalidInputException("volume '" + name() + "' is inconsistent here (a resync into it did not finish); "
+                        + "promoting it would serve a mix of old and new data. Use --force to promote it anyway");
+            }
+            handle.update(m -> m.withRole(Role.PRIMARY).withConsistent(true));
+            observer.roleChanged(name(), Role.SECONDARY, Role.PRIMARY, reason);
+            if (sink == null) {
+                setMode(Mode.STANDALONE, "promoted; no peer configured");
+            } else {
+                setMode(Mode.LOGGING, "promoted; writes are logged until the peer attaches");
+            }
+        }
+    }
+
+    /**
+     * PRIMARY → SECONDARY: holds new writes, waits for those in flight, flushes this copy (and the
+     * peer's, when replicating), then persists the role; the export is read-only from then on.
+     * Returns how many regions this side had dirty (writes the peer may not have).
+     */
+    public long demote(String reason) throws IOException {
+        synchronized (modeLock) {
+            if (role() == Role.SECONDARY) {
+                throw new InvalidInputException("volume '" + name() + "' is already SECONDARY here");
+            }
+            holding = true;
+            try {
+                drainInFlight();
+                volume.flush();
+                if (mode == Mode.REPLICATING) {
+                    try {
+                        sink.flush(name()).toCompletableFuture().get(policy.holdTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (Exception e) {
+                        LOG.info("volume {}: peer flush before demotion failed ({}); hot regions become dirty", name(), e.toString());
+                        markHotDirty().get();
+                    }
+                }
+                becomeSecondary(reason);
+                return dirtyRegions();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while demoting '" + name() + "'", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("cannot mark hot regions dirty before demoting '" + name() + "': " + unwrap(e).getMessage(), e);
+            } finally {
+                endHold();
+            }
+        }
+    }
+
+    /** Persists SECONDARY and switches the mode. Holds modeLock. */
+    private void becomeSecondary(String reason) {
+        endHold();
+        handle.update(m -> m.withRole(Role.SECONDARY));
+        observer.roleChanged(name(), Role.PRIMARY, Role.SECONDARY, reason);
+        setMode(Mode.SECONDARY, reason);
     }
 
     /** How long the last cutover held writes, in ms, or -1 before the first cutover. */
@@ -534,6 +759,11 @@ public final class ReplicatedVolume implements NbdExport {
     }
 
     private CompletionStage<MarkResult> mark(long offset, long length, DirtyCause cause) {
+        try {
+            divergeIfShared();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         CompletionStage<MarkResult> stage = tracker.markWrite(offset, length);
         return stage.thenApply(result -> {
             if (result.firstTouchCount() > 0) {

@@ -1,5 +1,7 @@
 package io.blockrep.producer.replication;
 
+import io.blockrep.common.volume.Role;
+import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.schemas.DirtyCause;
 
 /**
@@ -28,4 +30,12 @@ public interface VolumeObserver {
 
     /** Era {@code era} takes no more regions and holds {@code regionCount}; the replayer may copy it now. */
     void eraClosed(String volume, long era, long regionCount);
+
+    /** The volume's role changed here (persisted already). */
+    default void roleChanged(String volume, Role from, Role to, String reason) {
+    }
+
+    /** Comparing generation histories with {@code peer} decided something new (see {@link SyncDecision}). */
+    default void syncDecided(String volume, String peer, SyncDecision decision, String detail) {
+    }
 }

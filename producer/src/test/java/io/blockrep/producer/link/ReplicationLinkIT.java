@@ -168,7 +168,7 @@ class ReplicationLinkIT {
         final List<String> down = new CopyOnWriteArrayList<>();
 
         @Override
-        public void onLinkRestored() {
+        public void onLinkRestored(io.blockrep.common.link.LinkHandshake.Outcome handshake) {
             restored.add(System.nanoTime());
         }
 

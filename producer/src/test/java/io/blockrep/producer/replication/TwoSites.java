@@ -2,6 +2,7 @@ package io.blockrep.producer.replication;
 
 import io.blockrep.producer.Facility;
 import io.blockrep.producer.ProducerConfig;
+import io.blockrep.testkit.FreePorts;
 import io.blockrep.testkit.net.LinkProxy;
 import java.nio.file.Path;
 import java.util.Map;
@@ -9,8 +10,10 @@ import java.util.Properties;
 
 /**
  * Two facilities on loopback for replication tests: site-b holds the SECONDARY copy, site-a the
- * PRIMARY, connected through a {@link LinkProxy} the test can cut or blackhole. Short timeouts so
- * failures are detected in tens of milliseconds.
+ * PRIMARY (at creation; roles may move). Each connects to the other's link server through its own
+ * {@link LinkProxy} ({@link #proxy}: site-a → site-b, {@link #reverseProxy}: site-b → site-a), which
+ * the test can cut or blackhole; {@link #cutLink()} cuts both. Short timeouts so failures are
+ * detected in tens of milliseconds.
  */
 public final class TwoSites implements AutoCloseable {
     public static final String SECRET = "test-secret-0123456789";
@@ -20,7 +23,10 @@ public final class TwoSites implements AutoCloseable {
     final String kafka;
     public Facility siteB;
     public LinkProxy proxy;
+    public LinkProxy reverseProxy;
     public Facility siteA;
+    private int linkPortA;
+    private int linkPortB;
     private final Properties extraA = new Properties();
 
     public TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
@@ -37,16 +43,43 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public TwoSites start() {
-        siteB = Facility.start(ProducerConfig.from(props("site-b", "SECONDARY", null), Map.of()));
-        proxy = new LinkProxy("127.0.0.1", siteB.linkPort());
+        linkPortA = FreePorts.find();
+        linkPortB = FreePorts.find();
+        proxy = new LinkProxy("127.0.0.1", linkPortB);
+        reverseProxy = new LinkProxy("127.0.0.1", linkPortA);
+        startB();
         startA();
         return this;
     }
 
     public void startA() {
         Properties a = props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port());
+        a.setProperty("producer.link.listen", "127.0.0.1:" + linkPortA);
         a.putAll(extraA);
         siteA = Facility.start(ProducerConfig.from(a, Map.of()));
+    }
+
+    public void startB() {
+        Properties b = props("site-b", "SECONDARY", "127.0.0.1:" + reverseProxy.port());
+        b.setProperty("producer.link.listen", "127.0.0.1:" + linkPortB);
+        siteB = Facility.start(ProducerConfig.from(b, Map.of()));
+    }
+
+    public void stopB() {
+        siteB.close();
+        siteB = null;
+    }
+
+    /** Cuts the link in both directions. */
+    public void cutLink() {
+        proxy.cut();
+        reverseProxy.cut();
+    }
+
+    /** Restores both directions. */
+    public void restoreLink() {
+        proxy.restore();
+        reverseProxy.restore();
     }
 
     public void stopA() {
@@ -98,6 +131,20 @@ public final class TwoSites implements AutoCloseable {
         return siteA.primary(volume).orElseThrow();
     }
 
+    /** The volume at site-a, whatever its role now. */
+    public ReplicatedVolume atA() {
+        return siteA.volume(volume).orElseThrow();
+    }
+
+    /** The volume at site-b, whatever its role now. */
+    public ReplicatedVolume atB() {
+        return siteB.volume(volume).orElseThrow();
+    }
+
+    public String siteBUri() {
+        return "nbd://127.0.0.1:" + siteB.nbdPort() + "/" + volume;
+    }
+
     @Override
     public void close() {
         if (siteA != null) {
@@ -105,6 +152,9 @@ public final class TwoSites implements AutoCloseable {
         }
         if (proxy != null) {
             proxy.close();
+        }
+        if (reverseProxy != null) {
+            reverseProxy.close();
         }
         if (siteB != null) {
             siteB.close();
