@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             LinkCommand.class,
             ApproveCommand.class,
+            PromoteCommand.class,
+            DemoteCommand.class,
             ReplayCommand.class,
             VerifyCommand.class,
             ReplayerCommand.class,

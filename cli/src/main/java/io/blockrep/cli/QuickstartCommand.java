@@ -49,7 +49,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
     @Option(names = "--control-port", defaultValue = "10811", paramLabel = "PORT",
             description = "site-a's control API port (default: ${DEFAULT-VALUE}); site-b's is this + " + SITE_B_OFFSET
-                    + ", site-b's link port this + " + (SITE_B_OFFSET - 1) + ".")
+                    + ", site-b's link port this + " + (SITE_B_OFFSET - 1) + ", site-a's link port this - 1.")
     int controlPort;
 
     @Option(names = "--volume-size", defaultValue = "1G", paramLabel = "SIZE", description = "Size of the demo volume (default: ${DEFAULT-VALUE}).")
@@ -69,12 +69,15 @@ final class QuickstartCommand implements Callable<Integer> {
             try (EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(base.resolve("kafka"))
                     .brokerPort(kafkaPort).controllerPort(0).build())) {
                 kafka.start();
+                // Each site listens and connects to the other: roles can move (blockrep promote / demote).
                 Properties b = site(base, "site-b", "SECONDARY", nbdPort + SITE_B_OFFSET, controlPort + SITE_B_OFFSET, size, secret);
                 b.setProperty("producer.link.listen", "127.0.0.1:" + linkPort);
+                b.setProperty("producer.link.peer", "127.0.0.1:" + (controlPort - 1));
+                b.setProperty("producer.link.peer.id", "site-a");
                 Properties a = site(base, "site-a", "PRIMARY", nbdPort, controlPort, size, secret);
+                a.setProperty("producer.link.listen", "127.0.0.1:" + (controlPort - 1));
                 a.setProperty("producer.link.peer", "127.0.0.1:" + linkPort);
                 a.setProperty("producer.link.peer.id", "site-b");
-                a.setProperty("producer.link.restore.damping", "3s");
                 a.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
                 b.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
                 try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
@@ -99,8 +102,8 @@ final class QuickstartCommand implements Callable<Integer> {
         p.setProperty("producer.state.dir", base.resolve(node).toString());
         p.setProperty("producer.nbd.listen", "127.0.0.1:" + nbd);
         p.setProperty("producer.control.listen", "127.0.0.1:" + control);
-        p.setProperty("producer.link.listen", "127.0.0.1:0");
         p.setProperty("producer.link.secret", secret);
+        p.setProperty("producer.link.restore.damping", "3s");
         p.setProperty("producer.volumes", "demo");
         p.setProperty("producer.volume.demo.size", Long.toString(size));
         p.setProperty("producer.volume.demo.role", role);

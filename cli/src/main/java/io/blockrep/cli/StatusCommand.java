@@ -46,8 +46,9 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static void printTable(PrintWriter out, JsonNode facilities) {
-        out.printf("%-10s %-16s %-9s %-17s %13s %8s %11s  %-11s %-20s %s%n",
-                "NODE", "VOLUME", "ROLE", "MODE", "ERA", "DIRTY", "DIRTY BYTES", "LINK", "REPLAY", "OLDEST DIRTY WRITE");
+        out.printf("%-10s %-16s %-9s %-17s %13s %8s %11s  %-11s %-8s %-11s %-20s %s%n",
+                "NODE", "VOLUME", "ROLE", "MODE", "ERA", "DIRTY", "DIRTY BYTES", "LINK", "GEN", "PEER", "REPLAY", "OLDEST DIRTY WRITE");
+        List<String> notes = new java.util.ArrayList<>();
         for (JsonNode f : facilities) {
             long now = f.path("timeMillis").asLong();
             for (JsonNode v : f.path("volumes")) {
@@ -55,11 +56,32 @@ final class StatusCommand implements Callable<Integer> {
                 String age = oldest.isNumber()
                         ? Instant.ofEpochMilli(oldest.asLong()) + " (" + human(Duration.ofMillis(now - oldest.asLong())) + " ago)"
                         : "-";
-                out.printf("%-10s %-16s %-9s %-17s %13d %8d %11s  %-11s %-20s %s%n", f.path("node").asText(), v.path("volume").asText(),
+                String gen = v.path("generations").path("current").asText("-");
+                gen = gen.length() > 8 ? gen.substring(0, 8) : gen;
+                if (!v.path("generations").path("consistent").asBoolean(true)) {
+                    gen += "!";
+                }
+                out.printf("%-10s %-16s %-9s %-17s %13d %8d %11s  %-11s %-8s %-11s %-20s %s%n", f.path("node").asText(), v.path("volume").asText(),
                         v.path("role").asText(), v.path("mode").asText(), v.path("era").asLong(), v.path("dirtyRegions").asLong(),
-                        Sizes.human(v.path("dirtyBytes").asLong()), f.path("link").asText(), replay(v.path("replay")), age);
+                        Sizes.human(v.path("dirtyBytes").asLong()), f.path("link").asText(), gen,
+                        v.path("peer").path("decision").asText("-"), replay(v.path("replay")), age);
+                String mode = v.path("mode").asText();
+                if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
+                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("modeReason").asText());
+                }
+                if (mode.equals("SPLIT_BRAIN")) {
+                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("dirtyRegions").asLong()
+                            + " region(s), " + Sizes.human(v.path("dirtyBytes").asLong()) + " written here since the common generation");
+                }
             }
         }
+        if (!notes.isEmpty()) {
+            out.println();
+            notes.forEach(out::println);
+        }
+        out.println();
+        out.println("GEN: current generation (first 8 hex digits; '!' = inconsistent, a resync into it is under way). "
+                + "PEER: SAME, LOCAL_NEWER, PEER_NEWER, SPLIT_BRAIN or UNRELATED.");
     }
 
     /** "45% 120.0 MiB/s" for a replay in progress, "-" otherwise. */

@@ -47,9 +47,9 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
             .define("producer.control.listen", HOST_PORT, "127.0.0.1:10811",
                     "Address of the HTTP control API (status, link cut/restore); port 0 picks a free port.")
             .define("producer.link.listen", HOST_PORT, "127.0.0.1:10810",
-                    "Address the replication link listens on for a primary peer (used by SECONDARY volumes).")
+                    "Address the replication link listens on; the peer connects here for the volumes it is PRIMARY for. Every facility with a peer or a SECONDARY volume listens.")
             .define("producer.link.peer", HOST_PORT, null,
-                    "Link address of the peer facility that PRIMARY volumes replicate to; unset = no peer (STANDALONE).")
+                    "Link address of the peer facility: PRIMARY volumes replicate to it, and every volume's role and generation are compared with it at each connection; unset = no peer (STANDALONE).")
             .define("producer.link.peer.id", STRING, null, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
                     "Node id the peer must present at HELLO; unset = any authenticated peer.")
             .define("producer.link.secret", STRING, null,
@@ -94,7 +94,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
             .define("producer.volume.<id>.path", PATH, null,
                     "Backing file or block device; default {state.dir}/volumes/{id}/data.img, created sparse when missing.")
             .define("producer.volume.<id>.role", STRING, "PRIMARY", Validators.oneOf("PRIMARY", "SECONDARY"),
-                    "Role of the volume when it is first created here; a SECONDARY is exported read-only.")
+                    "Role of the volume when it is first created here; afterwards the role recorded in its metadata wins (changed by blockrep promote / demote). A SECONDARY is exported read-only.")
             .define("producer.volume.<id>.excluded", STRING, "",
                     "Byte ranges never marked dirty (scratch, swap), e.g. 0-1G,10G-12G.")
             .passThrough(KAFKA_CLIENT_PREFIX)

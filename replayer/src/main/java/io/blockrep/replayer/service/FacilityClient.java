@@ -86,6 +86,16 @@ public final class FacilityClient {
         throw new io.blockrep.common.InvalidInputException("facility at " + address + " has no volume '" + volume + "'");
     }
 
+    /** SECONDARY → PRIMARY (see {@code blockrep promote}); returns the facility's RoleChange document. */
+    public JsonNode promote(String volume, boolean force) {
+        return post("/v1/volumes/" + volume + "/promote?force=" + force);
+    }
+
+    /** PRIMARY → SECONDARY (see {@code blockrep demote}); returns the facility's RoleChange document. */
+    public JsonNode demote(String volume, boolean force) {
+        return post("/v1/volumes/" + volume + "/demote?force=" + force);
+    }
+
     public void approve(String volume) {
         post("/v1/volumes/" + volume + "/approve");
     }
