@@ -15,11 +15,13 @@ import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
 import io.blockrep.producer.control.ControlHandler;
 import io.blockrep.producer.control.ControlServer;
+import io.blockrep.producer.control.DirtyRegions;
 import io.blockrep.producer.control.FacilityStatus;
 import io.blockrep.producer.control.RoleChange;
 import io.blockrep.producer.control.VolumeStatus;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.ExcludedRanges;
+import io.blockrep.producer.dirty.RegionRuns;
 import io.blockrep.producer.journal.DataSetJournal;
 import io.blockrep.producer.link.LinkConfig;
 import io.blockrep.producer.link.LinkListener;
@@ -42,6 +44,7 @@ import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.EventType;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
@@ -58,6 +61,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -263,8 +267,15 @@ public final class Facility implements AutoCloseable, ControlHandler {
         @Override
         public void peerDescribed(String peerNode, VolumeInfo theirs, SyncDecision decision) {
             ReplicatedVolume v = replicated.get(theirs.id());
-            if (v != null) {
-                v.recordPeer(peerNode, theirs.role(), theirs.history(), "connected to this side");
+            if (v == null) {
+                return;
+            }
+            v.recordPeer(peerNode, theirs.role(), theirs.history(), "connected to this side");
+            if (peerLink != null && v.role() == Role.PRIMARY && (v.mode() == Mode.SPLIT_BRAIN || v.mode() == Mode.LOGGING)
+                    && decision == SyncDecision.LOCAL_NEWER && theirs.role() == Role.SECONDARY && "HEALTHY".equals(peerLink.state())) {
+                // The peer's copy is now behind ours (a split brain was resolved in our favour, or it was
+                // demoted): our own connection attaches it only on a new handshake.
+                io.execute(() -> peerLink.reconnect("peer " + peerNode + " now takes volume " + theirs.id(), Duration.ZERO));
             }
         }
 
@@ -445,6 +456,62 @@ public final class Facility implements AutoCloseable, ControlHandler {
         String note = dirty == 0 ? "flushed; the export is read-only"
                 : "flushed; the export is read-only; " + dirty + " region(s) written here are not on the peer yet";
         return new RoleChange(volume, config.nodeId(), v.role().name(), v.mode().name(), dirty, note);
+    }
+
+    @Override
+    public DirtyRegions dirtyRegions(String volume) {
+        ReplicatedVolume v = known(volume);
+        RoaringBitmap all = v.allDirtyRegions();
+        List<long[]> runs = RegionRuns.of(all);
+        VolumeMetadata m = v.metadata();
+        return new DirtyRegions(volume, config.nodeId(), m.role().name(), m.generations().current().idText(), m.regionSize(),
+                all.getLongCardinality(), all.getLongCardinality() * m.regionSize(), runs);
+    }
+
+    @Override
+    public byte[] read(String volume, long offset, int length) {
+        ReplicatedVolume v = known(volume);
+        if (!v.volume().geometry().contains(offset, length)) {
+            throw new InvalidInputException("range [" + offset + ", +" + length + ") is outside volume '" + volume
+                    + "' (size " + v.size() + ")");
+        }
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        try {
+            v.volume().read(offset, buf);
+        } catch (IOException e) {
+            throw new FatalException("volume '" + volume + "': read failed: " + e.getMessage(), e);
+        }
+        return buf.array();
+    }
+
+    @Override
+    public long mergeLoserRegions(String volume, List<long[]> runs) {
+        ReplicatedVolume v = known(volume);
+        RoaringBitmap bitmap = new RoaringBitmap();
+        long count = v.volume().geometry().regionCount();
+        for (long[] r : runs) {
+            if (r[1] >= count) {
+                throw new InvalidInputException("volume '" + volume + "' has " + count + " regions; region " + r[1] + " does not exist");
+            }
+            bitmap.add(r[0], r[1] + 1);
+        }
+        try {
+            return v.mergeLoserRegions(bitmap);
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new FatalException("volume '" + volume + "': cannot mark the loser's regions dirty: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long discardOwnChanges(String volume, long common) {
+        long dropped = known(volume).discardOwnChanges(common);
+        if (peerLink != null) {
+            // The survivor must see this side's new generation: a fresh handshake lets it attach this copy.
+            peerLink.reconnect("volume " + volume + " discarded its changes", config.link().connectTimeout());
+        }
+        return dropped;
     }
 
     private ReplicatedVolume known(String volume) {

@@ -27,6 +27,18 @@ public interface ControlHandler {
     /** PRIMARY → SECONDARY for {@code volume}. Refused while NBD clients hold its export writable, unless {@code force}. */
     RoleChange demote(String volume, boolean force);
 
+    /** Every region this side has dirty for {@code volume} (its changes the peer may lack), as runs. */
+    DirtyRegions dirtyRegions(String volume);
+
+    /** {@code length} bytes of {@code volume} at {@code offset} (for saving a split-brain loser's writes). */
+    byte[] read(String volume, long offset, int length);
+
+    /** On the survivor of a split brain: marks the loser's regions dirty here, durably; returns how many were new. */
+    long mergeLoserRegions(String volume, List<long[]> runs);
+
+    /** On the loser of a split brain (SECONDARY by now): drops its own changes and goes back to generation {@code common}. */
+    long discardOwnChanges(String volume, long common);
+
     /** Administratively drops the replication link and stops reconnecting (an operator's or a demo's link cut). */
     void cutLink();
 

@@ -37,9 +37,14 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|promote|demote)");
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|promote|demote|regions|data|merge|discard)");
+    private static final Pattern DATA_QUERY = Pattern.compile("offset=(\\d{1,18})&length=(\\d{1,9})");
+    private static final Pattern COMMON_QUERY = Pattern.compile("generation=([0-9a-f]{16})");
     private static final Pattern FORCE_QUERY = Pattern.compile("(force=(true|false))?");
     private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
+
+    /** Most bytes one {@code GET .../data} returns. */
+    public static final int MAX_DATA_READ = 32 << 20;
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -107,18 +112,47 @@ public final class ControlServer implements AutoCloseable {
             reply(ex, 404, Map.of("error", "no such endpoint: " + path));
             return;
         }
+        String volume = m.group(1);
+        String action = m.group(2);
+        String query = ex.getRequestURI().getQuery() == null ? "" : ex.getRequestURI().getQuery();
+        if (action.equals("regions") || action.equals("data")) {
+            if (requireMethod(ex, method, "GET")) {
+                readEndpoint(ex, action, volume, query, handler);
+            }
+            return;
+        }
         if (!requireMethod(ex, method, "POST")) {
             return;
         }
-        String volume = m.group(1);
+        if (action.equals("merge")) {
+            List<long[]> runs;
+            try {
+                runs = runs(JSON.readTree(ex.getRequestBody().readNBytes(64 << 20)));
+            } catch (IOException | IllegalArgumentException e) {
+                reply(ex, 400, Map.of("error", "body must be {\"runs\":[[first,last],...]} of region numbers: " + e.getMessage()));
+                return;
+            }
+            long marked = handler.mergeLoserRegions(volume, runs);
+            reply(ex, 200, Map.of("volume", volume, "newlyMarked", marked));
+            return;
+        }
+        if (action.equals("discard")) {
+            Matcher common = COMMON_QUERY.matcher(query);
+            if (!common.matches()) {
+                reply(ex, 400, Map.of("error", "discard needs ?generation=<16 hex digits> (the newest generation both sides share)"));
+                return;
+            }
+            long dropped = handler.discardOwnChanges(volume, Long.parseUnsignedLong(common.group(1), 16));
+            reply(ex, 200, Map.of("volume", volume, "droppedRecords", dropped));
+            return;
+        }
         if (m.group(2).equals("approve")) {
             handler.approve(volume);
             reply(ex, 200, Map.of("volume", volume, "approved", true));
             return;
         }
         if (m.group(2).equals("promote") || m.group(2).equals("demote")) {
-            String query = ex.getRequestURI().getQuery();
-            Matcher force = FORCE_QUERY.matcher(query == null ? "" : query);
+            Matcher force = FORCE_QUERY.matcher(query);
             if (!force.matches()) {
                 reply(ex, 400, Map.of("error", m.group(2) + " takes only ?force=true|false"));
                 return;
@@ -160,14 +194,55 @@ public final class ControlServer implements AutoCloseable {
             reply(ex, 200, Map.of("volume", volume, "regions", regions.size(), "newlyMarked", marked));
             return;
         }
-        String query = ex.getRequestURI().getQuery();
-        Matcher era = ERA_QUERY.matcher(query == null ? "" : query);
+        Matcher era = ERA_QUERY.matcher(query);
         if (!era.matches()) {
             reply(ex, 400, Map.of("error", "replayed needs ?era=N"));
             return;
         }
         handler.erasReplayed(volume, Long.parseLong(era.group(1)));
         reply(ex, 200, Map.of("volume", volume, "replayedThroughEra", Long.parseLong(era.group(1))));
+    }
+
+    private static void readEndpoint(HttpExchange ex, String action, String volume, String query, ControlHandler handler)
+            throws IOException {
+        if (action.equals("regions")) {
+            reply(ex, 200, handler.dirtyRegions(volume));
+            return;
+        }
+        Matcher q = DATA_QUERY.matcher(query);
+        if (!q.matches()) {
+            reply(ex, 400, Map.of("error", "data needs ?offset=N&length=M"));
+            return;
+        }
+        long offset = Long.parseLong(q.group(1));
+        long length = Long.parseLong(q.group(2));
+        if (length <= 0 || length > MAX_DATA_READ) {
+            reply(ex, 400, Map.of("error", "length must be 1.." + MAX_DATA_READ));
+            return;
+        }
+        byte[] bytes = handler.read(volume, offset, (int) length);
+        ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
+        ex.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** {"runs":[[first,last],...]} with 0 <= first <= last. */
+    static List<long[]> runs(JsonNode body) {
+        List<long[]> runs = new ArrayList<>();
+        JsonNode list = body == null ? null : body.get("runs");
+        if (list == null || !list.isArray()) {
+            throw new IllegalArgumentException("no runs array");
+        }
+        for (JsonNode r : list) {
+            if (!r.isArray() || r.size() != 2 || !r.get(0).canConvertToLong() || !r.get(1).canConvertToLong()
+                    || r.get(0).asLong() < 0 || r.get(1).asLong() < r.get(0).asLong()) {
+                throw new IllegalArgumentException("bad run " + r);
+            }
+            runs.add(new long[] {r.get(0).asLong(), r.get(1).asLong()});
+        }
+        return runs;
     }
 
     private static boolean requireMethod(HttpExchange ex, String method, String expected) throws IOException {

@@ -10,6 +10,7 @@ import io.blockrep.common.volume.Volume;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.MarkResult;
+import io.blockrep.producer.dirty.RegionRuns;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.ReadOnlyExportException;
 import io.blockrep.schemas.DirtyCause;
@@ -453,13 +454,7 @@ public final class ReplicatedVolume implements NbdExport {
      * regions were newly marked in the open era.
      */
     public long markDiffering(RoaringBitmap regions) throws Exception {
-        if (tracker == null) {
-            throw new InvalidInputException("volume '" + name() + "' is not replicated");
-        }
-        long marked = 0;
-        for (long[] run : runs(regions)) {
-            marked += markRegions(run[0], run[1], DirtyCause.VERIFY_MISMATCH).toCompletableFuture().get().firstTouchCount();
-        }
+        long marked = markAll(regions, DirtyCause.VERIFY_MISMATCH);
         synchronized (modeLock) {
             if (mode == Mode.REPLICATING && !regions.isEmpty()) {
                 beginResync(regions.getLongCardinality() + " region(s) differ from the replica (verify)");
@@ -468,25 +463,80 @@ public final class ReplicatedVolume implements NbdExport {
         return marked;
     }
 
-    private static List<long[]> runs(RoaringBitmap regions) {
-        List<long[]> runs = new ArrayList<>();
-        long start = -1;
-        long prev = -2;
-        for (int r : regions) {
-            long region = Integer.toUnsignedLong(r);
-            if (region != prev + 1) {
-                if (start >= 0) {
-                    runs.add(new long[] {start, prev});
-                }
-                start = region;
-            }
-            prev = region;
+    /**
+     * Split brain resolved with this side as the survivor: the loser's own changes since the common
+     * generation ({@code regions}) are marked dirty here, durably, so the resync copies the union of
+     * both sides' changes to the loser and overwrites the loser's writes with this side's data.
+     * Returns how many were newly marked in the open era.
+     */
+    public long mergeLoserRegions(RoaringBitmap regions) throws Exception {
+        if (role() != Role.PRIMARY) {
+            throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; the surviving side must be PRIMARY");
         }
-        if (start >= 0) {
-            runs.add(new long[] {start, prev});
-        }
-        return runs;
+        return markAll(regions, DirtyCause.SPLIT_BRAIN);
     }
+
+    private long markAll(RoaringBitmap regions, DirtyCause cause) throws Exception {
+        if (tracker == null) {
+            throw new InvalidInputException("volume '" + name() + "' is not replicated");
+        }
+        long count = geometry.regionCount();
+        if (!regions.isEmpty() && Integer.toUnsignedLong(regions.last()) >= count) {
+            throw new InvalidInputException("volume '" + name() + "' has " + count + " regions; region "
+                    + Integer.toUnsignedLong(regions.last()) + " does not exist");
+        }
+        long marked = 0;
+        for (long[] run : RegionRuns.of(regions)) {
+            marked += markRegions(run[0], run[1], cause).toCompletableFuture().get().firstTouchCount();
+        }
+        return marked;
+    }
+
+    /** Every region this side has dirty, over its open and pending eras: its changes the peer may lack. */
+    public RoaringBitmap allDirtyRegions() {
+        RoaringBitmap all = new RoaringBitmap();
+        if (tracker != null) {
+            all.or(tracker.dirtyRegions(tracker.openEra()));
+            for (long era : tracker.pendingEras()) {
+                all.or(tracker.dirtyRegions(era));
+            }
+        }
+        return all;
+    }
+
+    /**
+     * Split brain resolved against this side (it is SECONDARY already): its own changes were merged
+     * into the survivor's dirty set, so its eras are dropped and its generation goes back to
+     * {@code common}, the newest one both sides share. The survivor is then newer and resyncs this
+     * copy. Returns how many (era, region) records were dropped. Idempotent.
+     */
+    public long discardOwnChanges(long common) {
+        synchronized (modeLock) {
+            if (role() != Role.SECONDARY) {
+                throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; demote it before discarding its changes");
+            }
+            GenerationHistory g = handle.metadata().generations();
+            if (!g.contains(common)) {
+                throw new InvalidInputException("volume '" + name() + "': generation " + String.format("%016x", common)
+                        + " is not in this side's history " + g.entries().stream().map(Generation::idText).toList());
+            }
+            long dropped = 0;
+            if (tracker != null) {
+                dropped = tracker.dirtyRegionCount();
+                tracker.closeEra();
+                for (long era : tracker.pendingEras()) {
+                    tracker.dropEra(era);
+                }
+            }
+            oldestDirtyMillis = 0;
+            VolumeMetadata m = handle.update(meta -> meta.withGenerations(meta.generations().rewindTo(common)).withConsistent(false));
+            modeReason = "changes since generation " + m.generations().current().idText() + " discarded (split brain resolved); "
+                    + "waiting for the resync from the survivor";
+            LOG.warn("volume {}: {} dirty record(s) discarded; generation back to {}", name(), dropped, m.generations().current().idText());
+            return dropped;
+        }
+    }
+
 
     /** Holds new writes, waits for those in flight, closes the last era. Holds modeLock. */
     private void startCutover(long openRegions) throws InterruptedException {

@@ -121,6 +121,38 @@ class RolesIT {
     }
 
     @Test
+    void resolvingMergesTheLosersChangesIntoTheSurvivorWhichThenResyncsTheUnion() throws Exception {
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, null).start()) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> sites.atA().mode() == Mode.REPLICATING);
+            sites.cutLink();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sites.atA().mode() == Mode.LOGGING);
+            sites.siteB.promote("vol", false);
+            write(sites.primaryUri(), "write -P 0xaa 0 1M");          // A: regions 0-15
+            write(sites.siteBUri(), "write -P 0xbb 512k 1M", "write -P 0xbc 8M 64k");  // B: regions 8-23 and 128
+            sites.restoreLink();
+            await().atMost(Duration.ofSeconds(20)).until(() -> sites.atA().mode() == Mode.SPLIT_BRAIN
+                    && sites.atB().mode() == Mode.SPLIT_BRAIN);
+            String hashB = Checksums.sha256(sites.secondaryFile());
+
+            // resolve --primary site-a, step by step as the CLI does it
+            sites.siteB.demote("vol", true);
+            var loser = sites.siteB.dirtyRegions("vol");
+            assertThat(loser.regions()).isEqualTo(17);
+            assertThat(sites.siteA.mergeLoserRegions("vol", loser.runs())).isEqualTo(8 + 1);
+            long common = sites.atA().metadata().generations().newestCommonWith(sites.atB().metadata().generations());
+            assertThat(sites.siteB.discardOwnChanges("vol", common)).isEqualTo(17);
+
+            // No replayer here: the survivor attaches the loser and starts resyncing the union (16 + 8 + 1 regions).
+            await().atMost(Duration.ofSeconds(20)).until(() -> sites.atA().mode() == Mode.RESYNCING);
+            assertThat(sites.atA().dirtyRegions()).isEqualTo(16 + 8 + 1);
+            assertThat(sites.atB().dirtyRegions()).isZero();
+            assertThat(sites.atB().metadata().consistent()).isFalse();
+            assertThat(sites.atB().peerState().decision()).isEqualTo(SyncDecision.PEER_NEWER);
+            assertThat(Checksums.sha256(sites.secondaryFile())).isEqualTo(hashB);
+        }
+    }
+
+    @Test
     void unrelatedCopiesAreRefusedAndNothingIsWritten() throws Exception {
         try (TwoSites sites = new TwoSites(dir, "vol", SIZE, null).start()) {
             await().atMost(Duration.ofSeconds(20)).until(() -> sites.atA().mode() == Mode.REPLICATING);
