@@ -231,7 +231,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private LinkConfig linkConfig() {
         ProducerConfig.Link l = config.link();
         return new LinkConfig(config.nodeId(), l.peer(), SharedSecret.of(l.secret()), l.ackTimeout(), l.heartbeatInterval(),
-                l.missedHeartbeats(), l.connectTimeout(), Duration.ofMillis(100), l.backoffMax(), l.restoreDamping(), l.queueBytes());
+                l.missedHeartbeats(), l.connectTimeout(), Duration.ofMillis(100), l.backoffMax(), l.restoreDamping(), l.queueBytes(),
+                l.peerId());
     }
 
     /** Every facility with a peer listens too: roles move, and the peer connects here when it holds the PRIMARY. */

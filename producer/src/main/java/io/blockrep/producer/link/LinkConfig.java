@@ -21,10 +21,20 @@ import java.util.List;
  * @param backoffMax        cap of that delay
  * @param damping           how long a new connection must stay healthy before it counts as restored
  * @param queueByteCap      most data bytes queued or in flight; writers block beyond it
+ * @param expectedPeerId    the node id the peer must present, or null for any authenticated peer
  */
 public record LinkConfig(String nodeId, HostPort peer, SharedSecret secret, Duration ackTimeout,
                          Duration heartbeatInterval, int missedHeartbeats, Duration connectTimeout,
-                         Duration backoffMin, Duration backoffMax, Duration damping, long queueByteCap) {
+                         Duration backoffMin, Duration backoffMax, Duration damping, long queueByteCap, String expectedPeerId) {
+
+    /** A link that accepts any authenticated peer node id. */
+    public LinkConfig(String nodeId, HostPort peer, SharedSecret secret, Duration ackTimeout, Duration heartbeatInterval,
+                      int missedHeartbeats, Duration connectTimeout, Duration backoffMin, Duration backoffMax, Duration damping,
+                      long queueByteCap) {
+        this(nodeId, peer, secret, ackTimeout, heartbeatInterval, missedHeartbeats, connectTimeout, backoffMin, backoffMax, damping,
+                queueByteCap, null);
+    }
+
     public LinkConfig {
         List<String> problems = new ArrayList<>();
         if (!VolumeId.isValid(nodeId)) {

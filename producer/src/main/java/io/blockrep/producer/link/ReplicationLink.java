@@ -368,6 +368,10 @@ public final class ReplicationLink implements Closeable {
             List<VolumeInfo> offered = List.copyOf(volumes.get());
             LinkHandshake.Outcome outcome = LinkHandshake.offer(config.nodeId(), config.secret(), offered, in, out);
             LinkMessage.Hello peer = outcome.peer();
+            if (config.expectedPeerId() != null && !config.expectedPeerId().equals(peer.nodeId())) {
+                throw new LinkProtocolException(LinkStatus.AUTH_FAILED, "peer at " + config.peer() + " is node '" + peer.nodeId()
+                        + "', not the configured '" + config.expectedPeerId() + "' (producer.link.peer.id)");
+            }
             volumesById = offered.stream().collect(Collectors.toMap(VolumeInfo::id, Function.identity()));
             lastOutcome = outcome;
             firstHandshake.complete(outcome);

@@ -96,6 +96,42 @@ public final class FacilityClient {
         return post("/v1/volumes/" + volume + "/demote?force=" + force);
     }
 
+    /** The volume's dirty regions on this facility, as runs (see the control API's {@code GET .../regions}). */
+    public JsonNode dirtyRegions(String volume) {
+        return get("/v1/volumes/" + volume + "/regions");
+    }
+
+    /** {@code length} bytes of the volume at {@code offset} (at most 32 MiB). */
+    public byte[] read(String volume, long offset, int length) {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/data?offset=" + offset + "&length=" + length))
+                    .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new RetriableException("cannot reach the control API at " + address + " (is the facility running?): " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RetriableException("interrupted talking to " + address);
+        }
+        if (response.statusCode() != 200 || response.body().length != length) {
+            String message = new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
+            throw new FatalException(address + ": reading " + length + " bytes of '" + volume + "' at " + offset + " failed (HTTP "
+                    + response.statusCode() + "): " + message);
+        }
+        return response.body();
+    }
+
+    /** On a split brain's survivor: marks the loser's regions ({@code runsJson}: {"runs":[[first,last],...]}) dirty. */
+    public JsonNode merge(String volume, String runsJson) {
+        return send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/merge")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(runsJson)));
+    }
+
+    /** On a split brain's loser: drops its own changes and rewinds to {@code generation} (16 hex digits). */
+    public JsonNode discard(String volume, String generation) {
+        return post("/v1/volumes/" + volume + "/discard?generation=" + generation);
+    }
+
     public void approve(String volume) {
         post("/v1/volumes/" + volume + "/approve");
     }
