@@ -41,6 +41,7 @@ import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
 import io.blockrep.producer.publish.PublisherConfig;
 import io.blockrep.producer.publish.PublisherStats;
+import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.EventType;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
@@ -486,7 +487,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     @Override
-    public long mergeLoserRegions(String volume, List<long[]> runs) {
+    public long mergeLoserRegions(String volume, List<long[]> runs, boolean fullCopy) {
         ReplicatedVolume v = known(volume);
         RoaringBitmap bitmap = new RoaringBitmap();
         long count = v.volume().geometry().regionCount();
@@ -497,12 +498,21 @@ public final class Facility implements AutoCloseable, ControlHandler {
             bitmap.add(r[0], r[1] + 1);
         }
         try {
-            return v.mergeLoserRegions(bitmap);
+            return v.mergeLoserRegions(bitmap, fullCopy ? DirtyCause.FULL_COPY : DirtyCause.SPLIT_BRAIN);
         } catch (InvalidInputException e) {
             throw e;
         } catch (Exception e) {
             throw new FatalException("volume '" + volume + "': cannot mark the loser's regions dirty: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public long adoptForFullCopy(String volume, long generation, String sourceNode) {
+        long dropped = known(volume).adoptForFullCopy(new Generation(generation, sourceNode, clock.millis()));
+        if (peerLink != null) {
+            peerLink.reconnect("volume " + volume + " takes a full copy", config.link().connectTimeout());
+        }
+        return dropped;
     }
 
     @Override

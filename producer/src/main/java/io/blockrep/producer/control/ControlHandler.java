@@ -33,8 +33,14 @@ public interface ControlHandler {
     /** {@code length} bytes of {@code volume} at {@code offset} (for saving a split-brain loser's writes). */
     byte[] read(String volume, long offset, int length);
 
-    /** On the survivor of a split brain: marks the loser's regions dirty here, durably; returns how many were new. */
-    long mergeLoserRegions(String volume, List<long[]> runs);
+    /**
+     * On the survivor of a split brain: marks the loser's regions dirty here, durably; returns how many
+     * were new. {@code fullCopy}: the regions are the whole volume, for a full copy onto the peer.
+     */
+    long mergeLoserRegions(String volume, List<long[]> runs, boolean fullCopy);
+
+    /** On a SECONDARY about to take a full copy: drops its changes and takes the primary's current generation. */
+    long adoptForFullCopy(String volume, long generation, String sourceNode);
 
     /** On the loser of a split brain (SECONDARY by now): drops its own changes and goes back to generation {@code common}. */
     long discardOwnChanges(String volume, long common);

@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|promote|demote|regions|data|merge|discard)");
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|promote|demote|regions|data|merge|discard|adopt)");
     private static final Pattern DATA_QUERY = Pattern.compile("offset=(\\d{1,18})&length=(\\d{1,9})");
+    private static final Pattern ADOPT_QUERY = Pattern.compile("generation=([0-9a-f]{16})&node=([a-z0-9][a-z0-9-]{0,62})");
     private static final Pattern COMMON_QUERY = Pattern.compile("generation=([0-9a-f]{16})");
     private static final Pattern FORCE_QUERY = Pattern.compile("(force=(true|false))?");
     private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
@@ -132,8 +133,22 @@ public final class ControlServer implements AutoCloseable {
                 reply(ex, 400, Map.of("error", "body must be {\"runs\":[[first,last],...]} of region numbers: " + e.getMessage()));
                 return;
             }
-            long marked = handler.mergeLoserRegions(volume, runs);
+            if (!query.isEmpty() && !query.equals("cause=full")) {
+                reply(ex, 400, Map.of("error", "merge takes only ?cause=full"));
+                return;
+            }
+            long marked = handler.mergeLoserRegions(volume, runs, query.equals("cause=full"));
             reply(ex, 200, Map.of("volume", volume, "newlyMarked", marked));
+            return;
+        }
+        if (action.equals("adopt")) {
+            Matcher adopt = ADOPT_QUERY.matcher(query);
+            if (!adopt.matches()) {
+                reply(ex, 400, Map.of("error", "adopt needs ?generation=<16 hex digits>&node=<the primary's node id>"));
+                return;
+            }
+            long dropped = handler.adoptForFullCopy(volume, Long.parseUnsignedLong(adopt.group(1), 16), adopt.group(2));
+            reply(ex, 200, Map.of("volume", volume, "droppedRecords", dropped));
             return;
         }
         if (action.equals("discard")) {

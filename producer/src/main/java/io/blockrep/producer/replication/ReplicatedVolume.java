@@ -469,11 +469,11 @@ public final class ReplicatedVolume implements NbdExport {
      * both sides' changes to the loser and overwrites the loser's writes with this side's data.
      * Returns how many were newly marked in the open era.
      */
-    public long mergeLoserRegions(RoaringBitmap regions) throws Exception {
+    public long mergeLoserRegions(RoaringBitmap regions, DirtyCause cause) throws Exception {
         if (role() != Role.PRIMARY) {
             throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; the surviving side must be PRIMARY");
         }
-        return markAll(regions, DirtyCause.SPLIT_BRAIN);
+        return markAll(regions, cause);
     }
 
     private long markAll(RoaringBitmap regions, DirtyCause cause) throws Exception {
@@ -512,29 +512,45 @@ public final class ReplicatedVolume implements NbdExport {
      */
     public long discardOwnChanges(long common) {
         synchronized (modeLock) {
-            if (role() != Role.SECONDARY) {
-                throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; demote it before discarding its changes");
-            }
             GenerationHistory g = handle.metadata().generations();
             if (!g.contains(common)) {
                 throw new InvalidInputException("volume '" + name() + "': generation " + String.format("%016x", common)
                         + " is not in this side's history " + g.entries().stream().map(Generation::idText).toList());
             }
-            long dropped = 0;
-            if (tracker != null) {
-                dropped = tracker.dirtyRegionCount();
-                tracker.closeEra();
-                for (long era : tracker.pendingEras()) {
-                    tracker.dropEra(era);
-                }
-            }
-            oldestDirtyMillis = 0;
-            VolumeMetadata m = handle.update(meta -> meta.withGenerations(meta.generations().rewindTo(common)).withConsistent(false));
-            modeReason = "changes since generation " + m.generations().current().idText() + " discarded (split brain resolved); "
-                    + "waiting for the resync from the survivor";
-            LOG.warn("volume {}: {} dirty record(s) discarded; generation back to {}", name(), dropped, m.generations().current().idText());
-            return dropped;
+            return dropOwnChanges(meta -> meta.generations().rewindTo(common), "split brain resolved");
         }
+    }
+
+    /**
+     * A full copy onto this SECONDARY (its copy is unrelated, or untrusted): its own changes are
+     * dropped and it takes {@code source}, the primary's current generation, as its only one, so the
+     * primary attaches it and resyncs every region. Returns how many (era, region) records were dropped.
+     */
+    public long adoptForFullCopy(Generation source) {
+        synchronized (modeLock) {
+            return dropOwnChanges(meta -> new GenerationHistory(List.of(source), source.generationId(), true), "full copy from the primary");
+        }
+    }
+
+    /** Drops every era of this SECONDARY and sets its generation history; inconsistent until the resync ends. Holds modeLock. */
+    private long dropOwnChanges(java.util.function.Function<VolumeMetadata, GenerationHistory> history, String why) {
+        if (role() != Role.SECONDARY) {
+            throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; demote it before discarding its changes");
+        }
+        long dropped = 0;
+        if (tracker != null) {
+            dropped = tracker.dirtyRegionCount();
+            tracker.closeEra();
+            for (long era : tracker.pendingEras()) {
+                tracker.dropEra(era);
+            }
+        }
+        oldestDirtyMillis = 0;
+        VolumeMetadata m = handle.update(meta -> meta.withGenerations(history.apply(meta)).withConsistent(false));
+        modeReason = "own changes discarded (" + why + "); generation " + m.generations().current().idText()
+                + "; waiting for the resync from the primary";
+        LOG.warn("volume {}: {} dirty record(s) discarded ({}); generation now {}", name(), dropped, why, m.generations().current().idText());
+        return dropped;
     }
 
 

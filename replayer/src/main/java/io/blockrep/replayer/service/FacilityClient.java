@@ -127,6 +127,17 @@ public final class FacilityClient {
                 .POST(HttpRequest.BodyPublishers.ofString(runsJson)));
     }
 
+    /** Marks every region of the volume dirty on the primary, for a full copy onto its peer. */
+    public JsonNode markAllForFullCopy(String volume, long regionCount) {
+        return send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/merge?cause=full")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"runs\":[[0," + (regionCount - 1) + "]]}")));
+    }
+
+    /** On the SECONDARY of a full copy: drops its changes and takes the primary's current generation (16 hex digits). */
+    public JsonNode adoptForFullCopy(String volume, String generation, String primaryNode) {
+        return post("/v1/volumes/" + volume + "/adopt?generation=" + generation + "&node=" + primaryNode);
+    }
+
     /** On a split brain's loser: drops its own changes and rewinds to {@code generation} (16 hex digits). */
     public JsonNode discard(String volume, String generation) {
         return post("/v1/volumes/" + volume + "/discard?generation=" + generation);
