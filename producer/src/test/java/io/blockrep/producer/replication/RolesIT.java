@@ -138,7 +138,7 @@ class RolesIT {
             sites.siteB.demote("vol", true);
             var loser = sites.siteB.dirtyRegions("vol");
             assertThat(loser.regions()).isEqualTo(17);
-            assertThat(sites.siteA.mergeLoserRegions("vol", loser.runs())).isEqualTo(8 + 1);
+            assertThat(sites.siteA.mergeLoserRegions("vol", loser.runs(), false)).isEqualTo(8 + 1);
             long common = sites.atA().metadata().generations().newestCommonWith(sites.atB().metadata().generations());
             assertThat(sites.siteB.discardOwnChanges("vol", common)).isEqualTo(17);
 
