@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             ApproveCommand.class,
             PromoteCommand.class,
             DemoteCommand.class,
+            ResolveCommand.class,
             ReplayCommand.class,
             VerifyCommand.class,
             ReplayerCommand.class,
