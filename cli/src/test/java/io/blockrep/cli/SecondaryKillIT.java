@@ -121,7 +121,8 @@ class SecondaryKillIT {
         int controlB = FreePorts.find();
         int nbdA = FreePorts.find();
         Path configB = config(kafka, "site-b", "SECONDARY", FreePorts.find(), controlB, "producer.link.listen=127.0.0.1:" + linkB);
-        Path configA = config(kafka, "site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB);
+        Path configA = config(kafka, "site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB
+                + "\nproducer.link.listen=127.0.0.1:" + FreePorts.find());
         ControlApi a = new ControlApi(controlA);
         ControlApi b = new ControlApi(controlB);
         ExternalCommand.Running secondary = start(configB, b);
