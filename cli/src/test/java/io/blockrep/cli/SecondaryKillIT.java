@@ -156,8 +156,10 @@ class SecondaryKillIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> "LOGGING".equals(a.mode()));
 
             ExternalCommand.Running restarted = start(configB, b);
-            assertThat(journalCount()).as("journals are recovered (re-applied or discarded) at start").isZero();
-            assertThat(restarted.stdout() + restarted.stderr()).contains("journal");
+            // The journals of the kill are recovered (re-applied or discarded) before the link server starts;
+            // the replayer may have begun new sets by the time the facility answers, so the log is the witness.
+            assertThat(restarted.stdout() + restarted.stderr()).as("journals are recovered at start")
+                    .containsPattern("(discarded uncommitted|re-applied committed) data set");
             BlockrepProcess.await(await().atMost(Duration.ofSeconds(120)), () -> "REPLICATING".equals(a.mode()), primary, restarted);
         }
         ScatteredWrites.flush(uri);
