@@ -20,6 +20,8 @@ public enum MessageType {
     DATASET_ACK(0x33),
     HASH_REQUEST(0x38),
     HASH_REPLY(0x39),
+    READ_REQUEST(0x40),
+    READ_REPLY(0x41),
     ERROR(0x7E),
     BYE(0x7F);
 
