@@ -121,7 +121,7 @@ public final class LinkClient implements Closeable {
                 return hashes.digests();
             }
             if (reply instanceof LinkMessage.Ack ack) {
-                throw new FatalException("secondary refused hashes of " + volume + " [" + offset + ", +" + length + "): "
+                throw new FatalException("peer " + peer + " refused hashes of " + volume + " [" + offset + ", +" + length + "): "
                         + ack.status() + " " + ack.message());
             }
             throw unexpected(reply);
@@ -148,7 +148,7 @@ public final class LinkClient implements Closeable {
                 if (reply instanceof LinkMessage.HashReply hashes) {
                     all.add(hashes.digests());
                 } else if (reply instanceof LinkMessage.Ack ack) {
-                    throw new FatalException("secondary refused hashes of " + volume + " [" + r.offset() + ", +" + r.length() + "): "
+                    throw new FatalException("peer " + peer + " refused hashes of " + volume + " [" + r.offset() + ", +" + r.length() + "): "
                             + ack.status() + " " + ack.message());
                 } else {
                     throw unexpected(reply);

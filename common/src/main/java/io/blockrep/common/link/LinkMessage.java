@@ -45,8 +45,9 @@ import java.util.Objects;
  * DATASET_ACK only after the whole set was applied durably, or refused. A HASH_REQUEST is answered
  * with HASH_REPLY, or a negative ACK (out of range). See {@link BlockHashes} for what is hashed.
  * A READ_REQUEST is answered with a READ_REPLY: OK and all the bytes, or an error status and no
- * bytes (never a partial read); it is served for any volume the facility has, in either role, to
- * an authenticated peer, without attaching it (the replayer reads a source this way).
+ * bytes (never a partial read). HASH_REQUEST and READ_REQUEST are served for any volume the
+ * facility has, in either role, to an authenticated peer, without attaching it (the replayer reads
+ * a source this way; verify hashes both sides).
  *
  * Every record is immutable; {@link Write#data()} and {@link DataSetExtent#data()} are read-only views.
  */

@@ -190,7 +190,9 @@ final class ServerConnection implements Runnable {
         } else if (m instanceof LinkMessage.DataSetCommit c) {
             send(out, id, sets.commit(c, writable(sets.volumeOf(c.setId())).volume()));
         } else if (m instanceof LinkMessage.HashRequest h) {
-            send(out, id, hash(attachedVolume(h.volume()), h));
+            Optional<LinkVolumes.Entry> e = volumes.find(h.volume());
+            send(out, id, e.isEmpty() ? new Ack(LinkStatus.UNKNOWN_VOLUME, "no volume '" + h.volume() + "' here")
+                    : hash(e.get().volume(), h));
         } else if (m instanceof LinkMessage.ReadRequest r) {
             send(out, id, read(r));
         } else if (m instanceof LinkMessage.Ping) {
@@ -215,11 +217,6 @@ final class ServerConnection implements Runnable {
                     + "' and refuses replicated writes");
         }
         return e;
-    }
-
-    /** An attached volume whatever this side's role for it now (hashes are answered for verify either way). */
-    private Volume attachedVolume(String volume) throws LinkProtocolException {
-        return attachedEntry(volume).volume();
     }
 
     private LinkVolumes.Entry attachedEntry(String volume) throws LinkProtocolException {

@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * READ over a real {@link LinkServer} with the replayer's {@link LinkClient}: the bytes of the
- * backing file, for a volume in either role and without attaching it; a range outside the volume or
- * an unknown volume is refused whole, and the connection goes on serving.
+ * READ (and HASH) over a real {@link LinkServer} with the replayer's {@link LinkClient}: the bytes
+ * of the backing file, for a volume in either role and without attaching it; a range outside the
+ * volume or an unknown volume is refused whole, and later reads still work.
  */
 class LinkReadIT {
     @TempDir
@@ -107,6 +107,18 @@ class LinkReadIT {
         assertThatThrownBy(() -> client.read("vol-p", List.of(new ReadRange(0, 4096), new ReadRange(LinkFixture.SIZE, 4096))))
                 .isInstanceOf(FatalException.class).hasMessageContaining("OUT_OF_RANGE");
         assertThat(bytes(client.read("vol-p", 0, 4096))).isEqualTo(fileBytes(primary, 0, 4096));
+    }
+
+    @Test
+    void hashesAreAnsweredForAVolumeThatIsNotAttachedToo() throws IOException {
+        List<byte[]> remote = client.hashes("vol-p", 0, LinkFixture.SIZE, LinkFixture.REGION);
+        List<byte[]> local = io.blockrep.common.link.BlockHashes.of(primary, 0, LinkFixture.SIZE, LinkFixture.REGION);
+        assertThat(remote).hasSameSizeAs(local);
+        for (int i = 0; i < local.size(); i++) {
+            assertThat(remote.get(i)).as("region %d", i).isEqualTo(local.get(i));
+        }
+        assertThatThrownBy(() -> client.hashes("no-such-vol", 0, 4096, 4096)).isInstanceOf(FatalException.class)
+                .hasMessageContaining("UNKNOWN_VOLUME");
     }
 
     @Test
