@@ -225,8 +225,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     private void startLinkServer(VolumeStore store, List<VolumeMetadata> metas) {
-        boolean anySecondary = metas.stream().anyMatch(m -> m.role() == Role.SECONDARY);
-        if (!anySecondary) {
+        // Every facility that can authenticate a peer serves its link: a secondary takes writes, and a
+        // primary answers the replayer's READs of its volumes (the replayer reads sources over the link).
+        if (config.link().secret() == null) {
             return;
         }
         ProducerConfig.Link l = config.link();
@@ -316,7 +317,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         return control.port();
     }
 
-    /** The link listen port, or -1 when this facility has no SECONDARY volume. */
+    /** The link listen port, or -1 when this facility runs no link server (no link secret configured). */
     public int linkPort() {
         return linkServer == null ? -1 : linkServer.port();
     }
