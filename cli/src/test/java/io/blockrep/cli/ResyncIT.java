@@ -65,11 +65,14 @@ class ResyncIT {
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", TwoSites.SECRET);
         p.setProperty("replayer.link.timeout", "10s");
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        // The replayer reaches both facilities directly, not through the proxy the test cuts.
+        p.setProperty("replayer.node.site-a.link", "127.0.0.1:" + sites.siteA.linkPort());
+        p.setProperty("replayer.node.site-a.control", "127.0.0.1:" + sites.siteA.controlPort());
+        p.setProperty("replayer.node.site-b.link", "127.0.0.1:" + sites.siteB.linkPort());
+        p.setProperty("replayer.node.site-b.control", "127.0.0.1:" + sites.siteB.controlPort());
         p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.node", "site-a");
-        p.setProperty("replayer.volume.vol.source", sites.primaryFile().toString());
-        p.setProperty("replayer.volume.vol.target", "127.0.0.1:" + sites.siteB.linkPort());
-        p.setProperty("replayer.volume.vol.control", "127.0.0.1:" + sites.siteA.controlPort());
+        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         return p;
     }
 
