@@ -65,12 +65,13 @@ class ResyncIT {
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", TwoSites.SECRET);
         p.setProperty("replayer.link.timeout", "10s");
+        // The same configuration whichever node is primary: the replayer finds the direction itself.
         p.setProperty("replayer.nodes", "site-a,site-b");
         // The replayer reaches both facilities directly, not through the proxy the test cuts.
-        p.setProperty("replayer.node.site-a.link", "127.0.0.1:" + sites.siteA.linkPort());
-        p.setProperty("replayer.node.site-a.control", "127.0.0.1:" + sites.siteA.controlPort());
-        p.setProperty("replayer.node.site-b.link", "127.0.0.1:" + sites.siteB.linkPort());
-        p.setProperty("replayer.node.site-b.control", "127.0.0.1:" + sites.siteB.controlPort());
+        for (io.blockrep.producer.Facility site : List.of(sites.siteA, sites.siteB)) {
+            p.setProperty("replayer.node." + site.nodeId() + ".link", "127.0.0.1:" + site.linkPort());
+            p.setProperty("replayer.node." + site.nodeId() + ".control", "127.0.0.1:" + site.controlPort());
+        }
         p.setProperty("replayer.volumes", "vol");
         p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         return p;

@@ -10,7 +10,9 @@ import java.util.Properties;
 /**
  * Two facilities on loopback for replication tests: site-b holds the SECONDARY copy, site-a the
  * PRIMARY, connected through a {@link LinkProxy} the test can cut or blackhole. Short timeouts so
- * failures are detected in tens of milliseconds.
+ * failures are detected in tens of milliseconds. {@link #withNodeIds} swaps the node ids, so the
+ * same scenario runs with site-b as the primary. The fields {@code siteA}/{@code siteB} are the
+ * primary and the secondary facility whatever their node ids.
  */
 public final class TwoSites implements AutoCloseable {
     public static final String SECRET = "test-secret-0123456789";
@@ -22,6 +24,8 @@ public final class TwoSites implements AutoCloseable {
     public LinkProxy proxy;
     public Facility siteA;
     private final Properties extraA = new Properties();
+    private String primaryNode = "site-a";
+    private String secondaryNode = "site-b";
 
     public TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
         this.dir = dir;
@@ -36,15 +40,22 @@ public final class TwoSites implements AutoCloseable {
         return this;
     }
 
+    /** Node ids of the primary and the secondary facility (default site-a and site-b), set before {@link #start()}. */
+    public TwoSites withNodeIds(String primary, String secondary) {
+        this.primaryNode = primary;
+        this.secondaryNode = secondary;
+        return this;
+    }
+
     public TwoSites start() {
-        siteB = Facility.start(ProducerConfig.from(props("site-b", "SECONDARY", null), Map.of()));
+        siteB = Facility.start(ProducerConfig.from(props(secondaryNode, "SECONDARY", null), Map.of()));
         proxy = new LinkProxy("127.0.0.1", siteB.linkPort());
         startA();
         return this;
     }
 
     public void startA() {
-        Properties a = props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port());
+        Properties a = props(primaryNode, "PRIMARY", "127.0.0.1:" + proxy.port());
         a.putAll(extraA);
         siteA = Facility.start(ProducerConfig.from(a, Map.of()));
     }
@@ -83,11 +94,11 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public Path primaryFile() {
-        return dir.resolve("site-a/volumes/" + volume + "/data.img");
+        return dir.resolve(primaryNode + "/volumes/" + volume + "/data.img");
     }
 
     public Path secondaryFile() {
-        return dir.resolve("site-b/volumes/" + volume + "/data.img");
+        return dir.resolve(secondaryNode + "/volumes/" + volume + "/data.img");
     }
 
     public String primaryUri() {
