@@ -30,7 +30,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-KAFKA=$(free_port); LINK=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
+KAFKA=$(free_port); LINK=$(free_port); LINK_A=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
 SECRET=bench-secret-0123456789abcdef
 BYTES=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)([KMGT]?)', '$SIZE'); print(int(m[1]) << {'':0,'K':10,'M':20,'G':30,'T':40}[m[2]])")
 REGIONS=$((BYTES / 65536)); DIRTY=$((REGIONS * DIRTY_PCT / 100))
@@ -48,17 +48,19 @@ producer.volume.bench.size=$SIZE
 CONF
 }
 { common site-b "$NBD_B" "$CTL_B"; echo "producer.node.id=site-b"; echo "producer.volume.bench.role=SECONDARY"; echo "producer.link.listen=127.0.0.1:$LINK"; } > "$OUT/site-b.properties"
-{ common site-a "$NBD_A" "$CTL_A"; echo "producer.node.id=site-a"; echo "producer.link.peer=127.0.0.1:$LINK"; } > "$OUT/site-a.properties"
+{ common site-a "$NBD_A" "$CTL_A"; echo "producer.node.id=site-a"; echo "producer.link.peer=127.0.0.1:$LINK"; echo "producer.link.listen=127.0.0.1:$LINK_A"; } > "$OUT/site-a.properties"
 cat > "$OUT/replayer.properties" <<CONF
 replayer.id=bench-replayer
 replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
 replayer.link.secret=$SECRET
 replayer.rate=0
+replayer.nodes=site-a,site-b
+replayer.node.site-a.link=127.0.0.1:$LINK_A
+replayer.node.site-a.control=127.0.0.1:$CTL_A
+replayer.node.site-b.link=127.0.0.1:$LINK
+replayer.node.site-b.control=127.0.0.1:$CTL_B
 replayer.volumes=bench
-replayer.volume.bench.node=site-a
-replayer.volume.bench.source=$OUT/site-a/volumes/bench/data.img
-replayer.volume.bench.target=127.0.0.1:$LINK
-replayer.volume.bench.control=127.0.0.1:$CTL_A
+replayer.volume.bench.nodes=site-a,site-b
 CONF
 
 mode() { python3 - "$1" <<'PY'

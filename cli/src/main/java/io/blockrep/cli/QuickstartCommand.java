@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -49,7 +50,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
     @Option(names = "--control-port", defaultValue = "10811", paramLabel = "PORT",
             description = "site-a's control API port (default: ${DEFAULT-VALUE}); site-b's is this + " + SITE_B_OFFSET
-                    + ", site-b's link port this + " + (SITE_B_OFFSET - 1) + ", site-a's link port this - 1.")
+                    + "; site-a's link port is this - 1, site-b's this + " + (SITE_B_OFFSET - 1) + ".")
     int controlPort;
 
     @Option(names = "--volume-size", defaultValue = "1G", paramLabel = "SIZE", description = "Size of the demo volume (default: ${DEFAULT-VALUE}).")
@@ -75,6 +76,7 @@ final class QuickstartCommand implements Callable<Integer> {
                 b.setProperty("producer.link.peer", "127.0.0.1:" + (controlPort - 1));
                 b.setProperty("producer.link.peer.id", "site-a");
                 Properties a = site(base, "site-a", "PRIMARY", nbdPort, controlPort, size, secret);
+                // site-a's link server answers the replayer's reads, and takes site-b's writes after a role switch.
                 a.setProperty("producer.link.listen", "127.0.0.1:" + (controlPort - 1));
                 a.setProperty("producer.link.peer", "127.0.0.1:" + linkPort);
                 a.setProperty("producer.link.peer.id", "site-b");
@@ -116,11 +118,14 @@ final class QuickstartCommand implements Callable<Integer> {
         p.setProperty("replayer.id", "quickstart-replayer");
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", secret);
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        for (Facility site : List.of(siteA, siteB)) {
+            String node = site.nodeId();
+            p.setProperty("replayer.node." + node + ".link", "127.0.0.1:" + site.linkPort());
+            p.setProperty("replayer.node." + node + ".control", "127.0.0.1:" + site.controlPort());
+        }
         p.setProperty("replayer.volumes", "demo");
-        p.setProperty("replayer.volume.demo.node", "site-a");
-        p.setProperty("replayer.volume.demo.source", siteA.volumes().get(0).path().toString());
-        p.setProperty("replayer.volume.demo.target", "127.0.0.1:" + siteB.linkPort());
-        p.setProperty("replayer.volume.demo.control", "127.0.0.1:" + siteA.controlPort());
+        p.setProperty("replayer.volume.demo.nodes", "site-a,site-b");
         Path file = base.resolve(REPLAYER_PROPERTIES);
         try (java.io.Writer w = Files.newBufferedWriter(file)) {
             p.store(w, "written by blockrep quickstart; use with: blockrep replay demo --config " + file);

@@ -4,9 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.Sizes;
 import io.blockrep.replayer.ReplayerConfig;
-import io.blockrep.replayer.ReplayerConfig.VolumeTarget;
+import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.copy.CopyProgress;
 import io.blockrep.replayer.index.DirtyTopicReader;
+import io.blockrep.replayer.service.CurrentPrimary;
 import io.blockrep.replayer.service.FacilityClient;
 import io.blockrep.replayer.service.ReplayerRuntime;
 import io.blockrep.schemas.topic.TopicLayout;
@@ -22,9 +23,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code blockrep replay VOLUME}: the on-demand ops job. Rebuilds the volume's dirty set from the
- * dirty topic, approves the resync if the volume waits for it, copies era after era with a progress
- * bar until the facility reports REPLICATING. Exit 0 then; 75 when the link to the secondary is down
+ * {@code blockrep replay VOLUME}: the on-demand ops job. Finds the volume's current primary by asking
+ * both of its nodes, rebuilds the dirty set from the dirty topic, approves the resync if the volume
+ * waits for it, copies era after era (from whichever node's closed eras are ready, as the service
+ * does) with a progress bar until the primary reports REPLICATING. Exit 0 then; 75 when the link to the secondary is down
  * or the time limit passed (retry later); 74 on a fatal error.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
@@ -49,13 +51,14 @@ final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
-        VolumeTarget v = cfg.volume(volume);
+        VolumeNodes v = cfg.volume(volume);
+        CurrentPrimary current = CurrentPrimary.find(cfg, volume);
         Duration limit = io.blockrep.common.config.ConfigType.durationOf(timeout);
         PrintWriter out = spec.commandLine().getOut();
         long deadline = System.nanoTime() + limit.toNanos();
         try (ReplayerRuntime runtime = ReplayerRuntime.open(cfg);
              DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), new TopicLayout(cfg.topicPrefix()).dirty())) {
-            FacilityClient primary = runtime.primary(volume);
+            FacilityClient primary = runtime.control(current.primary().id());
             List<Integer> partitions = reader.partitions(Duration.ofSeconds(30));
             int partition = TopicLayout.partitionFor(volume, partitions.size());
             reader.rebuild(List.of(partition), Duration.ofSeconds(60));
@@ -80,14 +83,15 @@ final class ReplayCommand implements Callable<Integer> {
                         primary.approve(volume);
                     }
                     case "SECONDARY", "STANDALONE" -> throw new io.blockrep.common.InvalidInputException(
-                            volume + " is " + mode + " on " + primary.address() + "; replay runs against the primary");
+                            volume + " is " + mode + " on " + current.primary().id() + " (" + primary.address()
+                                    + "); replay needs a primary with a peer");
                     default -> {
                         // LOGGING (link not healthy yet), RESYNCING, CUTOVER: copy what is ready.
                     }
                 }
                 if (System.nanoTime() > deadline) {
                     throw new RetriableException(volume + " is still " + mode + " after " + timeout
-                            + (mode.equals("LOGGING") ? " (is the link to the secondary up? see blockrep status)" : ""));
+                            + (mode.equals("LOGGING") ? " (is the link to " + current.peer().id() + " up? see blockrep status)" : ""));
                 }
                 reader.poll(Duration.ofMillis(100));
                 runtime.step(reader.index(), v, bar::update);

@@ -49,7 +49,8 @@ class CrashRecoveryIT {
         controlA = FreePorts.find();
         nbdA = FreePorts.find();
         Path configB = config("site-b", "SECONDARY", FreePorts.find(), FreePorts.find(), "producer.link.listen=127.0.0.1:" + linkB);
-        configA = config("site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB + "\nproducer.link.listen=127.0.0.1:" + FreePorts.find());
+        configA = config("site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB
+                + "\nproducer.link.listen=127.0.0.1:0");
         start(configB);
         startA();
     }

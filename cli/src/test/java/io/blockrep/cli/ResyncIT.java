@@ -65,11 +65,15 @@ class ResyncIT {
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", TwoSites.SECRET);
         p.setProperty("replayer.link.timeout", "10s");
+        // The same configuration whichever node is primary: the replayer finds the direction itself.
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        // The replayer reaches both facilities directly, not through the proxy the test cuts.
+        for (io.blockrep.producer.Facility site : List.of(sites.siteA, sites.siteB)) {
+            p.setProperty("replayer.node." + site.nodeId() + ".link", "127.0.0.1:" + site.linkPort());
+            p.setProperty("replayer.node." + site.nodeId() + ".control", "127.0.0.1:" + site.controlPort());
+        }
         p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.node", "site-a");
-        p.setProperty("replayer.volume.vol.source", sites.primaryFile().toString());
-        p.setProperty("replayer.volume.vol.target", "127.0.0.1:" + sites.siteB.linkPort());
-        p.setProperty("replayer.volume.vol.control", "127.0.0.1:" + sites.siteA.controlPort());
+        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         return p;
     }
 

@@ -121,8 +121,9 @@ class SecondaryKillIT {
         int controlB = FreePorts.find();
         int nbdA = FreePorts.find();
         Path configB = config(kafka, "site-b", "SECONDARY", FreePorts.find(), controlB, "producer.link.listen=127.0.0.1:" + linkB);
+        int linkA = FreePorts.find();
         Path configA = config(kafka, "site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB
-                + "\nproducer.link.listen=127.0.0.1:" + FreePorts.find());
+                + "\nproducer.link.listen=127.0.0.1:" + linkA);
         ControlApi a = new ControlApi(controlA);
         ControlApi b = new ControlApi(controlB);
         ExternalCommand.Running secondary = start(configB, b);
@@ -141,11 +142,13 @@ class SecondaryKillIT {
         p.setProperty("replayer.link.timeout", "5s");
         p.setProperty("replayer.rate", "8M");
         p.setProperty("replayer.dataset.bytes", "4M");
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        p.setProperty("replayer.node.site-a.link", "127.0.0.1:" + linkA);
+        p.setProperty("replayer.node.site-a.control", "127.0.0.1:" + controlA);
+        p.setProperty("replayer.node.site-b.link", "127.0.0.1:" + linkB);
+        p.setProperty("replayer.node.site-b.control", "127.0.0.1:" + controlB);
         p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.node", "site-a");
-        p.setProperty("replayer.volume.vol.source", dir.resolve("site-a/volumes/vol/data.img").toString());
-        p.setProperty("replayer.volume.vol.target", "127.0.0.1:" + linkB);
-        p.setProperty("replayer.volume.vol.control", "127.0.0.1:" + controlA);
+        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(p, Map.of()))) {
             a.post("/v1/link/restore");
             BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)).pollInSameThread().pollInterval(Duration.ofMillis(1)),

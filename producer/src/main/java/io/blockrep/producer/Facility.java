@@ -236,10 +236,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 l.peerId());
     }
 
-    /** Every facility with a peer listens too: roles move, and the peer connects here when it holds the PRIMARY. */
+    /**
+     * Every facility that can authenticate a peer serves its link: roles move, so the peer connects
+     * here when it holds the PRIMARY, and a primary answers the replayer's READs of its volumes (the
+     * replayer reads sources over the link).
+     */
     private void startLinkServer(VolumeStore store, List<VolumeMetadata> metas) {
-        boolean anySecondary = metas.stream().anyMatch(m -> m.role() == Role.SECONDARY);
-        if (!anySecondary && config.link().peer() == null) {
+        if (config.link().secret() == null) {
             return;
         }
         ProducerConfig.Link l = config.link();
@@ -371,7 +374,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         return control.port();
     }
 
-    /** The link listen port, or -1 when this facility has no SECONDARY volume. */
+    /** The link listen port, or -1 when this facility runs no link server (no link secret configured). */
     public int linkPort() {
         return linkServer == null ? -1 : linkServer.port();
     }

@@ -4,17 +4,19 @@ import static io.blockrep.common.config.ConfigType.BOOLEAN;
 import static io.blockrep.common.config.ConfigType.DURATION;
 import static io.blockrep.common.config.ConfigType.HOST_PORT;
 import static io.blockrep.common.config.ConfigType.LIST;
-import static io.blockrep.common.config.ConfigType.PATH;
 import static io.blockrep.common.config.ConfigType.SIZE;
 import static io.blockrep.common.config.ConfigType.STRING;
 
+import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
+import io.blockrep.common.config.ConfigKey;
 import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -25,10 +27,11 @@ import java.util.Properties;
  */
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
-                             Duration linkTimeout, List<VolumeTarget> volumes) {
+                             Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
+    private static final ConfigKey.Validator TWO_NODES = twoNodes();
 
     public static final ConfigDef DEF = ConfigDef.builder()
             .required("replayer.id", STRING, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
@@ -40,36 +43,80 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .define("replayer.group.id", STRING, "blockrep-replayer", Validators.pattern("[A-Za-z0-9._-]{1,200}", "a group id"),
                     "Consumer group of the replayer service; its lag on the dirty topic is the backlog.")
             .required("replayer.link.secret", STRING, Validators.pattern(".{16,}", "at least 16 characters"),
-                    "Shared link secret of the secondaries. Prefer BLOCKREP_REPLAYER_LINK_SECRET.")
-            .define("replayer.link.timeout", DURATION, "30s", "Longest wait for a secondary to acknowledge a data set.")
+                    "Shared link secret of the facilities. Prefer BLOCKREP_REPLAYER_LINK_SECRET.")
+            .define("replayer.link.timeout", DURATION, "30s",
+                    "Longest wait for a facility to answer over the link: a data set applied, a read, a hash.")
             .define("replayer.rate", SIZE, "100M", Validators.range(0, Long.MAX_VALUE),
                     "Most bytes per second copied, over all volumes of this instance; 0 = unlimited.")
             .define("replayer.max.extent", SIZE, "1M", Validators.powerOfTwoSize(4096, 32L << 20),
                     "Largest run of adjacent dirty regions copied as one extent.")
             .define("replayer.dataset.bytes", SIZE, "32M", Validators.range(4096, 256L << 20),
-                    "Bytes per data set (applied atomically on the secondary, then tombstoned).")
+                    "Bytes per data set (applied atomically on the target, then tombstoned).")
             .define("replayer.skip.identical", BOOLEAN, "false",
-                    "Ask the secondary for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a read and a hash on both sides).")
+                    "Ask the target for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a hash on both sides).")
+            .required("replayer.nodes", LIST, Validators.listOf(ID_REGEX, "node ids", true),
+                    "Node ids of the facilities this replayer copies between (their producer.node.id).")
+            .perIdFrom("replayer.nodes")
+            .required("replayer.node.<id>.link", HOST_PORT, Validators.pattern(".+", "host:port"),
+                    "Link address of the facility (its producer.link.listen): sources are read and replicas written through it.")
+            .required("replayer.node.<id>.control", HOST_PORT, Validators.pattern(".+", "host:port"),
+                    "Control API of the facility (its producer.control.listen), told when its eras are replayed.")
             .required("replayer.volumes", LIST, Validators.listOf(ID_REGEX, "volume ids", true),
                     "Volumes this replayer resynchronises.")
             .perIdFrom("replayer.volumes")
-            .required("replayer.volume.<id>.node", STRING, Validators.pattern(ID_REGEX, "a node id"),
-                    "Node id of the facility whose dirty regions are copied (the primary).")
-            .required("replayer.volume.<id>.source", PATH, Validators.pattern(".+", "a path"),
-                    "The primary's backing file or device, read for the current contents of dirty regions.")
-            .required("replayer.volume.<id>.target", HOST_PORT, Validators.pattern(".+", "host:port"),
-                    "Link address of the secondary facility that receives the data sets.")
-            .required("replayer.volume.<id>.control", HOST_PORT, Validators.pattern(".+", "host:port"),
-                    "Control API of the primary facility, told when eras are replayed.")
+            .required("replayer.volume.<id>.nodes", LIST, TWO_NODES,
+                    "The two nodes holding the volume, from replayer.nodes; whichever has closed eras ready is the source, the other the target.")
             .passThrough(KAFKA_CLIENT_PREFIX)
             .build();
 
-    /** One volume to resynchronise: whose eras, read from where, written to where, reported to whom. */
-    public record VolumeTarget(String volume, String node, Path source, HostPort target, HostPort control) {
+    /** A facility: its node id, its link address (read from as a source, written to as a target) and its control API. */
+    public record Node(String id, HostPort link, HostPort control) {
+    }
+
+    /**
+     * A volume and the two nodes that hold it. Neither is fixed as source or target: each replay step
+     * copies from the node whose closed eras are ready to the other.
+     */
+    public record VolumeNodes(String volume, List<String> nodes) {
+        public VolumeNodes {
+            nodes = List.copyOf(nodes);
+            if (nodes.size() != 2 || nodes.get(0).equals(nodes.get(1))) {
+                throw new IllegalArgumentException("volume '" + volume + "' needs two different nodes, not " + nodes);
+            }
+        }
+
+        /** The node of the pair that is not {@code node}. */
+        public String other(String node) {
+            if (!nodes.contains(node)) {
+                throw new IllegalArgumentException("'" + node + "' is not a node of volume '" + volume + "' " + nodes);
+            }
+            return nodes.get(0).equals(node) ? nodes.get(1) : nodes.get(0);
+        }
     }
 
     public ReplayerConfig {
+        nodes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(nodes));
         volumes = List.copyOf(volumes);
+    }
+
+    /** Exactly two different node ids. */
+    private static ConfigKey.Validator twoNodes() {
+        ConfigKey.Validator ids = Validators.listOf(ID_REGEX, "node ids", true);
+        return new ConfigKey.Validator() {
+            @Override
+            public String check(Object value) {
+                String problem = ids.check(value);
+                if (problem == null && ((List<?>) value).size() != 2) {
+                    problem = "lists " + ((List<?>) value).size() + " node(s); a volume has exactly two";
+                }
+                return problem;
+            }
+
+            @Override
+            public String describe() {
+                return "two node ids from replayer.nodes";
+            }
+        };
     }
 
     public static ReplayerConfig load(Path file, Map<String, String> env) {
@@ -77,26 +124,53 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
     }
 
     public static ReplayerConfig from(Properties props, Map<String, String> env) {
-        Config c = DEF.parse(props, env, parsed -> List.of());
-        List<VolumeTarget> volumes = new ArrayList<>();
-        for (String id : c.ids()) {
-            volumes.add(new VolumeTarget(id, c.getString("replayer.volume.<id>.node", id), c.getPath("replayer.volume.<id>.source", id),
-                    (HostPort) c.get("replayer.volume." + id + ".target"), (HostPort) c.get("replayer.volume." + id + ".control")));
+        Config c = DEF.parse(props, env, ReplayerConfig::crossChecks);
+        Map<String, Node> nodes = new LinkedHashMap<>();
+        for (String id : c.ids("replayer.nodes")) {
+            nodes.put(id, new Node(id, c.getHostPort("replayer.node.<id>.link", id), c.getHostPort("replayer.node.<id>.control", id)));
+        }
+        List<VolumeNodes> volumes = new ArrayList<>();
+        for (String id : c.ids("replayer.volumes")) {
+            volumes.add(new VolumeNodes(id, c.getList("replayer.volume.<id>.nodes", id)));
         }
         return new ReplayerConfig(c.getString("replayer.id"), c.getString("replayer.kafka.bootstrap.servers"),
                 c.getString("replayer.topic.prefix"), c.getString("replayer.group.id"), c.passThrough(KAFKA_CLIENT_PREFIX),
                 c.getString("replayer.link.secret"), c.getSize("replayer.rate"), c.getSize("replayer.max.extent"),
                 c.getSize("replayer.dataset.bytes"), c.getBoolean("replayer.skip.identical"), c.getDuration("replayer.link.timeout"),
-                volumes);
+                nodes, volumes);
     }
 
-    public VolumeTarget volume(String id) {
+    /** Every volume's two nodes must be listed in replayer.nodes. */
+    private static List<String> crossChecks(Config c) {
+        List<String> problems = new ArrayList<>();
+        List<String> known = c.ids("replayer.nodes");
+        for (String volume : c.ids("replayer.volumes")) {
+            List<String> pair = c.getList("replayer.volume.<id>.nodes", volume);
+            for (String node : pair == null ? List.<String>of() : pair) {
+                if (!known.contains(node)) {
+                    problems.add("replayer.volume." + volume + ".nodes: '" + node + "' is not listed in replayer.nodes " + known);
+                }
+            }
+        }
+        return problems;
+    }
+
+    public VolumeNodes volume(String id) {
         return volumes.stream().filter(v -> v.volume().equals(id)).findFirst()
-                .orElseThrow(() -> new io.blockrep.common.InvalidInputException("volume '" + id + "' is not in replayer.volumes"));
+                .orElseThrow(() -> new InvalidInputException("volume '" + id + "' is not in replayer.volumes"));
+    }
+
+    public Node node(String id) {
+        Node n = nodes.get(id);
+        if (n == null) {
+            throw new InvalidInputException("node '" + id + "' is not in replayer.nodes");
+        }
+        return n;
     }
 
     @Override
     public String toString() {
-        return "ReplayerConfig[id=" + id + ", kafka=" + bootstrapServers + ", volumes=" + volumes + ", secret=***]";
+        return "ReplayerConfig[id=" + id + ", kafka=" + bootstrapServers + ", nodes=" + nodes.values() + ", volumes=" + volumes
+                + ", secret=***]";
     }
 }

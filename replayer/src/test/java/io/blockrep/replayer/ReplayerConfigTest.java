@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.config.HostPort;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,17 +19,22 @@ class ReplayerConfigTest {
         p.setProperty("replayer.id", "r1");
         p.setProperty("replayer.kafka.bootstrap.servers", "127.0.0.1:9092");
         p.setProperty("replayer.link.secret", "0123456789abcdef-secret");
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        p.setProperty("replayer.node.site-a.link", "site-a.example:10810");
+        p.setProperty("replayer.node.site-a.control", "site-a.example:10811");
+        p.setProperty("replayer.node.site-b.link", "site-b.example:10810");
+        p.setProperty("replayer.node.site-b.control", "site-b.example:10811");
         p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.node", "site-a");
-        p.setProperty("replayer.volume.vol.source", "/data/vol.img");
-        p.setProperty("replayer.volume.vol.target", "site-b:10810");
-        p.setProperty("replayer.volume.vol.control", "127.0.0.1:10811");
+        p.setProperty("replayer.volume.vol.nodes", "site-a, site-b");
         p.setProperty("replayer.kafka.security.protocol", "SSL");
         ReplayerConfig c = ReplayerConfig.from(p, Map.of());
         assertThat(c.rateBytesPerSecond()).isEqualTo(100L << 20);
         assertThat(c.maxExtentBytes()).isEqualTo(1L << 20);
         assertThat(c.clientProperties()).containsEntry("security.protocol", "SSL");
-        assertThat(c.volume("vol").target().port()).isEqualTo(10810);
+        assertThat(c.volume("vol").nodes()).containsExactly("site-a", "site-b");
+        assertThat(c.volume("vol").other("site-b")).isEqualTo("site-a");
+        assertThat(c.node("site-b").link()).isEqualTo(new HostPort("site-b.example", 10810));
+        assertThat(c.node("site-a").control()).isEqualTo(new HostPort("site-a.example", 10811));
         assertThat(c.toString()).doesNotContain("0123456789abcdef");
     }
 
@@ -37,18 +43,29 @@ class ReplayerConfigTest {
         Properties p = new Properties();
         p.setProperty("replayer.id", "R 1");
         p.setProperty("replayer.rate", "fast");
-        p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.target", "nowhere");
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        p.setProperty("replayer.node.site-a.link", "nowhere");
+        p.setProperty("replayer.node.site-a.control", "127.0.0.1:10811");
+        p.setProperty("replayer.volumes", "v1,v2,v3");
+        p.setProperty("replayer.volume.v1.nodes", "site-a,site-c");
+        p.setProperty("replayer.volume.v2.nodes", "site-a");
+        p.setProperty("replayer.volume.v3.nodes", "site-x,site-y");
+        p.setProperty("replayer.volume.v1.source", "/data/v1.img");
         assertThatThrownBy(() -> ReplayerConfig.from(p, Map.of()))
-                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.problems())
-                        .anyMatch(x -> x.startsWith("replayer.id:"))
-                        .anyMatch(x -> x.startsWith("replayer.kafka.bootstrap.servers: required"))
-                        .anyMatch(x -> x.startsWith("replayer.link.secret: required"))
-                        .anyMatch(x -> x.startsWith("replayer.rate:"))
-                        .anyMatch(x -> x.startsWith("replayer.volume.vol.node: required"))
-                        .anyMatch(x -> x.startsWith("replayer.volume.vol.source: required"))
-                        .anyMatch(x -> x.startsWith("replayer.volume.vol.target:"))
-                        .anyMatch(x -> x.startsWith("replayer.volume.vol.control: required")));
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "replayer.id: 'R 1' is not an id of a-z, 0-9, '-'",
+                        "replayer.kafka.bootstrap.servers: required (Kafka bootstrap servers (the cluster the facilities publish to).)",
+                        "replayer.link.secret: required (Shared link secret of the facilities. Prefer BLOCKREP_REPLAYER_LINK_SECRET.)",
+                        e.problems().stream().filter(x -> x.startsWith("replayer.rate:")).findFirst().orElse("replayer.rate: ?"),
+                        e.problems().stream().filter(x -> x.startsWith("replayer.node.site-a.link:")).findFirst().orElse("link: ?"),
+                        e.problems().stream().filter(x -> x.startsWith("replayer.node.site-b.link: required")).findFirst().orElse("b link: ?"),
+                        e.problems().stream().filter(x -> x.startsWith("replayer.node.site-b.control: required")).findFirst()
+                                .orElse("b control: ?"),
+                        "replayer.volume.v2.nodes: lists 1 node(s); a volume has exactly two",
+                        "replayer.volume.v1.nodes: 'site-c' is not listed in replayer.nodes [site-a, site-b]",
+                        "replayer.volume.v3.nodes: 'site-x' is not listed in replayer.nodes [site-a, site-b]",
+                        "replayer.volume.v3.nodes: 'site-y' is not listed in replayer.nodes [site-a, site-b]",
+                        "replayer.volume.v1.source: unknown key"));
     }
 
     @Test

@@ -10,17 +10,31 @@ import java.util.Properties;
 public final class Config {
     private final Map<String, Object> values;
     private final Map<String, String> passThrough;
-    private final List<String> ids;
+    private final Map<String, List<String>> ids;
 
-    Config(Map<String, Object> values, Map<String, String> passThrough, List<String> ids) {
+    Config(Map<String, Object> values, Map<String, String> passThrough, Map<String, List<String>> ids) {
         this.values = values;
         this.passThrough = Map.copyOf(passThrough);
-        this.ids = List.copyOf(ids);
+        Map<String, List<String>> copy = new java.util.LinkedHashMap<>();
+        ids.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        this.ids = java.util.Collections.unmodifiableMap(copy);
     }
 
-    /** The ids listed in the id list key (e.g. the volume ids). */
+    /** The ids listed in the table's only id list key (e.g. the volume ids); empty when it has none. */
     public List<String> ids() {
-        return ids;
+        if (ids.size() > 1) {
+            throw new IllegalStateException("the table has several id lists " + ids.keySet() + "; name one with ids(listKey)");
+        }
+        return ids.isEmpty() ? List.of() : ids.values().iterator().next();
+    }
+
+    /** The ids listed in {@code listKey}, one of the table's id list keys (empty when its value did not parse). */
+    public List<String> ids(String listKey) {
+        List<String> list = ids.get(listKey);
+        if (list == null) {
+            throw new IllegalArgumentException("not an id list key: " + listKey);
+        }
+        return list;
     }
 
     public Object get(String key) {
@@ -74,6 +88,15 @@ public final class Config {
 
     public HostPort getHostPort(String key) {
         return (HostPort) get(key);
+    }
+
+    public HostPort getHostPort(String key, String id) {
+        return (HostPort) get(key, id);
+    }
+
+    @SuppressWarnings("unchecked")
+    public List<String> getList(String key, String id) {
+        return (List<String>) get(key, id);
     }
 
     public Path getPath(String key) {

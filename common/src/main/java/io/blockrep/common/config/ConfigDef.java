@@ -16,8 +16,10 @@ import java.util.function.Function;
  * in one place (Kafka's {@code ConfigDef} style). {@link #parse} checks a whole properties map and
  * reports every problem at once; {@link #markdownTable()} renders the README's reference.
  *
- * <p>Keys whose name contains {@code <id>} are per-item keys (per volume, say): they are expanded
- * once for every id listed in the value of {@link Builder#perIdFrom(String) the id list key}.
+ * <p>Keys whose name contains {@code <id>} are per-item keys (per volume, per node): each is expanded
+ * once for every id listed in the value of its id list key — the one named by the last
+ * {@link Builder#perIdFrom(String)} before the key was defined. A table may have several id lists
+ * ({@code replayer.nodes} and {@code replayer.volumes}, say).
  * Keys under a pass-through prefix (for example {@code producer.kafka.}) are not checked here;
  * they are handed as they are to a client library. Any other unknown key is a problem: a typo
  * must not silently fall back to a default.
@@ -31,12 +33,12 @@ public final class ConfigDef {
     public static final String ID_PLACEHOLDER = "<id>";
 
     private final Map<String, ConfigKey> keys;
-    private final String idListKey;
+    private final List<String> idListKeys;
     private final List<String> passThroughPrefixes;
 
     private ConfigDef(Builder b) {
         this.keys = new LinkedHashMap<>(b.keys);
-        this.idListKey = b.idListKey;
+        this.idListKeys = List.copyOf(b.idListKeys);
         this.passThroughPrefixes = List.copyOf(b.passThroughPrefixes);
     }
 
@@ -63,23 +65,25 @@ public final class ConfigDef {
         List<String> problems = new ArrayList<>();
         Map<String, Object> values = new LinkedHashMap<>();
 
-        List<String> ids = List.of();
+        Map<String, List<String>> ids = new LinkedHashMap<>();
         for (ConfigKey key : keys.values()) {
-            if (!key.name().contains(ID_PLACEHOLDER)) {
+            if (!key.perId()) {
                 applyEnv(key.name(), raw, env);
                 Object v = parseOne(key, key.name(), raw, problems);
                 values.put(key.name(), v);
-                if (key.name().equals(idListKey) && v instanceof List<?> list) {
-                    ids = list.stream().map(Object::toString).toList();
+                if (idListKeys.contains(key.name())) {
+                    ids.put(key.name(), v instanceof List<?> list ? list.stream().map(Object::toString).toList() : List.of());
                 }
             }
         }
-        for (String id : ids) {
-            for (ConfigKey key : keys.values()) {
-                if (key.name().contains(ID_PLACEHOLDER)) {
-                    String name = key.name().replace(ID_PLACEHOLDER, id);
-                    applyEnv(name, raw, env);
-                    values.put(name, parseOne(key, name, raw, problems));
+        for (String listKey : idListKeys) {
+            for (String id : ids.get(listKey)) {
+                for (ConfigKey key : keys.values()) {
+                    if (listKey.equals(key.idList())) {
+                        String name = key.nameFor(id);
+                        applyEnv(name, raw, env);
+                        values.put(name, parseOne(key, name, raw, problems));
+                    }
                 }
             }
         }
@@ -160,13 +164,13 @@ public final class ConfigDef {
         return value;
     }
 
-    private String unknownKeyProblem(String name, List<String> ids) {
+    private String unknownKeyProblem(String name, Map<String, List<String>> ids) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
-        for (String candidate : keys.keySet()) {
-            List<String> expanded = candidate.contains(ID_PLACEHOLDER)
-                    ? ids.stream().map(id -> candidate.replace(ID_PLACEHOLDER, id)).toList()
-                    : List.of(candidate);
+        for (ConfigKey candidate : keys.values()) {
+            List<String> expanded = candidate.perId()
+                    ? ids.getOrDefault(candidate.idList(), List.of()).stream().map(candidate::nameFor).toList()
+                    : List.of(candidate.name());
             for (String c : expanded) {
                 int d = distance(name, c);
                 if (d < bestDistance) {
@@ -218,11 +222,12 @@ public final class ConfigDef {
     /** Builds a {@link ConfigDef}. */
     public static final class Builder {
         private final Map<String, ConfigKey> keys = new LinkedHashMap<>();
+        private final List<String> idListKeys = new ArrayList<>();
         private String idListKey;
         private final List<String> passThroughPrefixes = new ArrayList<>();
 
         public Builder define(String name, ConfigType type, String defaultValue, ConfigKey.Validator validator, String doc) {
-            return add(new ConfigKey(name, type, defaultValue, false, validator, doc));
+            return add(new ConfigKey(name, type, defaultValue, false, validator, doc, idListFor(name)));
         }
 
         public Builder define(String name, ConfigType type, String defaultValue, String doc) {
@@ -230,12 +235,29 @@ public final class ConfigDef {
         }
 
         public Builder required(String name, ConfigType type, ConfigKey.Validator validator, String doc) {
-            return add(new ConfigKey(name, type, null, true, validator, doc));
+            return add(new ConfigKey(name, type, null, true, validator, doc, idListFor(name)));
         }
 
+        /**
+         * The {@code <id>} keys defined from here on (until the next call) are expanded once for every
+         * id in the value of {@code listKey}, a {@link ConfigType#LIST} key defined before.
+         */
         public Builder perIdFrom(String listKey) {
-            this.idListKey = Objects.requireNonNull(listKey);
+            Objects.requireNonNull(listKey);
+            ConfigKey list = keys.get(listKey);
+            if (list == null || list.type() != ConfigType.LIST || list.perId()) {
+                throw new IllegalStateException("id list key must be a LIST key defined before perIdFrom: " + listKey);
+            }
+            if (idListKeys.contains(listKey)) {
+                throw new IllegalStateException("perIdFrom called twice for " + listKey);
+            }
+            idListKeys.add(listKey);
+            this.idListKey = listKey;
             return this;
+        }
+
+        private String idListFor(String name) {
+            return name.contains(ID_PLACEHOLDER) ? idListKey : null;
         }
 
         public Builder passThrough(String prefix) {
@@ -251,9 +273,6 @@ public final class ConfigDef {
         }
 
         public ConfigDef build() {
-            if (idListKey != null && !keys.containsKey(idListKey)) {
-                throw new IllegalStateException("id list key not defined: " + idListKey);
-            }
             return new ConfigDef(this);
         }
     }

@@ -18,8 +18,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A blocking, request/response client of a secondary's link server, for the replayer: it sends data
- * sets and asks for region hashes. Unlike the primary's replication link it has no background
+ * A blocking, request/response client of a facility's link server, for the replayer: it sends data
+ * sets to a secondary, asks for region hashes, and reads a source volume's bytes. Unlike the primary's replication link it has no background
  * threads and no heartbeats: every call writes its frames, then reads the replies with a socket
  * read timeout, so a dead or blackholed peer fails the call within {@code timeout}.
  *
@@ -121,7 +121,7 @@ public final class LinkClient implements Closeable {
                 return hashes.digests();
             }
             if (reply instanceof LinkMessage.Ack ack) {
-                throw new FatalException("secondary refused hashes of " + volume + " [" + offset + ", +" + length + "): "
+                throw new FatalException("peer " + peer + " refused hashes of " + volume + " [" + offset + ", +" + length + "): "
                         + ack.status() + " " + ack.message());
             }
             throw unexpected(reply);
@@ -148,11 +148,53 @@ public final class LinkClient implements Closeable {
                 if (reply instanceof LinkMessage.HashReply hashes) {
                     all.add(hashes.digests());
                 } else if (reply instanceof LinkMessage.Ack ack) {
-                    throw new FatalException("secondary refused hashes of " + volume + " [" + r.offset() + ", +" + r.length() + "): "
+                    throw new FatalException("peer " + peer + " refused hashes of " + volume + " [" + r.offset() + ", +" + r.length() + "): "
                             + ack.status() + " " + ack.message());
                 } else {
                     throw unexpected(reply);
                 }
+            }
+            return all;
+        });
+    }
+
+    /** A range to read: {@code [offset, offset+length)}, 1..{@link LinkMessage#MAX_READ} bytes. */
+    public record ReadRange(long offset, int length) {
+    }
+
+    /** The bytes {@code [offset, offset+length)} of {@code volume} on the peer. */
+    public ByteBuffer read(String volume, long offset, int length) {
+        return read(volume, List.of(new ReadRange(offset, length))).get(0);
+    }
+
+    /**
+     * Reads several ranges in one round trip: every READ_REQUEST is written first, then the replies
+     * are read in order (the server answers a connection's requests in order), so the peer streams
+     * the data back to back. Each buffer holds exactly its range; a refusal of any range fails the
+     * whole call with a {@link FatalException} (a range outside the volume, or a volume the peer
+     * does not have, will not get better by retrying).
+     */
+    public List<ByteBuffer> read(String volume, List<ReadRange> ranges) {
+        return call("read of " + volume, () -> {
+            for (ReadRange r : ranges) {
+                send(new LinkMessage.ReadRequest(volume, r.offset(), r.length()));
+            }
+            out.flush();
+            List<ByteBuffer> all = new java.util.ArrayList<>(ranges.size());
+            for (ReadRange r : ranges) {
+                LinkMessage reply = read();
+                if (!(reply instanceof LinkMessage.ReadReply data)) {
+                    throw unexpected(reply);
+                }
+                if (data.status() != LinkStatus.OK) {
+                    throw new FatalException("peer " + peer + " refused a read of " + volume + " [" + r.offset() + ", +" + r.length()
+                            + "): " + data.status());
+                }
+                if (data.data().remaining() != r.length()) {
+                    throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME, "read of " + volume + " [" + r.offset() + ", +"
+                            + r.length() + ") answered with " + data.data().remaining() + " bytes");
+                }
+                all.add(data.data());
             }
             return all;
         });
@@ -214,13 +256,13 @@ public final class LinkClient implements Closeable {
     private LinkMessage read() throws IOException, LinkProtocolException {
         LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
         if (m instanceof LinkMessage.Error err) {
-            throw new LinkProtocolException(err.status(), "secondary closed the link: " + err.status() + " " + err.message());
+            throw new LinkProtocolException(err.status(), peer + " closed the link: " + err.status() + " " + err.message());
         }
         return m;
     }
 
     private static LinkProtocolException unexpected(LinkMessage m) {
-        return new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "unexpected " + m.type() + " from the secondary");
+        return new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, "unexpected " + m.type() + " from the peer");
     }
 
     @Override

@@ -37,6 +37,9 @@ import java.util.Objects;
  * HASH_REQUEST    str volume, i64 offset, i64 length, i32 blockSize
  * HASH_REPLY      i32 count, count x 32 bytes SHA-256      (frame request id = the HASH_REQUEST's)
  * GENERATION      str volume, u8 inSync (0/1), u16 count, count x Generation   (answered with ACK)
+ * READ_REQUEST    str volume, i64 offset, i32 length       (1..{@link #MAX_READ} bytes)
+ * READ_REPLY      u16 status, data (the rest of the payload; exactly the requested length when OK, empty otherwise)
+ *                                                          (frame request id = the READ_REQUEST's)
  * </pre>
  *
  * <p>Generations: HELLO carries each side's history for every volume it has (current first); the
@@ -49,6 +52,10 @@ import java.util.Objects;
  * the secondary's journal (or with a negative ACK when the set is refused); COMMIT is answered with
  * DATASET_ACK only after the whole set was applied durably, or refused. A HASH_REQUEST is answered
  * with HASH_REPLY, or a negative ACK (out of range). See {@link BlockHashes} for what is hashed.
+ * A READ_REQUEST is answered with a READ_REPLY: OK and all the bytes, or an error status and no
+ * bytes (never a partial read). HASH_REQUEST and READ_REQUEST are served for any volume the
+ * facility has, in either role, to an authenticated peer, without attaching it (the replayer reads
+ * a source this way; verify hashes both sides).
  *
  * Every record is immutable; {@link Write#data()} and {@link DataSetExtent#data()} are read-only views.
  */
@@ -61,6 +68,8 @@ public sealed interface LinkMessage {
     int MIN_HASH_BLOCK = 512;
     int MAX_HASH_BLOCK = 16 << 20;
     int DIGEST_BYTES = 32;
+    /** Most bytes one READ_REQUEST may ask for: the reply's data then fits one frame. */
+    int MAX_READ = LinkFrame.MAX_DATA;
 
     MessageType type();
 
@@ -99,6 +108,8 @@ public sealed interface LinkMessage {
                 case HASH_REQUEST -> new HashRequest(in.volumeId(), in.i64(), in.i64(), in.i32());
                 case HASH_REPLY -> HashReply.read(in);
                 case GENERATION -> GenerationUpdate.read(in);
+                case READ_REQUEST -> new ReadRequest(in.volumeId(), in.i64(), in.i32());
+                case READ_REPLY -> new ReadReply(in.status(), in.rest());
                 default -> throw new LinkProtocolException(LinkStatus.UNKNOWN_MESSAGE_TYPE,
                         "message type " + frame.type() + " is reserved and not supported");
             };
@@ -588,6 +599,61 @@ public sealed interface LinkMessage {
         @Override
         public String toString() {
             return "HashReply[" + digests.size() + " digests]";
+        }
+    }
+
+    /** Asks for the bytes {@code [offset, offset+length)} of {@code volume}; 0 < length ≤ {@link #MAX_READ}. */
+    record ReadRequest(String volume, long offset, int length) implements LinkMessage {
+        public ReadRequest {
+            Objects.requireNonNull(volume, "volume");
+            requireNonNegative("offset", offset);
+            if (length <= 0 || length > MAX_READ) {
+                throw new IllegalArgumentException("read length " + length + " is outside 1.." + MAX_READ);
+            }
+        }
+
+        public MessageType type() {
+            return MessageType.READ_REQUEST;
+        }
+
+        public void writePayload(Out out) {
+            out.string(volume).i64(offset).i32(length);
+        }
+    }
+
+    /**
+     * The answer to a READ_REQUEST: {@link LinkStatus#OK} with every requested byte, or an error
+     * status ({@link LinkStatus#UNKNOWN_VOLUME}, {@link LinkStatus#OUT_OF_RANGE}, {@link LinkStatus#IO_ERROR})
+     * with no data. {@link #data()} is a read-only view.
+     */
+    record ReadReply(LinkStatus status, ByteBuffer data) implements LinkMessage {
+        public ReadReply {
+            Objects.requireNonNull(status, "status");
+            if (data.remaining() > MAX_READ) {
+                throw new IllegalArgumentException("read reply of " + data.remaining() + " bytes exceeds " + MAX_READ);
+            }
+            if (status != LinkStatus.OK && data.hasRemaining()) {
+                throw new IllegalArgumentException("a " + status + " read reply carries " + data.remaining() + " bytes; it must carry none");
+            }
+            data = data.slice().asReadOnlyBuffer();
+        }
+
+        /** A refusal: {@code status} and no data. */
+        public static ReadReply refused(LinkStatus status) {
+            return new ReadReply(status, ByteBuffer.allocate(0));
+        }
+
+        @Override
+        public ByteBuffer data() {
+            return data.duplicate();
+        }
+
+        public MessageType type() {
+            return MessageType.READ_REPLY;
+        }
+
+        public void writePayload(Out out) {
+            out.u16(status.code()).raw(data.duplicate());
         }
     }
 

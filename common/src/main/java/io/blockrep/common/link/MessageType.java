@@ -21,6 +21,8 @@ public enum MessageType {
     HASH_REQUEST(0x38),
     HASH_REPLY(0x39),
     GENERATION(0x48),
+    READ_REQUEST(0x40),
+    READ_REPLY(0x41),
     ERROR(0x7E),
     BYE(0x7F);
 

@@ -42,7 +42,11 @@ class LinkFrameGoldenTest {
                 Arguments.of("dataset-commit.bin", 10L, new LinkMessage.DataSetCommit(3L, 2, 0x1234ABCD)),
                 Arguments.of("dataset-ack.bin", 10L, new LinkMessage.DataSetAck(3L, LinkStatus.OK, "")),
                 Arguments.of("hash-request.bin", 11L, new LinkMessage.HashRequest("vol-a", 0, 6000, 4096)),
-                Arguments.of("hash-reply.bin", 11L, new LinkMessage.HashReply(List.of(digest((byte) 0x11), digest((byte) 0x22)))));
+                Arguments.of("hash-reply.bin", 11L, new LinkMessage.HashReply(List.of(digest((byte) 0x11), digest((byte) 0x22)))),
+                Arguments.of("read-request.bin", 12L, new LinkMessage.ReadRequest("vol-a", 131072, 8)),
+                Arguments.of("read-reply.bin", 12L, new LinkMessage.ReadReply(LinkStatus.OK,
+                        ByteBuffer.wrap("blockrep".getBytes(StandardCharsets.US_ASCII)))),
+                Arguments.of("read-reply-refused.bin", 13L, LinkMessage.ReadReply.refused(LinkStatus.OUT_OF_RANGE)));
     }
 
     private static byte[] digest(byte fill) {

@@ -57,7 +57,10 @@ class LinkFrameTest {
                 new LinkMessage.DataSetAck(7, LinkStatus.DATASET_MISMATCH, "crc differs"),
                 new LinkMessage.HashRequest("v1", 4096, 1 << 20, 65536),
                 new LinkMessage.HashReply(List.of(new byte[32], Arrays.copyOf(data, 32))),
-                new LinkMessage.HashReply(List.of()));
+                new LinkMessage.HashReply(List.of()),
+                new LinkMessage.ReadRequest("v1", 1L << 40, LinkMessage.MAX_READ),
+                new LinkMessage.ReadReply(LinkStatus.OK, ByteBuffer.wrap(data)),
+                LinkMessage.ReadReply.refused(LinkStatus.UNKNOWN_VOLUME));
     }
 
     @ParameterizedTest
@@ -113,6 +116,31 @@ class LinkFrameTest {
         assertMalformed(MessageType.HASH_REPLY, payload(b -> b.putInt(70_000)), "digest count 70000");
         assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.DATASET_EXTENT, LinkFrame.FLAG_FUA, 1,
                 ByteBuffer.allocate(16)))).isInstanceOf(LinkProtocolException.class).hasMessageContaining("only valid on WRITE");
+    }
+
+    @Test
+    void malformedReadPayloadsAreRejectedWithTheProtocolException() {
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0).putInt(0)), "read length 0 is outside 1..33554432");
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0).putInt(-1)), "read length -1");
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0).putInt(LinkMessage.MAX_READ + 1)), "read length 33554433");
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(-4096).putInt(4096)), "offset -4096 is negative");
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'V').put((byte) '!')
+                .putLong(0).putInt(4096)), "not a valid volume id");
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0)), "payload ends early");
+        assertMalformed(MessageType.READ_REQUEST, payload(b -> b.putShort((short) 2).put((byte) 'v').put((byte) '1')
+                .putLong(0).putInt(4096).put((byte) 0)), "trailing");
+        assertMalformed(MessageType.READ_REPLY, payload(b -> b.put((byte) 0)), "payload ends early");
+        assertMalformed(MessageType.READ_REPLY, payload(b -> b.putShort((short) LinkStatus.OUT_OF_RANGE.code()).put(new byte[3])),
+                "must carry none");
+        assertThatThrownBy(() -> new LinkMessage.ReadRequest("v1", 0, LinkMessage.MAX_READ + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new LinkMessage.ReadReply(LinkStatus.OK, ByteBuffer.allocate(LinkMessage.MAX_READ + 1)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     private static ByteBuffer payload(java.util.function.Consumer<ByteBuffer> fill) {

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  *       and COMMIT; a set takes effect at its COMMIT's place in the connection's order, whole or
  *       not at all: journal flushed before the volume is touched, volume flushed and journal deleted
  *       before DATASET_ACK OK; a connection that ends inside a set discards it;
- *   <li>HASH_REQUEST is answered for any attached volume, whatever this side's role for it now.
+ *   <li>HASH_REQUEST and READ_REQUEST are answered for any volume this side has, in either role,
+ *       attached or not (verify hashes the source and the replica, the replayer reads its source);
+ *       a READ gets all the requested bytes or an error status and none, never a partial read.
  * </ul>
  * Before a server is started, the facility runs {@code DataSetJournal.recover} on every volume so a
  * set a crash interrupted is settled (re-applied whole or discarded) before anything is served.

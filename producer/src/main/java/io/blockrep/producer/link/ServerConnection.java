@@ -232,7 +232,11 @@ final class ServerConnection implements Runnable {
         } else if (m instanceof LinkMessage.DataSetCommit c) {
             send(out, id, sets.commit(c, writable(sets.volumeOf(c.setId())).volume()));
         } else if (m instanceof LinkMessage.HashRequest h) {
-            send(out, id, hash(attachedVolume(h.volume()), h));
+            Optional<LinkVolumes.Entry> e = volumes.find(h.volume());
+            send(out, id, e.isEmpty() ? new Ack(LinkStatus.UNKNOWN_VOLUME, "no volume '" + h.volume() + "' here")
+                    : hash(e.get().volume(), h));
+        } else if (m instanceof LinkMessage.ReadRequest r) {
+            send(out, id, read(r));
         } else if (m instanceof LinkMessage.GenerationUpdate g) {
             send(out, id, generation(g));
         } else if (m instanceof LinkMessage.Ping) {
@@ -259,11 +263,6 @@ final class ServerConnection implements Runnable {
         return e;
     }
 
-    /** An attached volume whatever this side's role for it now (hashes are answered for verify either way). */
-    private Volume attachedVolume(String volume) throws LinkProtocolException {
-        return attachedEntry(volume).volume();
-    }
-
     private LinkVolumes.Entry attachedEntry(String volume) throws LinkProtocolException {
         if (!attached.contains(volume)) {
             throw new LinkProtocolException(LinkStatus.NOT_ATTACHED, "volume '" + volume + "' is not attached on this connection");
@@ -283,6 +282,32 @@ final class ServerConnection implements Runnable {
             log.error("hashing '{}' [{}, +{}) failed", v.id(), h.offset(), h.length(), e);
             return new Ack(LinkStatus.IO_ERROR, "read failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * Answers a READ for any volume this facility has, in either role, without attaching it: the
+     * replayer reads its source this way. All the bytes or an error status, never a partial read.
+     */
+    private LinkMessage.ReadReply read(LinkMessage.ReadRequest r) {
+        Optional<LinkVolumes.Entry> entry = volumes.find(r.volume());
+        if (entry.isEmpty()) {
+            log.warn("link from {}: read of unknown volume '{}' refused", peer, r.volume());
+            return LinkMessage.ReadReply.refused(LinkStatus.UNKNOWN_VOLUME);
+        }
+        Volume v = entry.get().volume();
+        if (!v.geometry().contains(r.offset(), r.length())) {
+            log.warn("link from {}: read of '{}' [{}, +{}) is outside the volume (size {}); refused", peer, r.volume(), r.offset(),
+                    r.length(), v.size());
+            return LinkMessage.ReadReply.refused(LinkStatus.OUT_OF_RANGE);
+        }
+        ByteBuffer data = ByteBuffer.allocate(r.length());
+        try {
+            v.read(r.offset(), data);
+        } catch (IOException | RuntimeException e) {
+            log.error("reading '{}' [{}, +{}) for {} failed", v.id(), r.offset(), r.length(), peer, e);
+            return LinkMessage.ReadReply.refused(LinkStatus.IO_ERROR);
+        }
+        return new LinkMessage.ReadReply(LinkStatus.OK, data.flip());
     }
 
     private static Ack apply(Volume v, LinkMessage.Write w) {

@@ -13,7 +13,9 @@ import java.util.Properties;
  * PRIMARY (at creation; roles may move). Each connects to the other's link server through its own
  * {@link LinkProxy} ({@link #proxy}: site-a → site-b, {@link #reverseProxy}: site-b → site-a), which
  * the test can cut or blackhole; {@link #cutLink()} cuts both. Short timeouts so failures are
- * detected in tens of milliseconds.
+ * detected in tens of milliseconds. {@link #withNodeIds} swaps the node ids, so the same scenario
+ * runs with site-b as the primary. The fields {@code siteA}/{@code siteB} are the facility created
+ * PRIMARY and the one created SECONDARY, whatever their node ids.
  */
 public final class TwoSites implements AutoCloseable {
     public static final String SECRET = "test-secret-0123456789";
@@ -28,6 +30,8 @@ public final class TwoSites implements AutoCloseable {
     private int linkPortA;
     private int linkPortB;
     private final Properties extraA = new Properties();
+    private String primaryNode = "site-a";
+    private String secondaryNode = "site-b";
 
     public TwoSites(Path dir, String volume, long size, String kafkaBootstrap) {
         this.dir = dir;
@@ -42,6 +46,13 @@ public final class TwoSites implements AutoCloseable {
         return this;
     }
 
+    /** Node ids of the primary and the secondary facility (default site-a and site-b), set before {@link #start()}. */
+    public TwoSites withNodeIds(String primary, String secondary) {
+        this.primaryNode = primary;
+        this.secondaryNode = secondary;
+        return this;
+    }
+
     public TwoSites start() {
         linkPortA = FreePorts.find();
         linkPortB = FreePorts.find();
@@ -53,14 +64,14 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public void startA() {
-        Properties a = props("site-a", "PRIMARY", "127.0.0.1:" + proxy.port());
+        Properties a = props(primaryNode, "PRIMARY", "127.0.0.1:" + proxy.port());
         a.setProperty("producer.link.listen", "127.0.0.1:" + linkPortA);
         a.putAll(extraA);
         siteA = Facility.start(ProducerConfig.from(a, Map.of()));
     }
 
     public void startB() {
-        Properties b = props("site-b", "SECONDARY", "127.0.0.1:" + reverseProxy.port());
+        Properties b = props(secondaryNode, "SECONDARY", "127.0.0.1:" + reverseProxy.port());
         b.setProperty("producer.link.listen", "127.0.0.1:" + linkPortB);
         siteB = Facility.start(ProducerConfig.from(b, Map.of()));
     }
@@ -116,11 +127,11 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public Path primaryFile() {
-        return dir.resolve("site-a/volumes/" + volume + "/data.img");
+        return dir.resolve(primaryNode + "/volumes/" + volume + "/data.img");
     }
 
     public Path secondaryFile() {
-        return dir.resolve("site-b/volumes/" + volume + "/data.img");
+        return dir.resolve(secondaryNode + "/volumes/" + volume + "/data.img");
     }
 
     public String primaryUri() {

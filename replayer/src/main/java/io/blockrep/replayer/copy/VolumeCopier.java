@@ -1,13 +1,10 @@
 package io.blockrep.replayer.copy;
 
 import io.blockrep.common.FatalException;
-import io.blockrep.common.io.FileIo;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.replayer.plan.Extent;
 import io.blockrep.replayer.plan.ExtentPlanner;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -23,14 +20,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies the live dirty regions of a volume's closed eras from the source to the secondary.
+ * Copies the live dirty regions of a volume's closed eras from a source node to a replica, in
+ * either direction: the pass names the source (whose dirty records are copied and tombstoned) and
+ * the target; nothing here knows which site is which.
  *
  * <p>Order of one data set: read the extents from the source <em>now</em> (newer data than the era
  * is harmless: those regions are dirty in a later era and will be copied again), optionally drop
- * regions whose hash already matches on the secondary, send the set, wait for the secondary's
- * durable apply, then tombstone the set's keys in every era they are live in. A region is
- * tombstoned only after the replica holds data at least as new as the source's last write to it
- * in those eras — the invariant that makes the copy race-free. Replaying twice is safe.
+ * regions whose hash already matches on the target, send the set, wait for the target's durable
+ * apply, then tombstone the set's keys in every era they are live in. A region is tombstoned only
+ * after the replica holds data at least as new as the source's last write to it in those eras —
+ * the invariant that makes the copy race-free. Replaying twice is safe.
+ *
+ * <p>Pipelining: the next set's extents are requested from the source as soon as the current set's
+ * bytes are in, and up to {@link #IN_FLIGHT_SETS} sets are sent and not yet acknowledged, so reading
+ * the source, sending and the target's apply overlap. At most one set is read ahead.
  *
  * <p>One caller at a time per instance (the owner thread of the volume's replay).
  */
@@ -47,14 +50,19 @@ public final class VolumeCopier {
     public record Settings(long maxExtentBytes, long dataSetBytes, boolean skipIdentical, long ackTimeoutMillis) {
     }
 
+    /**
+     * One copy pass: {@code volume} from {@code sourceNode} (read through {@code source}; its dirty
+     * keys are tombstoned) to {@code target}.
+     */
+    public record Pass(String volume, String sourceNode, RegionGeometry geometry, SourceReader source, ReplicaTarget target) {
+    }
+
     private final Settings settings;
-    private final ReplicaTarget target;
     private final ReplayedRegions replayed;
     private final RateLimiter rate;
 
-    public VolumeCopier(Settings settings, ReplicaTarget target, ReplayedRegions replayed, RateLimiter rate) {
+    public VolumeCopier(Settings settings, ReplayedRegions replayed, RateLimiter rate) {
         this.settings = settings;
-        this.target = target;
         this.replayed = replayed;
         this.rate = rate;
     }
@@ -68,52 +76,48 @@ public final class VolumeCopier {
      * eras it is live in. Returns when every set is applied; the tombstones are sent by then, and
      * {@link Result#tombstones()} completes when Kafka acknowledged them all.
      */
-    public Result copy(String volume, String node, RegionGeometry geometry, FileChannel source,
-                             Map<Long, RoaringBitmap> liveByEra, Consumer<CopyProgress> progress) throws InterruptedException {
+    public Result copy(Pass pass, Map<Long, RoaringBitmap> liveByEra, Consumer<CopyProgress> progress) throws InterruptedException {
         long started = System.nanoTime();
-        target.attach(volume, geometry);
+        String volume = pass.volume();
+        pass.target().attach(volume, pass.geometry());
         long throughEra = liveByEra.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
         RoaringBitmap all = RoaringBitmap.or(liveByEra.values().iterator());
-        List<Extent> extents = new ExtentPlanner(geometry, settings.maxExtentBytes()).plan(all);
-        long bytesTotal = extents.stream().mapToLong(Extent::length).sum();
+        List<List<Extent>> batches = batches(new ExtentPlanner(pass.geometry(), settings.maxExtentBytes()).plan(all));
+        long bytesTotal = batches.stream().flatMap(List::stream).mapToLong(Extent::length).sum();
         long regionsTotal = all.getLongCardinality();
         long bytesCopied = 0;
         long regionsCopied = 0;
         long skipped = 0;
         List<CompletableFuture<Void>> tombstones = new ArrayList<>();
-        // Up to IN_FLIGHT_SETS data sets are in flight at once: while the secondary journals and
-        // applies one, the next is read and sent. A set's regions are tombstoned once it is acknowledged.
         java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
-        int i = 0;
-        while (i < extents.size()) {
-            List<Extent> batch = new ArrayList<>();
-            long bytes = 0;
-            while (i < extents.size() && (batch.isEmpty() || bytes + extents.get(i).length() <= settings.dataSetBytes())) {
-                bytes += extents.get(i).length();
-                batch.add(extents.get(i++));
-            }
+        CompletableFuture<List<ByteBuffer>> next = batches.isEmpty() ? null : pass.source().read(volume, batches.get(0));
+        for (int b = 0; b < batches.size(); b++) {
+            List<Extent> batch = batches.get(b);
+            List<ByteBuffer> data = await(next, "read of " + volume + " from " + pass.sourceNode());
+            next = b + 1 < batches.size() ? pass.source().read(volume, batches.get(b + 1)) : null;
             RoaringBitmap batchRegions = regionsOf(batch);
-            // Wait for the rate before talking to the secondary, so no connection sits idle mid-batch.
+            long bytes = batch.stream().mapToLong(Extent::length).sum();
+            // Wait for the rate before talking to the target, so no connection sits idle mid-batch.
             rate.acquire(bytes);
-            List<Extent> toSend = batch;
+            List<ReplicaTarget.ExtentData> toSend = extentData(batch, data);
             if (settings.skipIdentical()) {
-                RoaringBitmap same = identicalRegions(volume, geometry, source, batch);
+                RoaringBitmap same = identicalRegions(pass, batch, data);
                 if (!same.isEmpty()) {
                     skipped += same.getLongCardinality();
-                    toSend = new ExtentPlanner(geometry, settings.maxExtentBytes()).plan(RoaringBitmap.andNot(batchRegions, same));
+                    toSend = without(pass.geometry(), batch, data, same);
                 }
             }
             long setId = SET_IDS.nextLong() & Long.MAX_VALUE;
             CompletableFuture<Void> sent = toSend.isEmpty() ? CompletableFuture.completedFuture(null)
-                    : target.sendDataSet(volume, setId, read(source, toSend)).toCompletableFuture();
+                    : pass.target().sendDataSet(volume, setId, toSend).toCompletableFuture();
             inFlight.add(new InFlight(setId, sent, batchRegions, bytes));
-            while (inFlight.size() >= IN_FLIGHT_SETS || (i >= extents.size() && !inFlight.isEmpty())) {
+            while (inFlight.size() >= IN_FLIGHT_SETS || (b == batches.size() - 1 && !inFlight.isEmpty())) {
                 InFlight done = inFlight.poll();
                 await(done.sent(), "data set " + done.setId() + " of " + volume);
                 for (Map.Entry<Long, RoaringBitmap> era : liveByEra.entrySet()) {
                     RoaringBitmap regions = RoaringBitmap.and(era.getValue(), done.regions());
                     if (!regions.isEmpty()) {
-                        tombstones.add(replayed.tombstone(volume, node, era.getKey(), regions));
+                        tombstones.add(replayed.tombstone(volume, pass.sourceNode(), era.getKey(), regions));
                     }
                 }
                 bytesCopied += done.bytes();
@@ -125,9 +129,25 @@ public final class VolumeCopier {
         CompletableFuture<Void> allTombstones = CompletableFuture.allOf(tombstones.toArray(CompletableFuture[]::new));
         CopyProgress done = new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
                 System.nanoTime() - started);
-        LOG.info("volume {}: copied {} region(s) ({} bytes, {} skipped as identical) of eras <= {} in {} ms", volume,
-                regionsCopied - skipped, bytesCopied, skipped, throughEra, done.elapsedNanos() / 1_000_000);
+        LOG.info("volume {}: copied {} region(s) ({} bytes, {} skipped as identical) of {}'s eras <= {} in {} ms", volume,
+                regionsCopied - skipped, bytesCopied, skipped, pass.sourceNode(), throughEra, done.elapsedNanos() / 1_000_000);
         return new Result(done, allTombstones);
+    }
+
+    /** Extents grouped into data sets of at most {@code dataSetBytes} (a larger extent is a set of its own). */
+    private List<List<Extent>> batches(List<Extent> extents) {
+        List<List<Extent>> batches = new ArrayList<>();
+        int i = 0;
+        while (i < extents.size()) {
+            List<Extent> batch = new ArrayList<>();
+            long bytes = 0;
+            while (i < extents.size() && (batch.isEmpty() || bytes + extents.get(i).length() <= settings.dataSetBytes())) {
+                bytes += extents.get(i).length();
+                batch.add(extents.get(i++));
+            }
+            batches.add(batch);
+        }
+        return batches;
     }
 
     /** Waits for a copy's tombstones, with the copier's acknowledgement timeout. */
@@ -143,23 +163,21 @@ public final class VolumeCopier {
         return r;
     }
 
-    /** Regions of {@code batch} whose SHA-256 is the same on the source and the secondary (one round trip per batch). */
-    private RoaringBitmap identicalRegions(String volume, RegionGeometry geometry, FileChannel source, List<Extent> batch)
-            throws InterruptedException {
+    /** Regions of {@code batch} whose SHA-256 is the same on the source (hashed from {@code data}) and the target (one round trip). */
+    private RoaringBitmap identicalRegions(Pass pass, List<Extent> batch, List<ByteBuffer> data) throws InterruptedException {
+        RegionGeometry geometry = pass.geometry();
         RoaringBitmap same = new RoaringBitmap();
         MessageDigest sha = sha256();
         List<long[]> ranges = batch.stream().map(e -> new long[] {e.offset(), e.length()}).toList();
-        List<List<byte[]>> remote = await(target.hashes(volume, ranges, geometry.regionSize()).toCompletableFuture(),
-                "hashes of " + volume);
+        List<List<byte[]>> remote = await(pass.target().hashes(pass.volume(), ranges, geometry.regionSize()).toCompletableFuture(),
+                "hashes of " + pass.volume());
         for (int i = 0; i < batch.size(); i++) {
             Extent e = batch.get(i);
             List<byte[]> digests = remote.get(i);
             for (int k = 0; k < e.regionCount(); k++) {
                 long region = e.firstRegion() + k;
-                ByteBuffer buf = ByteBuffer.allocate(geometry.regionLength(region));
-                readFully(source, geometry.regionStart(region), buf);
                 sha.reset();
-                sha.update(buf.flip());
+                sha.update(regionBytes(geometry, e, data.get(i), region));
                 if (k < digests.size() && Arrays.equals(sha.digest(), digests.get(k))) {
                     same.add(region, region + 1);
                 }
@@ -168,25 +186,46 @@ public final class VolumeCopier {
         return same;
     }
 
-    private static List<ReplicaTarget.ExtentData> read(FileChannel source, List<Extent> extents) {
-        List<ReplicaTarget.ExtentData> out = new ArrayList<>(extents.size());
-        for (Extent e : extents) {
-            ByteBuffer buf = ByteBuffer.allocate((int) e.length());
-            readFully(source, e.offset(), buf);
-            out.add(new ReplicaTarget.ExtentData(e.offset(), buf.flip()));
+    private static List<ReplicaTarget.ExtentData> extentData(List<Extent> batch, List<ByteBuffer> data) {
+        if (data.size() != batch.size()) {
+            throw new FatalException("the source answered " + data.size() + " extents for " + batch.size());
+        }
+        List<ReplicaTarget.ExtentData> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            ByteBuffer d = data.get(i);
+            if (d.remaining() != batch.get(i).length()) {
+                throw new FatalException("the source answered " + d.remaining() + " bytes for an extent of " + batch.get(i).length());
+            }
+            out.add(new ReplicaTarget.ExtentData(batch.get(i).offset(), d));
         }
         return out;
     }
 
-    private static void readFully(FileChannel ch, long offset, ByteBuffer buf) {
-        try {
-            int start = buf.position();
-            if (!FileIo.readFully(ch, buf, offset)) {
-                throw new FatalException("source ends at " + (offset + buf.position() - start) + ", before the volume's end");
+    /** The batch's data without the regions in {@code skip}: each extent split into its runs of regions to send. */
+    private static List<ReplicaTarget.ExtentData> without(RegionGeometry geometry, List<Extent> batch, List<ByteBuffer> data,
+                                                          RoaringBitmap skip) {
+        List<ReplicaTarget.ExtentData> out = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Extent e = batch.get(i);
+            long runStart = -1;
+            for (long region = e.firstRegion(); region <= e.firstRegion() + e.regionCount(); region++) {
+                boolean send = region < e.firstRegion() + e.regionCount() && !skip.contains((int) region);
+                if (send && runStart < 0) {
+                    runStart = region;
+                } else if (!send && runStart >= 0) {
+                    int from = (int) (geometry.regionStart(runStart) - e.offset());
+                    int to = (int) (geometry.regionStart(region - 1) + geometry.regionLength(region - 1) - e.offset());
+                    out.add(new ReplicaTarget.ExtentData(geometry.regionStart(runStart), data.get(i).duplicate().position(from).limit(to).slice()));
+                    runStart = -1;
+                }
             }
-        } catch (IOException e) {
-            throw new FatalException("cannot read the source at " + offset + ": " + e.getMessage(), e);
         }
+        return out;
+    }
+
+    private static ByteBuffer regionBytes(RegionGeometry geometry, Extent e, ByteBuffer extentData, long region) {
+        int from = (int) (geometry.regionStart(region) - e.offset());
+        return extentData.duplicate().position(from).limit(from + geometry.regionLength(region)).slice();
     }
 
     private <T> T await(CompletableFuture<T> f, String what) throws InterruptedException {

@@ -16,7 +16,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A secondary reached over the link with blocking {@link LinkClient}s. Data sets go out on
+ * A replica (the target node of a step, SECONDARY for the volume) reached over the link with
+ * blocking {@link LinkClient}s; one per volume and target node. Data sets go out on
  * {@link #SENDERS} sender threads, each with its own connection, so one set can be sent while the
  * secondary applies another (its server applies each connection's sets in order, on its own
  * thread). Hash requests use the caller's connection. A client attaches the volume with the geometry
@@ -42,10 +43,10 @@ final class LinkReplicaTarget implements ReplicaTarget, AutoCloseable {
     private record Attached(String volume, RegionGeometry geometry, LinkClient client) {
     }
 
-    LinkReplicaTarget(String nodeId, HostPort peer, String secret, Duration timeout) {
+    LinkReplicaTarget(String nodeId, HostPort peer, SharedSecret secret, Duration timeout) {
         this.nodeId = nodeId;
         this.peer = peer;
-        this.secret = SharedSecret.of(secret);
+        this.secret = secret;
         this.timeout = timeout;
         this.senders = Executors.newFixedThreadPool(SENDERS, r -> {
             Thread t = new Thread(r, "replay-sender-" + peer);

@@ -1,30 +1,37 @@
 package io.blockrep.replayer.service;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.RetriableException;
 import io.blockrep.common.volume.RegionGeometry;
-import io.blockrep.replayer.ReplayerConfig.VolumeTarget;
+import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.copy.CopyProgress;
 import io.blockrep.replayer.copy.ReplayedRegions;
+import io.blockrep.replayer.copy.ReplicaTarget;
+import io.blockrep.replayer.copy.SourceReader;
 import io.blockrep.replayer.copy.VolumeCopier;
 import io.blockrep.replayer.index.DirtySetIndex;
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One replay step for a volume, shared by the continuous service and the one-shot ops job: find the
- * highest era N whose marker (and every earlier era's) is in the index, copy every live region of
- * eras ≤ N, tombstone their keys, tombstone the eras' markers, and tell the primary facility that
- * eras ≤ N are replayed (it then closes the next era, cuts over, or finishes).
+ * One replay step for a volume, shared by the continuous service and the one-shot ops job. The
+ * direction comes from the dirty records, never from configuration: of the volume's two nodes, the
+ * <em>source</em> is the one whose era-closed markers are ready in the index (a facility closes eras
+ * only while it resyncs its peer from itself), the <em>target</em> is the other. Then: find the
+ * highest era N whose marker (and every earlier era's) is in, copy every live region of the source's
+ * eras ≤ N from the source to the target, tombstone their keys (keyed by the source node), tell the
+ * source facility that eras ≤ N are replayed (it then closes the next era, cuts over, or finishes),
+ * and tombstone the eras' markers. The same code runs site-a→site-b and site-b→site-a.
  *
  * <p>Idempotent: after a crash anywhere in between, the next step finds the regions still live (or
  * none) and the marker still present, copies what is left, and reports again.
@@ -35,71 +42,123 @@ import org.slf4j.LoggerFactory;
 public final class ReplayEngine {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayEngine.class);
 
-    /** What a step did. */
-    public record Step(String volume, long era, CopyProgress progress) {
+    /** How the engine reaches the nodes of a volume; implemented over the link and control APIs by {@link ReplayerRuntime}. */
+    public interface Nodes {
+        /** Reads {@code node}'s copy of a volume (the source of a step). */
+        SourceReader source(String volume, String node);
+
+        /** Writes {@code node}'s copy of a volume (the target of a step). */
+        ReplicaTarget target(String volume, String node);
+
+        /** Tells {@code node}'s facility that every live region of its eras of {@code volume} up to {@code era} was copied. */
+        void erasReplayed(String volume, String node, long era);
+    }
+
+    /** Which way a volume copies now: from {@code source}'s closed eras up to {@code era}, to {@code target}. */
+    public record Direction(String volume, String source, String target, long era) {
+    }
+
+    /** What a step did. {@code progress} is null when nothing was left to copy and the step only reported. */
+    public record Step(Direction direction, CopyProgress progress) {
+        public String volume() {
+            return direction.volume();
+        }
+
+        public long era() {
+            return direction.era();
+        }
     }
 
     private final VolumeCopier copier;
     private final ReplayedRegions replayed;
+    private final Nodes nodes;
+    /** Highest era reported per "volume/source node", so a drained era is not reported over and over. */
     private final Map<String, Long> reported = new ConcurrentHashMap<>();
 
-    public ReplayEngine(VolumeCopier copier, ReplayedRegions replayed) {
+    public ReplayEngine(VolumeCopier copier, ReplayedRegions replayed, Nodes nodes) {
         this.copier = copier;
         this.replayed = replayed;
+        this.nodes = nodes;
     }
 
     /**
-     * Replays what is ready for {@code v}; returns the step, or null when no closed era is ready or it
-     * was already replayed and reported.
+     * The direction the records give for {@code v}: the node with ready closed eras is the source.
+     * When both have some (a marker left behind by an earlier direction whose tombstone was lost, say)
+     * the one with live regions to copy is the source; if neither has any, the first node (the step
+     * only reports and tombstones markers); if both have live regions the step refuses: both sides
+     * took writes the other lacks, which only an operator may settle.
      */
-    public Step step(DirtySetIndex index, VolumeTarget v, FacilityClient primary, Consumer<CopyProgress> progress)
-            throws InterruptedException {
-        OptionalLong ready = index.highestClosedEraReady(v.volume(), v.node());
-        if (ready.isEmpty()) {
+    public static Optional<Direction> direction(DirtySetIndex index, VolumeNodes v) {
+        List<Direction> ready = new ArrayList<>();
+        for (String node : v.nodes()) {
+            OptionalLong era = index.highestClosedEraReady(v.volume(), node);
+            if (era.isPresent()) {
+                ready.add(new Direction(v.volume(), node, v.other(node), era.getAsLong()));
+            }
+        }
+        if (ready.size() < 2) {
+            return ready.stream().findFirst();
+        }
+        List<Direction> withLive = ready.stream().filter(d -> !index.liveRegionsThrough(d.volume(), d.source(), d.era()).isEmpty())
+                .toList();
+        if (withLive.size() == 2) {
+            throw new RetriableException("volume '" + v.volume() + "': both " + v.nodes() + " have closed eras with regions to copy; "
+                    + "the replayer copies in one direction only (a split brain is settled with blockrep resolve)");
+        }
+        return Optional.of(withLive.isEmpty() ? ready.get(0) : withLive.get(0));
+    }
+
+    /**
+     * Replays what is ready for {@code v}; returns the step, or null when no closed era is ready or
+     * it was already replayed and reported.
+     */
+    public Step step(DirtySetIndex index, VolumeNodes v, BiConsumer<Direction, CopyProgress> progress) throws InterruptedException {
+        Optional<Direction> found = direction(index, v);
+        if (found.isEmpty()) {
             return null;
         }
-        long era = ready.getAsLong();
+        Direction d = found.get();
         Map<Long, RoaringBitmap> live = new TreeMap<>();
-        for (long e : index.eras(v.volume(), v.node())) {
-            if (e <= era) {
-                RoaringBitmap regions = index.liveRegions(v.volume(), v.node(), e);
+        for (long e : index.eras(d.volume(), d.source())) {
+            if (e <= d.era()) {
+                RoaringBitmap regions = index.liveRegions(d.volume(), d.source(), e);
                 if (!regions.isEmpty()) {
                     live.put(e, regions);
                 }
             }
         }
-        Long last = reported.get(v.volume());
-        if (live.isEmpty() && last != null && last >= era) {
+        String key = d.volume() + "/" + d.source();
+        Long last = reported.get(key);
+        if (live.isEmpty() && last != null && last >= d.era()) {
             return null;
         }
         VolumeCopier.Result copied = null;
         if (!live.isEmpty()) {
-            RegionGeometry geometry = index.geometry(v.volume())
-                    .orElseThrow(() -> new FatalException("volume '" + v.volume() + "': no region size known from the dirty records"));
-            try (FileChannel source = FileChannel.open(v.source(), StandardOpenOption.READ)) {
-                copied = copier.copy(v.volume(), v.node(), geometry, source, live, progress);
-            } catch (IOException e) {
-                throw new FatalException("volume '" + v.volume() + "': cannot read the source " + v.source() + ": " + e.getMessage(), e);
-            }
+            RegionGeometry geometry = index.geometry(d.volume())
+                    .orElseThrow(() -> new FatalException("volume '" + d.volume() + "': no region size known from the dirty records"));
+            LOG.info("volume {}: copying {}'s eras <= {} from {} to {}", d.volume(), d.source(), d.era(), d.source(), d.target());
+            VolumeCopier.Pass pass = new VolumeCopier.Pass(d.volume(), d.source(), geometry, nodes.source(d.volume(), d.source()),
+                    nodes.target(d.volume(), d.target()));
+            copied = copier.copy(pass, live, p -> progress.accept(d, p));
         }
         // The replica holds every region now: report first (a cutover holds writes until this call),
         // then wait for the region tombstones, and tombstone the markers only after them. A crash in
         // between leaves live keys and the marker, so the next step copies again and reports again.
-        primary.erasReplayed(v.volume(), era);
-        reported.put(v.volume(), era);
+        nodes.erasReplayed(d.volume(), d.source(), d.era());
+        reported.put(key, d.era());
         if (copied != null) {
-            copier.awaitTombstones(copied, v.volume());
+            copier.awaitTombstones(copied, d.volume());
         }
-        CopyProgress done = copied == null ? null : copied.progress();
-        CompletableFuture<?>[] markers = index.closedEras(v.volume(), v.node()).stream()
-                .filter(c -> c.era() <= era)
-                .map(c -> replayed.tombstoneMarker(v.volume(), v.node(), c.era()))
+        CompletableFuture<?>[] markers = index.closedEras(d.volume(), d.source()).stream()
+                .filter(c -> c.era() <= d.era())
+                .map(c -> replayed.tombstoneMarker(d.volume(), d.source(), c.era()))
                 .toArray(CompletableFuture[]::new);
         CompletableFuture.allOf(markers).exceptionally(e -> {
-            LOG.warn("volume {}: tombstoning era markers <= {} failed ({}); the next step reports them again", v.volume(), era, e.toString());
+            LOG.warn("volume {}: tombstoning {}'s era markers <= {} failed ({}); the next step reports them again", d.volume(),
+                    d.source(), d.era(), e.toString());
             return null;
         });
-        LOG.info("volume {}: eras <= {} of {} replayed", v.volume(), era, v.node());
-        return new Step(v.volume(), era, done);
+        LOG.info("volume {}: eras <= {} of {} replayed to {}", d.volume(), d.era(), d.source(), d.target());
+        return new Step(d, copied == null ? null : copied.progress());
     }
 }

@@ -1,11 +1,14 @@
 package io.blockrep.replayer.service;
 
+import io.blockrep.common.link.SharedSecret;
 import io.blockrep.replayer.ReplayerConfig;
-import io.blockrep.replayer.ReplayerConfig.VolumeTarget;
+import io.blockrep.replayer.ReplayerConfig.Node;
+import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.copy.CopyProgress;
 import io.blockrep.replayer.copy.RateLimiter;
 import io.blockrep.replayer.copy.ReplayedRegions;
 import io.blockrep.replayer.copy.ReplicaTarget;
+import io.blockrep.replayer.copy.SourceReader;
 import io.blockrep.replayer.copy.VolumeCopier;
 import io.blockrep.replayer.index.DirtySetIndex;
 import io.blockrep.replayer.index.ReplayEvents;
@@ -17,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.roaringbitmap.RoaringBitmap;
@@ -25,32 +29,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a replayer needs to copy, whether it runs as the service or as the one-shot ops job: Kafka
- * clients for tombstones and replay events, a link to each volume's secondary, a client of each
- * primary's control API, one rate limiter over all volumes, and the {@link ReplayEngine}.
+ * clients for tombstones and replay events, a control API client per node, a link reader per node
+ * (made when the node is first a source), a link writer per volume and node (made when that node is
+ * first the volume's target), one rate limiter over all volumes, and the {@link ReplayEngine}.
+ *
+ * <p>Thread-safety: the lazily made links are kept in concurrent maps; stepping follows the engine's rules.
  */
-public final class ReplayerRuntime implements AutoCloseable {
+public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayerRuntime.class);
     private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
 
     private final ReplayerConfig config;
+    private final SharedSecret secret;
     private final Properties clientProperties;
     private final Tombstoner tombstoner;
     private final ReplayEvents events;
-    private final Map<String, LinkReplicaTarget> targets = new LinkedHashMap<>();
-    private final Map<String, FacilityClient> primaries = new LinkedHashMap<>();
+    private final Map<String, FacilityClient> controls = new LinkedHashMap<>();
+    private final Map<String, LinkSourceReader> sources = new ConcurrentHashMap<>();
+    private final Map<String, LinkReplicaTarget> targets = new ConcurrentHashMap<>();
     private final ReplayEngine engine;
+    private volatile boolean closed;
 
     private ReplayerRuntime(ReplayerConfig config) {
         this.config = config;
+        this.secret = SharedSecret.of(config.secret());
         this.clientProperties = new Properties();
         clientProperties.putAll(config.clientProperties());
         clientProperties.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         TopicLayout layout = new TopicLayout(config.topicPrefix());
         this.tombstoner = new Tombstoner(clientProperties, layout, Duration.ofSeconds(10));
         this.events = new ReplayEvents(clientProperties, layout, config.id(), Clock.systemUTC());
-        for (VolumeTarget v : config.volumes()) {
-            targets.put(v.volume(), new LinkReplicaTarget(config.id(), v.target(), config.secret(), config.linkTimeout()));
-            primaries.put(v.volume(), new FacilityClient(v.control()));
+        for (Node n : config.nodes().values()) {
+            controls.put(n.id(), new FacilityClient(n.control()));
         }
         ReplayedRegions replayed = new ReplayedRegions() {
             @Override
@@ -63,31 +73,9 @@ public final class ReplayerRuntime implements AutoCloseable {
                 return tombstoner.tombstoneMarker(volume, node, era);
             }
         };
-        ReplicaTarget byVolume = new ReplicaTarget() {
-            @Override
-            public void attach(String volume, io.blockrep.common.volume.RegionGeometry geometry) {
-                targets.get(volume).attach(volume, geometry);
-            }
-
-            @Override
-            public java.util.concurrent.CompletionStage<Void> sendDataSet(String volume, long setId, java.util.List<ExtentData> extents) {
-                return targets.get(volume).sendDataSet(volume, setId, extents);
-            }
-
-            @Override
-            public java.util.concurrent.CompletionStage<java.util.List<byte[]>> hashes(String volume, long offset, long length, int blockSize) {
-                return targets.get(volume).hashes(volume, offset, length, blockSize);
-            }
-
-            @Override
-            public java.util.concurrent.CompletionStage<java.util.List<java.util.List<byte[]>>> hashes(String volume,
-                    java.util.List<long[]> ranges, int blockSize) {
-                return targets.get(volume).hashes(volume, ranges, blockSize);
-            }
-        };
         VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(config.maxExtentBytes(), config.dataSetBytes(),
-                config.skipIdentical(), config.linkTimeout().toMillis()), byVolume, replayed, RateLimiter.of(config.rateBytesPerSecond()));
-        this.engine = new ReplayEngine(copier, replayed);
+                config.skipIdentical(), config.linkTimeout().toMillis()), replayed, RateLimiter.of(config.rateBytesPerSecond()));
+        this.engine = new ReplayEngine(copier, replayed, this);
     }
 
     public static ReplayerRuntime open(ReplayerConfig config) {
@@ -101,19 +89,48 @@ public final class ReplayerRuntime implements AutoCloseable {
         return p;
     }
 
-    public FacilityClient primary(String volume) {
-        return primaries.get(volume);
+    /** The control API client of {@code node}. */
+    public FacilityClient control(String node) {
+        FacilityClient c = controls.get(node);
+        if (c == null) {
+            throw new io.blockrep.common.InvalidInputException("node '" + node + "' is not in replayer.nodes");
+        }
+        return c;
+    }
+
+    @Override
+    public SourceReader source(String volume, String node) {
+        checkOpen();
+        return sources.computeIfAbsent(node, n -> new LinkSourceReader(config.id(), config.node(n).link(), secret, config.linkTimeout()));
+    }
+
+    @Override
+    public ReplicaTarget target(String volume, String node) {
+        checkOpen();
+        return targets.computeIfAbsent(volume + "/" + node,
+                k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout()));
+    }
+
+    @Override
+    public void erasReplayed(String volume, String node, long era) {
+        control(node).erasReplayed(volume, era);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("replayer runtime " + config.id() + " is closed");
+        }
     }
 
     /** One replay step for {@code v}, with progress events; returns the step or null when nothing was ready. */
-    public ReplayEngine.Step step(DirtySetIndex index, VolumeTarget v) throws InterruptedException {
+    public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v) throws InterruptedException {
         return step(index, v, p -> { });
     }
 
-    public ReplayEngine.Step step(DirtySetIndex index, VolumeTarget v, Consumer<CopyProgress> progress) throws InterruptedException {
+    public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress) throws InterruptedException {
         long[] lastEvent = {0};
         boolean[] started = {false};
-        ReplayEngine.Step step = engine.step(index, v, primaries.get(v.volume()), p -> {
+        ReplayEngine.Step step = engine.step(index, v, (direction, p) -> {
             progress.accept(p);
             ReplayEvents.Progress figures = new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), p.bytesPerSecond());
             if (!started[0]) {
@@ -124,7 +141,7 @@ public final class ReplayerRuntime implements AutoCloseable {
             if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS || p.bytesCopied() >= p.bytesTotal()) {
                 lastEvent[0] = now;
                 events.progress(v.volume(), p.era(), figures);
-                reportProgress(v.volume(), p);
+                reportProgress(direction.source(), v.volume(), p);
             }
         });
         if (step != null && step.progress() != null) {
@@ -135,20 +152,19 @@ public final class ReplayerRuntime implements AutoCloseable {
         return step;
     }
 
-    private void reportProgress(String volume, CopyProgress p) {
+    private void reportProgress(String source, String volume, CopyProgress p) {
         try {
-            primaries.get(volume).replayProgress(volume, p.era(), p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(),
-                    (long) p.bytesPerSecond());
+            control(source).replayProgress(volume, p.era(), p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), (long) p.bytesPerSecond());
         } catch (RuntimeException e) {
-            LOG.debug("volume {}: progress report to the facility failed: {}", volume, e.toString());
+            LOG.debug("volume {}: progress report to {} failed: {}", volume, source, e.toString());
         }
     }
 
     @Override
     public void close() {
-        for (LinkReplicaTarget t : targets.values()) {
-            t.close();
-        }
+        closed = true;
+        targets.values().forEach(LinkReplicaTarget::close);
+        sources.values().forEach(LinkSourceReader::close);
         events.close();
         tombstoner.close();
         LOG.debug("replayer runtime {} closed", config.id());

@@ -2,7 +2,7 @@ package io.blockrep.replayer.service;
 
 import io.blockrep.common.BlockrepException;
 import io.blockrep.replayer.ReplayerConfig;
-import io.blockrep.replayer.ReplayerConfig.VolumeTarget;
+import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.index.DirtyTopicFollower;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Duration;
@@ -80,7 +80,7 @@ public final class ReplayerService implements AutoCloseable {
             }
             Set<String> owned = follower.ownedVolumes();
             boolean worked = false;
-            for (VolumeTarget v : config.volumes()) {
+            for (VolumeNodes v : config.volumes()) {
                 if (!running || !owned.contains(v.volume()) || System.nanoTime() < retryAt.getOrDefault(v.volume(), 0L)) {
                     continue;
                 }

@@ -3,9 +3,8 @@ package io.blockrep.replayer.copy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.blockrep.common.volume.RegionGeometry;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.blockrep.replayer.plan.Extent;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,15 +15,11 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.roaringbitmap.RoaringBitmap;
 
 class VolumeCopierTest {
     private static final int REGION = 4096;
     private static final int REGIONS = 256;
-
-    @TempDir
-    Path dir;
 
     /** An in-memory secondary: applies whole data sets, answers hashes. */
     static final class MemoryReplica implements ReplicaTarget {
@@ -61,8 +56,6 @@ class VolumeCopierTest {
         Random random = new Random(11);
         byte[] source = new byte[REGION * REGIONS];
         random.nextBytes(source);
-        Path file = dir.resolve("source.img");
-        Files.write(file, source);
         MemoryReplica replica = new MemoryReplica();
         System.arraycopy(source, 0, replica.bytes, 0, source.length);
         Map<Long, RoaringBitmap> live = new TreeMap<>();
@@ -82,17 +75,25 @@ class VolumeCopierTest {
             tombstoned.computeIfAbsent(era, e -> new RoaringBitmap()).or(regions);
             return CompletableFuture.completedFuture(null);
         };
-        VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(8 * REGION, 32 * REGION, true, 5000), replica, tombstones,
+        VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(8 * REGION, 32 * REGION, true, 5000), tombstones,
                 RateLimiter.of(0));
         List<CopyProgress> reports = new ArrayList<>();
-        CopyProgress done;
-        try (FileChannel ch = FileChannel.open(file)) {
-            VolumeCopier.Result result = copier.copy("vol", "site-a", new RegionGeometry((long) REGION * REGIONS, REGION), ch, live,
-                    reports::add);
-            copier.awaitTombstones(result, "vol");
-            done = result.progress();
-        }
+        List<Integer> readSizes = new ArrayList<>();
+        SourceReader reader = (volume, extents) -> {
+            readSizes.add(extents.size());
+            List<ByteBuffer> out = new ArrayList<>();
+            for (Extent e : extents) {
+                out.add(ByteBuffer.wrap(source, (int) e.offset(), (int) e.length()).slice());
+            }
+            return CompletableFuture.completedFuture(out);
+        };
+        VolumeCopier.Result result = copier.copy(new VolumeCopier.Pass("vol", "site-a", new RegionGeometry((long) REGION * REGIONS, REGION),
+                reader, replica), live, reports::add);
+        copier.awaitTombstones(result, "vol");
+        CopyProgress done = result.progress();
         assertThat(replica.bytes).isEqualTo(source);
+        assertThat(readSizes).as("one read call per data set, every extent of the set in it").hasSizeGreaterThan(1)
+                .allMatch(n -> n >= 1);
         assertThat(tombstoned).isEqualTo(live);
         RoaringBitmap union = RoaringBitmap.or(live.get(3L), live.get(4L));
         assertThat(done.regionsCopied()).isEqualTo(union.getLongCardinality());

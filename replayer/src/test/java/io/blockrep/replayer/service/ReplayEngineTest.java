@@ -1,0 +1,221 @@
+package io.blockrep.replayer.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.blockrep.common.RetriableException;
+import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
+import io.blockrep.replayer.copy.CopyProgress;
+import io.blockrep.replayer.copy.RateLimiter;
+import io.blockrep.replayer.copy.ReplayedRegions;
+import io.blockrep.replayer.copy.ReplicaTarget;
+import io.blockrep.replayer.copy.SourceReader;
+import io.blockrep.replayer.copy.VolumeCopier;
+import io.blockrep.replayer.index.DirtySetIndex;
+import io.blockrep.replayer.plan.Extent;
+import io.blockrep.schemas.DirtyCause;
+import io.blockrep.schemas.DirtyKey;
+import io.blockrep.schemas.DirtyRegion;
+import io.blockrep.schemas.EraClosed;
+import io.blockrep.schemas.codec.Codecs;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * The engine takes the direction from the dirty records: whichever node has ready closed eras is the
+ * source. The same engine instance, and the same code, copies site-a→site-b and then site-b→site-a.
+ * The nodes are in memory; the copier, planner and index are the real ones, and tombstones are fed
+ * back into the index as the dirty topic would.
+ */
+class ReplayEngineTest {
+    private static final String VOLUME = "vol";
+    private static final int REGION = 4096;
+    private static final int REGIONS = 64;
+    private static final long SIZE = (long) REGION * REGIONS;
+    private static final VolumeNodes PAIR = new VolumeNodes(VOLUME, List.of("site-a", "site-b"));
+
+    private final DirtySetIndex index = new DirtySetIndex();
+    private final Map<String, byte[]> disks = new HashMap<>();
+    private final List<String> reports = new ArrayList<>();
+    private final List<String> tombstoned = new ArrayList<>();
+    private final List<String> calls = new ArrayList<>();
+    private ReplayEngine engine;
+    private long offset;
+
+    @BeforeEach
+    void nodes() {
+        Random random = new Random(5);
+        byte[] a = new byte[(int) SIZE];
+        random.nextBytes(a);
+        disks.put("site-a", a);
+        disks.put("site-b", a.clone());
+        ReplayedRegions replayed = new ReplayedRegions() {
+            @Override
+            public CompletableFuture<Void> tombstone(String volume, String node, long era, RoaringBitmap regions) {
+                tombstoned.add(node + "/" + era + "/" + regions);
+                regions.forEach((int r) -> index.apply(record(DirtyKey.region(volume, node, era, r).bytes(), null)));
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletableFuture<Void> tombstoneMarker(String volume, String node, long era) {
+                index.apply(record(DirtyKey.eraClosed(volume, node, era).bytes(), null));
+                return CompletableFuture.completedFuture(null);
+            }
+        };
+        VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(4 * REGION, 8 * REGION, false, 5000), replayed, RateLimiter.of(0));
+        engine = new ReplayEngine(copier, replayed, new MemoryNodes());
+    }
+
+    /** Each node's disk is a byte array: read as a source, written as a target. */
+    private final class MemoryNodes implements ReplayEngine.Nodes {
+        @Override
+        public SourceReader source(String volume, String node) {
+            calls.add("read " + node);
+            return (v, extents) -> {
+                List<ByteBuffer> out = new ArrayList<>();
+                for (Extent e : extents) {
+                    out.add(ByteBuffer.wrap(Arrays.copyOfRange(disks.get(node), (int) e.offset(), (int) (e.offset() + e.length()))));
+                }
+                return CompletableFuture.completedFuture(out);
+            };
+        }
+
+        @Override
+        public ReplicaTarget target(String volume, String node) {
+            calls.add("write " + node);
+            return new ReplicaTarget() {
+                @Override
+                public CompletionStage<Void> sendDataSet(String v, long setId, List<ExtentData> extents) {
+                    for (ExtentData e : extents) {
+                        e.data().duplicate().get(disks.get(node), (int) e.offset(), e.data().remaining());
+                    }
+                    return CompletableFuture.completedFuture(null);
+                }
+
+                @Override
+                public CompletionStage<List<byte[]>> hashes(String v, long offset, long length, int blockSize) {
+                    throw new UnsupportedOperationException("skip.identical is off");
+                }
+            };
+        }
+
+        @Override
+        public void erasReplayed(String volume, String node, long era) {
+            reports.add(node + " <= " + era);
+        }
+    }
+
+    private ConsumerRecord<byte[], byte[]> record(byte[] key, byte[] value) {
+        return new ConsumerRecord<>("blockrep.dirty", 0, offset++, key, value);
+    }
+
+    /** A facility logging on {@code node}: writes {@code fill} to its disk at the regions and records them in era {@code era}. */
+    private void logged(String node, long era, byte fill, int... regions) {
+        for (int r : regions) {
+            Arrays.fill(disks.get(node), r * REGION, (r + 1) * REGION, fill);
+            index.apply(record(DirtyKey.region(VOLUME, node, era, r).bytes(),
+                    Codecs.DIRTY_REGION.encode(new DirtyRegion(1000L + r, REGION, SIZE, DirtyCause.LOGGED_WRITE))));
+        }
+    }
+
+    private void eraClosed(String node, long era, long count) {
+        index.apply(record(DirtyKey.eraClosed(VOLUME, node, era).bytes(), Codecs.ERA_CLOSED.encode(new EraClosed(2000L + era, count))));
+    }
+
+    private ReplayEngine.Step step() throws InterruptedException {
+        List<CopyProgress> progress = new ArrayList<>();
+        ReplayEngine.Step s = engine.step(index, PAIR, (d, p) -> progress.add(p));
+        if (s != null && s.progress() != null) {
+            assertThat(progress).isNotEmpty();
+        }
+        return s;
+    }
+
+    @Test
+    void nothingIsReadyWhileNeitherNodeHasAClosedEra() throws Exception {
+        logged("site-a", 5, (byte) 1, 3, 4);
+        assertThat(ReplayEngine.direction(index, PAIR)).isEmpty();
+        assertThat(step()).isNull();
+        assertThat(calls).isEmpty();
+        assertThat(reports).isEmpty();
+    }
+
+    @Test
+    void theSourceIsWhicheverNodeHasReadyClosedErasInBothDirections() throws Exception {
+        // Forward: site-a logged while the link was down and resyncs site-b.
+        logged("site-a", 5, (byte) 0x11, 3, 4, 5, 40);
+        eraClosed("site-a", 5, 4);
+        logged("site-a", 6, (byte) 0x12, 41);   // the open era: not copied yet
+        ReplayEngine.Step forward = step();
+        assertThat(forward.direction()).isEqualTo(new ReplayEngine.Direction(VOLUME, "site-a", "site-b", 5));
+        assertThat(calls).containsExactly("read site-a", "write site-b");
+        assertThat(reports).containsExactly("site-a <= 5");
+        assertThat(tombstoned).allMatch(t -> t.startsWith("site-a/5/"));
+        assertThat(forward.progress().regionsCopied()).isEqualTo(4);
+        assertThat(Arrays.copyOfRange(disks.get("site-b"), 3 * REGION, 6 * REGION))
+                .isEqualTo(Arrays.copyOfRange(disks.get("site-a"), 3 * REGION, 6 * REGION));
+        assertThat(index.liveRegionsThrough(VOLUME, "site-a", 5).isEmpty()).isTrue();
+        assertThat(step()).as("era 5 is replayed and reported; era 6 is still open").isNull();
+        // Era 6 closes (cutover) and is copied too; then the volume is REPLICATING and both disks match.
+        eraClosed("site-a", 6, 1);
+        assertThat(step().direction().era()).isEqualTo(6);
+        assertThat(disks.get("site-b")).isEqualTo(disks.get("site-a"));
+
+        // Reverse: site-b was promoted during a later outage, logged its own writes and now resyncs site-a.
+        calls.clear();
+        tombstoned.clear();
+        logged("site-b", 9, (byte) 0x21, 0, 1, 63);
+        logged("site-b", 10, (byte) 0x22, 1, 2);
+        eraClosed("site-b", 9, 3);
+        eraClosed("site-b", 10, 2);
+        assertThat(disks.get("site-a")).isNotEqualTo(disks.get("site-b"));
+        ReplayEngine.Step reverse = step();
+        assertThat(reverse.direction()).isEqualTo(new ReplayEngine.Direction(VOLUME, "site-b", "site-a", 10));
+        assertThat(calls).containsExactly("read site-b", "write site-a");
+        assertThat(reports).containsExactly("site-a <= 5", "site-a <= 6", "site-b <= 10");
+        assertThat(tombstoned).as("tombstones stay keyed by the source node").allMatch(t -> t.startsWith("site-b/"));
+        assertThat(reverse.progress().regionsCopied()).as("the union of eras 9 and 10").isEqualTo(4);
+        assertThat(disks.get("site-a")).isEqualTo(disks.get("site-b"));
+        assertThat(index.liveCount(VOLUME)).isZero();
+    }
+
+    @Test
+    void aStaleMarkerOfTheOtherNodeDoesNotTurnTheDirection() throws Exception {
+        eraClosed("site-a", 5, 0);    // left behind: its regions were tombstoned, the marker's tombstone was lost
+        logged("site-b", 9, (byte) 0x33, 7, 8);
+        eraClosed("site-b", 9, 2);
+        assertThat(ReplayEngine.direction(index, PAIR)).contains(new ReplayEngine.Direction(VOLUME, "site-b", "site-a", 9));
+        step();
+        assertThat(disks.get("site-a")).isEqualTo(disks.get("site-b"));
+        // Then the stale marker is reported to its node (harmless) and tombstoned.
+        assertThat(step().direction().source()).isEqualTo("site-a");
+        assertThat(index.closedEras(VOLUME, "site-a")).isEmpty();
+        assertThat(step()).isNull();
+    }
+
+    @Test
+    void bothNodesWithRegionsToCopyIsRefusedAndNothingIsWritten() {
+        logged("site-a", 5, (byte) 0x44, 1);
+        eraClosed("site-a", 5, 1);
+        logged("site-b", 9, (byte) 0x55, 2);
+        eraClosed("site-b", 9, 1);
+        byte[] a = disks.get("site-a").clone();
+        byte[] b = disks.get("site-b").clone();
+        assertThatThrownBy(this::step).isInstanceOf(RetriableException.class).hasMessageContaining("both [site-a, site-b]");
+        assertThat(disks.get("site-a")).isEqualTo(a);
+        assertThat(disks.get("site-b")).isEqualTo(b);
+        assertThat(reports).isEmpty();
+    }
+}
