@@ -48,6 +48,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--no-approve", description = "Do not approve a volume in AWAITING_APPROVAL; fail instead.")
     boolean noApprove;
 
+    @Option(names = "--full", description = "Copy every region, not only the dirty ones: for a replica that is unrelated to "
+            + "the primary (no common generation) or not trusted. The peer must be SECONDARY; its own changes are dropped.")
+    boolean full;
+
     @Override
     public Integer call() throws InterruptedException {
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
@@ -63,6 +67,9 @@ final class ReplayCommand implements Callable<Integer> {
             int partition = TopicLayout.partitionFor(volume, partitions.size());
             reader.rebuild(List.of(partition), Duration.ofSeconds(60));
             ProgressBar bar = new ProgressBar(out);
+            if (full) {
+                fullCopy(primary, runtime.control(current.peer().id()), current, bar);
+            }
             String lastMode = "";
             while (true) {
                 JsonNode status = primary.volumeStatus(volume);
@@ -82,6 +89,14 @@ final class ReplayCommand implements Callable<Integer> {
                         }
                         primary.approve(volume);
                     }
+                    case "SPLIT_BRAIN" -> {
+                        // Still split when the generations say so; a resolve in progress has moved the peer behind already.
+                        if ("SPLIT_BRAIN".equals(status.path("peer").path("decision").asText())) {
+                            throw new io.blockrep.common.InvalidInputException(volume + " is in SPLIT_BRAIN: both sides took writes since "
+                                    + "their last common generation and nothing is copied; choose the surviving copy with "
+                                    + "blockrep resolve " + volume + " --primary NODE (see blockrep status)");
+                        }
+                    }
                     case "SECONDARY", "STANDALONE" -> throw new io.blockrep.common.InvalidInputException(
                             volume + " is " + mode + " on " + current.primary().id() + " (" + primary.address()
                                     + "); replay needs a primary with a peer");
@@ -97,6 +112,23 @@ final class ReplayCommand implements Callable<Integer> {
                 runtime.step(reader.index(), v, bar::update);
             }
         }
+    }
+
+    /** Marks every region dirty on the primary and lets the peer take the primary's generation: the resync copies everything. */
+    private void fullCopy(FacilityClient primary, FacilityClient peer, CurrentPrimary current, ProgressBar bar) {
+        JsonNode target = peer.volumeStatus(volume);
+        if (!"SECONDARY".equals(target.path("role").asText())) {
+            throw new io.blockrep.common.InvalidInputException(volume + " is " + target.path("role").asText() + " on "
+                    + current.peer().id() + "; a full copy overwrites a SECONDARY only (demote it first)");
+        }
+        JsonNode source = primary.volumeStatus(volume);
+        long regionSize = source.path("regionSize").asLong();
+        long regions = (source.path("size").asLong() + regionSize - 1) / regionSize;
+        primary.markAllForFullCopy(volume, regions);
+        String generation = primary.volumeStatus(volume).path("generations").path("current").asText();
+        peer.adoptForFullCopy(volume, generation, current.primary().id());
+        bar.line("full copy: all " + regions + " region(s) of " + volume + " are copied from " + current.primary().id() + " to "
+                + current.peer().id());
     }
 
     /** A one-line progress bar on the terminal: bytes, rate, ETA. */

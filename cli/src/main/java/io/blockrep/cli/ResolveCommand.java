@@ -84,7 +84,7 @@ final class ResolveCommand implements Callable<Integer> {
         long merged = resolver.merge(plan);
         out.println(plan.survivor().node() + " now holds " + plan.loser().node() + "'s changed regions as dirty (" + merged + " new)");
         resolver.discard(plan, Duration.ofMinutes(2));
-        long tombstones = resolver.tombstoneLoser(plan, cfg.clientProperties(), new TopicLayout(cfg.topicPrefix()), Duration.ofSeconds(60));
+        long tombstones = resolver.tombstoneLoser(plan, cfg.kafkaClientProperties(), new TopicLayout(cfg.topicPrefix()), Duration.ofSeconds(60));
         out.println(plan.loser().node() + " is SECONDARY at generation " + plan.common() + "; " + tombstones
                 + " of its dirty record(s) tombstoned; resyncing from " + plan.survivor().node() + " ...");
         out.flush();

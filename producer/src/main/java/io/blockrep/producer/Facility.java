@@ -194,7 +194,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
             }
             ProducerConfig.Resync r = config.resync();
             ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, scheduler,
-                    new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()));
+                    new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()),
+                    () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null, observer, services));
         }
@@ -276,10 +277,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 return;
             }
             v.recordPeer(peerNode, theirs.role(), theirs.history(), "connected to this side");
-            if (peerLink != null && v.role() == Role.PRIMARY && (v.mode() == Mode.SPLIT_BRAIN || v.mode() == Mode.LOGGING)
-                    && decision == SyncDecision.LOCAL_NEWER && theirs.role() == Role.SECONDARY && "HEALTHY".equals(peerLink.state())) {
-                // The peer's copy is now behind ours (a split brain was resolved in our favour, or it was
-                // demoted): our own connection attaches it only on a new handshake.
+            if (peerLink != null && v.role() == Role.PRIMARY && v.refusedByPeer() && theirs.role() == Role.SECONDARY
+                    && (decision == SyncDecision.LOCAL_NEWER || decision == SyncDecision.SAME) && "HEALTHY".equals(peerLink.state())) {
+                // The peer refused this volume on our connection, and now its copy may follow ours (a split
+                // brain was resolved in our favour, it took a full copy, it was demoted): a new handshake attaches it.
                 io.execute(() -> peerLink.reconnect("peer " + peerNode + " now takes volume " + theirs.id(), Duration.ZERO));
             }
         }
@@ -427,9 +428,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
     public RoleChange promote(String volume, boolean force) {
         ReplicatedVolume v = known(volume);
         ReplicatedVolume.PeerState peer = v.peerState();
-        boolean peerConnected = (peerLink != null && "HEALTHY".equals(peerLink.state()))
-                || (linkServer != null && linkServer.connectionCount() > 0);
-        if (!force && peerConnected && peer != null && "PRIMARY".equals(peer.peerRole().name())) {
+        boolean peerConnected = peer != null && ((peerLink != null && "HEALTHY".equals(peerLink.state()))
+                || (linkServer != null && linkServer.connectedFrom(peer.peerNode())));
+        if (!force && peerConnected && peer.peerRole() == Role.PRIMARY) {
             throw new InvalidInputException("volume '" + volume + "': peer " + peer.peerNode() + " is connected and PRIMARY for it; "
                     + "demote it there first (blockrep demote " + volume + "), or use --force");
         }

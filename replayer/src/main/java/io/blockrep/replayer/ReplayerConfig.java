@@ -119,6 +119,14 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
         };
     }
 
+    /** The Kafka client settings: the pass-through {@code replayer.kafka.*} keys plus the bootstrap servers. */
+    public Properties kafkaClientProperties() {
+        Properties p = new Properties();
+        p.putAll(clientProperties);
+        p.setProperty("bootstrap.servers", bootstrapServers);
+        return p;
+    }
+
     public static ReplayerConfig load(Path file, Map<String, String> env) {
         return from(ConfigDef.readFile(file), env);
     }

@@ -89,6 +89,11 @@ public final class LinkServer implements Closeable {
         return connections.size();
     }
 
+    /** True while an authenticated connection from node {@code nodeId} is open (a replayer's connections have other ids). */
+    public boolean connectedFrom(String nodeId) {
+        return connections.stream().anyMatch(c -> nodeId.equals(c.peer()));
+    }
+
     private void acceptLoop() {
         while (!closed) {
             Socket socket;

@@ -44,7 +44,7 @@ final class ServerConnection implements Runnable {
     private final LinkVolumes volumes;
     private final Consumer<ServerConnection> onClosed;
     private final Set<String> attached = new HashSet<>();
-    private String peer = "?";
+    private volatile String peer = "?";
     private DataSetReceiver sets;
 
     ServerConnection(Socket socket, LinkServerConfig config, LinkVolumes volumes, Consumer<ServerConnection> onClosed) {
@@ -106,6 +106,11 @@ final class ServerConnection implements Runnable {
         } catch (SocketTimeoutException e) {
             // the peer kept the connection open; close it anyway
         }
+    }
+
+    /** The peer's node id once it authenticated, "?" before. */
+    String peer() {
+        return peer;
     }
 
     void close() {

@@ -75,6 +75,7 @@ public final class ReplicatedVolume implements NbdExport {
 
     private final ResyncPolicy policy;
     private final ScheduledExecutorService timer;
+    private final Runnable reoffer;
 
     private final Object modeLock = new Object();
     private Mode mode;
@@ -92,6 +93,8 @@ public final class ReplicatedVolume implements NbdExport {
     private RoaringBitmap touchedSinceCheckpoint = new RoaringBitmap();
     private volatile long oldestDirtyMillis;
     private volatile PeerState peerState;
+    /** The peer refused to attach this volume at the last handshake of this side's link. */
+    private volatile boolean refusedByPeer;
 
     /**
      * @param tracker null for a STANDALONE volume (no peer): writes are then neither mirrored nor tracked
@@ -109,9 +112,15 @@ public final class ReplicatedVolume implements NbdExport {
 
     /**
      * What the replication side needs besides the volume: this facility's node id (it names the
-     * generations it makes), the clock, an I/O executor, a timer and the resync policy.
+     * generations it makes), the clock, an I/O executor, a timer, the resync policy, and
+     * {@code reoffer}, run when this side changed its role by itself so that the link offers the
+     * new role to the peer (a new handshake).
      */
-    public record Services(String node, Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy) {
+    public record Services(String node, Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy,
+                           Runnable reoffer) {
+        public Services(String node, Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy) {
+            this(node, clock, io, timer, policy, () -> { });
+        }
     }
 
     /**
@@ -135,6 +144,7 @@ public final class ReplicatedVolume implements NbdExport {
         this.io = services.io();
         this.timer = services.timer();
         this.policy = services.policy();
+        this.reoffer = services.reoffer();
         this.geometry = volume.geometry();
         if (role() == Role.SECONDARY) {
             this.mode = Mode.SECONDARY;
@@ -309,6 +319,7 @@ public final class ReplicatedVolume implements NbdExport {
             if (mode != Mode.LOGGING && mode != Mode.SPLIT_BRAIN) {
                 return;
             }
+            refusedByPeer = !peer.attached();
             if (!peer.attached()) {
                 notAttached(peer);
                 return;
@@ -348,6 +359,7 @@ public final class ReplicatedVolume implements NbdExport {
                 && tracker.dirtyRegionCount() == 0) {
             becomeSecondary("peer " + peer.peerNode() + " is PRIMARY with newer data (generation " + state.currentGeneration()
                     + "); this copy took no write since and becomes its resync target");
+            io.execute(reoffer); // the peer attaches this copy once it sees it SECONDARY
         } else {
             modeReason = "peer " + peer.peerNode() + " did not attach it: " + why;
             LOG.warn("volume {}: {}", name(), modeReason);
@@ -371,6 +383,11 @@ public final class ReplicatedVolume implements NbdExport {
 
     public PeerState peerState() {
         return peerState;
+    }
+
+    /** True when the peer refused to attach this volume at the last handshake of this side's own link. */
+    public boolean refusedByPeer() {
+        return refusedByPeer;
     }
 
     /** An operator approved the resync of a volume in AWAITING_APPROVAL. */
@@ -473,7 +490,14 @@ public final class ReplicatedVolume implements NbdExport {
         if (role() != Role.PRIMARY) {
             throw new InvalidInputException("volume '" + name() + "' is " + role() + " here; the surviving side must be PRIMARY");
         }
-        return markAll(regions, cause);
+        long marked = markAll(regions, cause);
+        synchronized (modeLock) {
+            // A full copy may be asked of a replicating pair (an untrusted replica): the marks start a resync.
+            if (mode == Mode.REPLICATING && !regions.isEmpty()) {
+                beginResync(regions.getLongCardinality() + " region(s) to copy (" + cause + ")");
+            }
+        }
+        return marked;
     }
 
     private long markAll(RoaringBitmap regions, DirtyCause cause) throws Exception {

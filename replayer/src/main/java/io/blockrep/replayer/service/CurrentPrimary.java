@@ -45,8 +45,10 @@ public record CurrentPrimary(Node primary, Node peer, JsonNode status) {
             }
         }
         if (primaries.size() == 2) {
-            throw new InvalidInputException("both nodes claim PRIMARY for '" + volume + "' (" + String.join(", ", answers)
-                    + "); settle the roles first (blockrep status, blockrep resolve)");
+            boolean splitBrain = statuses.stream().anyMatch(s -> "SPLIT_BRAIN".equals(s.path("mode").asText()));
+            throw new InvalidInputException("both nodes claim PRIMARY for '" + volume + "' (" + String.join(", ", answers) + "); "
+                    + (splitBrain ? "split brain: choose the surviving copy with blockrep resolve " + volume + " --primary NODE"
+                            : "settle the roles first (blockrep status; blockrep demote on one side, or blockrep resolve)"));
         }
         if (primaries.isEmpty()) {
             throw new RetriableException("no node claims PRIMARY for '" + volume + "': " + String.join(", ", answers));

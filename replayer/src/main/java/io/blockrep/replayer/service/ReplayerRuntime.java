@@ -22,7 +22,6 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,9 +52,7 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private ReplayerRuntime(ReplayerConfig config) {
         this.config = config;
         this.secret = SharedSecret.of(config.secret());
-        this.clientProperties = new Properties();
-        clientProperties.putAll(config.clientProperties());
-        clientProperties.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        this.clientProperties = config.kafkaClientProperties();
         TopicLayout layout = new TopicLayout(config.topicPrefix());
         this.tombstoner = new Tombstoner(clientProperties, layout, Duration.ofSeconds(10));
         this.events = new ReplayEvents(clientProperties, layout, config.id(), Clock.systemUTC());

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Benchmark: resolving a split brain, against the disk's own write speed.
+#
+#   bench/split-brain.sh                       # 1 GiB volume, 64 KiB regions, 5% of regions written on each side
+#   SIZE=4G WRITE_PCT=2 bench/split-brain.sh
+#
+# Runs the real system as separate processes (embedded Kafka, site-a and site-b), fills the volume
+# while replicating, cuts the link both ways, promotes site-b, writes WRITE_PCT% of the regions at
+# random on each side with fio through NBD (the two sets overlap by chance), restores the link (both
+# sides report SPLIT_BRAIN), then times `blockrep resolve --primary site-a --yes` until the volume is
+# REPLICATING. Baseline on the same disk: fio writing the union's bytes (the physical limit; fsync at
+# the end). Target (issue 6): >= 0.7x of the limit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SIZE="${SIZE:-1G}"
+WRITE_PCT="${WRITE_PCT:-5}"
+OUT="${BENCH_DIR:-$ROOT/bench/out}/split-brain"
+BR="$ROOT/bin/blockrep"
+for tool in fio python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y fio python3)" >&2; exit 69; }
+done
+rm -rf "$OUT"; mkdir -p "$OUT"
+"$BR" --version >/dev/null   # builds the jar first if needed
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+KAFKA=$(free_port); LINK_A=$(free_port); LINK_B=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
+SECRET=bench-secret-0123456789abcdef
+BYTES=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)([KMGT]?)', '$SIZE'); print(int(m[1]) << {'':0,'K':10,'M':20,'G':30,'T':40}[m[2]])")
+REGIONS=$((BYTES / 65536)); WRITES=$((REGIONS * WRITE_PCT / 100))
+
+"$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
+site() { cat <<CONF
+producer.node.id=$1
+producer.state.dir=$OUT/$1
+producer.nbd.listen=127.0.0.1:$2
+producer.control.listen=127.0.0.1:$3
+producer.link.listen=127.0.0.1:$4
+producer.link.peer=127.0.0.1:$5
+producer.link.secret=$SECRET
+producer.link.restore.damping=500ms
+producer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
+producer.volumes=bench
+producer.volume.bench.size=$SIZE
+producer.volume.bench.role=$6
+CONF
+}
+site site-a "$NBD_A" "$CTL_A" "$LINK_A" "$LINK_B" PRIMARY > "$OUT/site-a.properties"
+site site-b "$NBD_B" "$CTL_B" "$LINK_B" "$LINK_A" SECONDARY > "$OUT/site-b.properties"
+cat > "$OUT/replayer.properties" <<CONF
+replayer.id=bench-resolver
+replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
+replayer.link.secret=$SECRET
+replayer.rate=0
+replayer.nodes=site-a,site-b
+replayer.node.site-a.link=127.0.0.1:$LINK_A
+replayer.node.site-a.control=127.0.0.1:$CTL_A
+replayer.node.site-b.link=127.0.0.1:$LINK_B
+replayer.node.site-b.control=127.0.0.1:$CTL_B
+replayer.volumes=bench
+replayer.volume.bench.nodes=site-a,site-b
+CONF
+
+mode() { python3 - "$1" <<'PY'
+import json, sys, urllib.request
+try:
+    doc = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/status", timeout=5))
+    print(doc["volumes"][0]["mode"])
+except Exception:
+    print("DOWN")
+PY
+}
+wait_mode() { # port mode timeout-seconds
+  local deadline=$((SECONDS + $3))
+  until [[ "$(mode "$1")" == "$2" ]]; do
+    (( SECONDS < deadline )) || { echo "bench: $2 not reached on :$1 (now $(mode "$1"))" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+now_ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
+
+sleep 3
+"$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)
+"$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
+wait_mode "$CTL_A" REPLICATING 120
+
+# Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.
+fio --name=fill --ioengine=nbd --uri="nbd://127.0.0.1:$NBD_A/bench" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null
+
+# The split brain: both links cut, site-b promoted, each side writes WRITE_PCT% of the regions.
+"$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
+"$BR" link cut --control "127.0.0.1:$CTL_B" > /dev/null
+wait_mode "$CTL_A" LOGGING 30
+"$BR" promote bench --control "127.0.0.1:$CTL_B" > /dev/null
+for side in "a $NBD_A 1" "b $NBD_B 2"; do
+  set -- $side
+  fio --name="writes-$1" --ioengine=nbd --uri="nbd://127.0.0.1:$2/bench" --rw=randwrite --bs=64k --iodepth=16 --size="$SIZE" \
+      --number_ios="$WRITES" --randrepeat=0 --randseed="$3" > /dev/null
+done
+"$BR" link restore --control "127.0.0.1:$CTL_A" > /dev/null
+"$BR" link restore --control "127.0.0.1:$CTL_B" > /dev/null
+wait_mode "$CTL_A" SPLIT_BRAIN 60
+wait_mode "$CTL_B" SPLIT_BRAIN 60
+UNION=$(python3 - "$CTL_A" "$CTL_B" <<'PY'
+import json, sys, urllib.request
+union = set()
+for port in sys.argv[1:]:
+    doc = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/volumes/bench/regions", timeout=10))
+    for first, last in doc["runs"]:
+        union.update(range(first, last + 1))
+print(len(union))
+PY
+)
+
+t0=$(now_ms)
+"$BR" resolve bench --primary site-a --control "127.0.0.1:$CTL_A,127.0.0.1:$CTL_B" --config "$OUT/replayer.properties" --yes \
+    > "$OUT/resolve.log" 2>&1
+t1=$(now_ms)
+RESOLVE_MS=$((t1 - t0))
+[[ "$(mode "$CTL_A")" == REPLICATING ]] || { echo "bench: not REPLICATING after resolve" >&2; exit 1; }
+A_SUM=$(sha256sum < "$OUT/site-a/volumes/bench/data.img"); B_SUM=$(sha256sum < "$OUT/site-b/volumes/bench/data.img")
+[[ "$A_SUM" == "$B_SUM" ]] || { echo "bench: site-b differs from site-a after resolve" >&2; exit 1; }
+
+sync
+truncate -s "$SIZE" "$OUT/fio-target.img"
+t0=$(now_ms)
+fio --name=unionbytes --filename="$OUT/fio-target.img" --rw=randwrite --bs=64k --iodepth=16 --ioengine=libaio \
+    --size="$SIZE" --number_ios="$UNION" --randrepeat=0 --end_fsync=1 > /dev/null
+t1=$(now_ms)
+FIO_MS=$((t1 - t0))
+
+python3 - "$RESOLVE_MS" "$FIO_MS" "$WRITES" "$UNION" "$REGIONS" "$SIZE" <<'PY'
+import sys
+resolve, fio, writes, union, regions, size = sys.argv[1:7]
+resolve, fio = int(resolve), int(fio)
+print(f"volume {size}, 64 KiB regions, {writes} regions written on each side, union {union} of {regions} ({int(union) * 64 // 1024} MiB)")
+print(f"{'':48} {'ms':>8} {'blockrep vs':>12}")
+print(f"{'blockrep: resolve --yes -> REPLICATING':48} {resolve:8d}")
+print(f"{'fio: union bytes only, fsync (physical limit)':48} {fio:8d} {fio / resolve:11.2f}x  (target >= 0.7x)")
+PY
+echo "command: SIZE=$SIZE WRITE_PCT=$WRITE_PCT bench/split-brain.sh   (logs in $OUT)"
