@@ -34,6 +34,7 @@ final class DataSetReceiver {
 
     private static final class Open {
         final DataSetBegin begin;
+        final long openedNanos = System.nanoTime();
         DataSetJournal journal;
         Ack refusal;
 
@@ -115,6 +116,7 @@ final class DataSetReceiver {
                     c.extentCount(), c.crc32c(), j.extentCount(), j.totalBytes(), j.setCrc(),
                     set.begin.extentCount(), set.begin.totalBytes()));
         }
+        long t0 = System.nanoTime();
         try {
             j.commit();
         } catch (IOException e) {
@@ -122,8 +124,11 @@ final class DataSetReceiver {
             discard(j);
             return new DataSetAck(id, LinkStatus.IO_ERROR, "journal commit failed: " + e);
         }
+        long t1 = System.nanoTime();
+        long t2;
         try {
             j.apply(volume);
+            t2 = System.nanoTime();
             j.delete();
         } catch (IOException | RuntimeException e) {
             log.error("link from {}: applying committed data set {} to '{}' failed; its journal is kept for recovery"
@@ -131,8 +136,12 @@ final class DataSetReceiver {
             closeQuietly(j);
             throw new LinkProtocolException(LinkStatus.IO_ERROR, "applying data set " + id + " failed: " + e.getMessage());
         }
-        log.debug("link from {}: data set {} applied to '{}' ({} extents, {} bytes)", peer, id, volume.id(),
-                j.extentCount(), j.totalBytes());
+        if (log.isDebugEnabled()) {
+            long t3 = System.nanoTime();
+            log.debug("link from {}: data set {} applied to '{}' ({} extents, {} bytes); received in {} ms, commit {} ms,"
+                    + " apply {} ms, drop {} ms", peer, id, volume.id(), j.extentCount(), j.totalBytes(),
+                    (t0 - set.openedNanos) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
+        }
         return new DataSetAck(id, LinkStatus.OK, "");
     }
 

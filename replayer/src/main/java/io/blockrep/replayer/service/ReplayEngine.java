@@ -72,6 +72,7 @@ public final class ReplayEngine {
         if (live.isEmpty() && last != null && last >= era) {
             return null;
         }
+        long started = System.nanoTime();
         VolumeCopier.Result copied = null;
         if (!live.isEmpty()) {
             RegionGeometry geometry = index.geometry(v.volume())
@@ -85,8 +86,11 @@ public final class ReplayEngine {
         // The replica holds every region now: report first (a cutover holds writes until this call),
         // then wait for the region tombstones, and tombstone the markers only after them. A crash in
         // between leaves live keys and the marker, so the next step copies again and reports again.
+        long copiedAt = System.nanoTime();
         primary.erasReplayed(v.volume(), era);
         reported.put(v.volume(), era);
+        LOG.debug("volume {}: era {} copied in {} ms, reported in {} ms", v.volume(), era,
+                (copiedAt - started) / 1_000_000, (System.nanoTime() - copiedAt) / 1_000_000);
         if (copied != null) {
             copier.awaitTombstones(copied, v.volume());
         }
