@@ -38,6 +38,7 @@ public final class ReplayerRuntime implements AutoCloseable {
     private final ReplayEvents events;
     private final Map<String, LinkReplicaTarget> targets = new LinkedHashMap<>();
     private final Map<String, FacilityClient> primaries = new LinkedHashMap<>();
+    private final ProgressReporter progressReports = new ProgressReporter();
     private final ReplayEngine engine;
 
     private ReplayerRuntime(ReplayerConfig config) {
@@ -124,7 +125,7 @@ public final class ReplayerRuntime implements AutoCloseable {
             if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS || p.bytesCopied() >= p.bytesTotal()) {
                 lastEvent[0] = now;
                 events.progress(v.volume(), p.era(), figures);
-                reportProgress(v.volume(), p);
+                progressReports.report(v.volume(), primaries.get(v.volume()), p);
             }
         });
         if (step != null && step.progress() != null) {
@@ -135,17 +136,9 @@ public final class ReplayerRuntime implements AutoCloseable {
         return step;
     }
 
-    private void reportProgress(String volume, CopyProgress p) {
-        try {
-            primaries.get(volume).replayProgress(volume, p.era(), p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(),
-                    (long) p.bytesPerSecond());
-        } catch (RuntimeException e) {
-            LOG.debug("volume {}: progress report to the facility failed: {}", volume, e.toString());
-        }
-    }
-
     @Override
     public void close() {
+        progressReports.close();
         for (LinkReplicaTarget t : targets.values()) {
             t.close();
         }
