@@ -208,7 +208,7 @@ public final class LinkClient implements Closeable {
     }
 
     private void send(LinkMessage m) throws IOException {
-        out.write(m.toFrame(++requestIds).encode());
+        m.toFrame(++requestIds).writeTo(out);
     }
 
     private LinkMessage read() throws IOException, LinkProtocolException {

@@ -3,6 +3,7 @@ package io.blockrep.common.link;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -23,7 +24,8 @@ import java.util.zip.CRC32C;
  *   20+n     4  CRC32C          over bytes [0, 20+n)
  * </pre>
  *
- * <p>Immutable; {@link #payload()} returns a read-only view. Decoding never throws anything but
+ * <p>Immutable; {@link #payload()} returns a read-only view (the frame keeps the caller's buffer, not a
+ * copy: a caller must not change a payload it handed over). Decoding never throws anything but
  * {@link LinkProtocolException} for bad input ({@link EOFException} only for a stream that ends
  * cleanly between frames).
  */
@@ -48,7 +50,7 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
         if (payload.remaining() > MAX_PAYLOAD) {
             throw new IllegalArgumentException("payload of " + payload.remaining() + " bytes exceeds " + MAX_PAYLOAD);
         }
-        payload = payload.slice().asReadOnlyBuffer();
+        payload = payload.slice();
     }
 
     public boolean fua() {
@@ -57,7 +59,7 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
 
     @Override
     public ByteBuffer payload() {
-        return payload.duplicate();
+        return payload.asReadOnlyBuffer();
     }
 
     public int encodedLength() {
@@ -68,12 +70,43 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
     public byte[] encode() {
         byte[] out = new byte[encodedLength()];
         ByteBuffer b = ByteBuffer.wrap(out);
-        b.putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
-                .putLong(requestId).putInt(payload.remaining()).put(payload.duplicate());
+        putHeader(b).put(payload.duplicate());
         CRC32C crc = new CRC32C();
         crc.update(out, 0, out.length - TRAILER_BYTES);
         b.putInt((int) crc.getValue());
         return out;
+    }
+
+    /**
+     * Writes the frame as {@link #encode} lays it out, without assembling it in a new array: the header,
+     * the payload straight from its buffer, the CRC. For the bulk senders (data set extents), where a
+     * copy of every payload is measurable.
+     */
+    public void writeTo(OutputStream out) throws IOException {
+        byte[] header = new byte[HEADER_BYTES];
+        putHeader(ByteBuffer.wrap(header));
+        CRC32C crc = new CRC32C();
+        crc.update(header, 0, HEADER_BYTES);
+        crc.update(payload.duplicate());
+        out.write(header);
+        if (payload.hasArray()) {
+            out.write(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
+        } else {
+            ByteBuffer p = payload.duplicate();
+            byte[] chunk = new byte[Math.min(p.remaining(), 64 * 1024)];
+            while (p.hasRemaining()) {
+                int n = Math.min(chunk.length, p.remaining());
+                p.get(chunk, 0, n);
+                out.write(chunk, 0, n);
+            }
+        }
+        int c = (int) crc.getValue();
+        out.write(new byte[] {(byte) (c >>> 24), (byte) (c >>> 16), (byte) (c >>> 8), (byte) c});
+    }
+
+    private ByteBuffer putHeader(ByteBuffer b) {
+        return b.putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
+                .putLong(requestId).putInt(payload.remaining());
     }
 
     /** Decodes exactly one frame occupying all of {@code bytes}. */
