@@ -83,17 +83,43 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
      * copy of every payload is measurable.
      */
     public void writeTo(OutputStream out) throws IOException {
+        write(out, type, flags, requestId, payload);
+    }
+
+    /**
+     * Writes one frame whose payload is the concatenation of {@code parts} (each read from its position
+     * to its limit, left untouched), byte for byte what {@link #encode} of that frame gives, without
+     * copying the parts into one buffer first.
+     */
+    public static void write(OutputStream out, MessageType type, int flags, long requestId, ByteBuffer... parts)
+            throws IOException {
+        long length = 0;
+        for (ByteBuffer p : parts) {
+            length += p.remaining();
+        }
+        if (length > MAX_PAYLOAD) {
+            throw new IllegalArgumentException("payload of " + length + " bytes exceeds " + MAX_PAYLOAD);
+        }
+        if ((flags & ~KNOWN_FLAGS) != 0) {
+            throw new IllegalArgumentException("unknown flags 0x" + Integer.toHexString(flags));
+        }
         byte[] header = new byte[HEADER_BYTES];
-        putHeader(ByteBuffer.wrap(header));
+        ByteBuffer.wrap(header).putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
+                .putLong(requestId).putInt((int) length);
         CRC32C crc = new CRC32C();
         crc.update(header, 0, HEADER_BYTES);
-        crc.update(payload.duplicate());
         out.write(header);
-        if (payload.hasArray()) {
-            out.write(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
-        } else {
-            ByteBuffer p = payload.duplicate();
-            byte[] chunk = new byte[Math.min(p.remaining(), 64 * 1024)];
+        byte[] chunk = null;
+        for (ByteBuffer part : parts) {
+            ByteBuffer p = part.duplicate();
+            crc.update(p.duplicate());
+            if (p.hasArray()) {
+                out.write(p.array(), p.arrayOffset() + p.position(), p.remaining());
+                continue;
+            }
+            if (chunk == null) {
+                chunk = new byte[(int) Math.min(length, 64 * 1024)];
+            }
             while (p.hasRemaining()) {
                 int n = Math.min(chunk.length, p.remaining());
                 p.get(chunk, 0, n);
