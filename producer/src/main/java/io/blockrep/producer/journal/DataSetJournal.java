@@ -307,7 +307,11 @@ public final class DataSetJournal implements Closeable {
         return new Recovery(reapplied, discarded);
     }
 
-    /** Journal files of {@code volumeDir} that a restart would act on, that is all but dropped ones (diagnostics, tests). */
+    /**
+     * Journal files of {@code volumeDir} that are not dropped: a set being received, committed or being
+     * applied (diagnostics, tests). Reads only each file's magic, so it is cheap and safe while sets are
+     * being written.
+     */
     public static List<Path> live(Path volumeDir) throws IOException {
         Path dir = directory(volumeDir);
         List<Path> live = new ArrayList<>();
@@ -316,10 +320,13 @@ public final class DataSetJournal implements Closeable {
         }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "set-*.journal")) {
             for (Path f : ds) {
-                DataSetJournal j = open(f);
-                j.close();
-                if (!j.dropped) {
-                    live.add(f);
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                    ByteBuffer magic = ByteBuffer.allocate(4);
+                    if (!FileIo.readFully(ch, magic, 0) || magic.getInt(0) != 0) {
+                        live.add(f);
+                    }
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // deleted meanwhile
                 }
             }
         }

@@ -132,6 +132,7 @@ class DataSetJournalTest {
         DataSetJournal next = first.next("vol-a", 22);
         next.append(offsets[0], data.get(0));
         next.commit();
+        assertThat(DataSetJournal.live(volumeDir)).containsExactly(DataSetJournal.file(volumeDir, 21));
         next.close(); // crash before apply
         String expected = expectedSha(offsets, data);
 
