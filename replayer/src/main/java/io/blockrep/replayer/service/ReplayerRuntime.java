@@ -114,6 +114,7 @@ public final class ReplayerRuntime implements AutoCloseable {
     public ReplayEngine.Step step(DirtySetIndex index, VolumeTarget v, Consumer<CopyProgress> progress) throws InterruptedException {
         long[] lastEvent = {0};
         boolean[] started = {false};
+        CopyProgress[] finalReport = {null};
         ReplayEngine.Step step = engine.step(index, v, primaries.get(v.volume()), p -> {
             progress.accept(p);
             ReplayEvents.Progress figures = new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), p.bytesPerSecond());
@@ -125,9 +126,16 @@ public final class ReplayerRuntime implements AutoCloseable {
             if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS || p.bytesCopied() >= p.bytesTotal()) {
                 lastEvent[0] = now;
                 events.progress(v.volume(), p.era(), figures);
-                progressReports.report(v.volume(), primaries.get(v.volume()), p);
+                if (p.bytesCopied() >= p.bytesTotal()) {
+                    finalReport[0] = p; // after the step's 'replayed' call, which must not queue behind it
+                } else {
+                    progressReports.report(v.volume(), primaries.get(v.volume()), p);
+                }
             }
         });
+        if (finalReport[0] != null) {
+            progressReports.report(v.volume(), primaries.get(v.volume()), finalReport[0]);
+        }
         if (step != null && step.progress() != null) {
             CopyProgress p = step.progress();
             events.finished(v.volume(), step.era(), new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(),
