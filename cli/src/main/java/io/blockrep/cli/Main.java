@@ -39,7 +39,7 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         // Avro 1.12 decodes into generated classes only from trusted packages; trust ours even when
         // the JVM was started without -Dorg.apache.avro.SERIALIZABLE_PACKAGES (java -jar blockrep.jar).
-        io.blockrep.schemas.codec.Codecs.trustSchemaPackage();
+        io.blockrep.schemas.codec.TrustedPackages.trustSchemaPackage();
         System.exit(run(args));
     }
 

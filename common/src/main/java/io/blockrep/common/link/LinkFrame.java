@@ -3,6 +3,7 @@ package io.blockrep.common.link;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -23,7 +24,8 @@ import java.util.zip.CRC32C;
  *   20+n     4  CRC32C          over bytes [0, 20+n)
  * </pre>
  *
- * <p>Immutable; {@link #payload()} returns a read-only view. Decoding never throws anything but
+ * <p>Immutable; {@link #payload()} returns a read-only view (the frame keeps the caller's buffer, not a
+ * copy: a caller must not change a payload it handed over). Decoding never throws anything but
  * {@link LinkProtocolException} for bad input ({@link EOFException} only for a stream that ends
  * cleanly between frames).
  */
@@ -48,7 +50,7 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
         if (payload.remaining() > MAX_PAYLOAD) {
             throw new IllegalArgumentException("payload of " + payload.remaining() + " bytes exceeds " + MAX_PAYLOAD);
         }
-        payload = payload.slice().asReadOnlyBuffer();
+        payload = payload.slice();
     }
 
     public boolean fua() {
@@ -57,7 +59,7 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
 
     @Override
     public ByteBuffer payload() {
-        return payload.duplicate();
+        return payload.asReadOnlyBuffer();
     }
 
     public int encodedLength() {
@@ -68,12 +70,69 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
     public byte[] encode() {
         byte[] out = new byte[encodedLength()];
         ByteBuffer b = ByteBuffer.wrap(out);
-        b.putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
-                .putLong(requestId).putInt(payload.remaining()).put(payload.duplicate());
+        putHeader(b).put(payload.duplicate());
         CRC32C crc = new CRC32C();
         crc.update(out, 0, out.length - TRAILER_BYTES);
         b.putInt((int) crc.getValue());
         return out;
+    }
+
+    /**
+     * Writes the frame as {@link #encode} lays it out, without assembling it in a new array: the header,
+     * the payload straight from its buffer, the CRC. For the bulk senders (data set extents), where a
+     * copy of every payload is measurable.
+     */
+    public void writeTo(OutputStream out) throws IOException {
+        write(out, type, flags, requestId, payload);
+    }
+
+    /**
+     * Writes one frame whose payload is the concatenation of {@code parts} (each read from its position
+     * to its limit, left untouched), byte for byte what {@link #encode} of that frame gives, without
+     * copying the parts into one buffer first.
+     */
+    public static void write(OutputStream out, MessageType type, int flags, long requestId, ByteBuffer... parts)
+            throws IOException {
+        long length = 0;
+        for (ByteBuffer p : parts) {
+            length += p.remaining();
+        }
+        if (length > MAX_PAYLOAD) {
+            throw new IllegalArgumentException("payload of " + length + " bytes exceeds " + MAX_PAYLOAD);
+        }
+        if ((flags & ~KNOWN_FLAGS) != 0) {
+            throw new IllegalArgumentException("unknown flags 0x" + Integer.toHexString(flags));
+        }
+        byte[] header = new byte[HEADER_BYTES];
+        ByteBuffer.wrap(header).putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
+                .putLong(requestId).putInt((int) length);
+        CRC32C crc = new CRC32C();
+        crc.update(header, 0, HEADER_BYTES);
+        out.write(header);
+        byte[] chunk = null;
+        for (ByteBuffer part : parts) {
+            ByteBuffer p = part.duplicate();
+            crc.update(p.duplicate());
+            if (p.hasArray()) {
+                out.write(p.array(), p.arrayOffset() + p.position(), p.remaining());
+                continue;
+            }
+            if (chunk == null) {
+                chunk = new byte[(int) Math.min(length, 64 * 1024)];
+            }
+            while (p.hasRemaining()) {
+                int n = Math.min(chunk.length, p.remaining());
+                p.get(chunk, 0, n);
+                out.write(chunk, 0, n);
+            }
+        }
+        int c = (int) crc.getValue();
+        out.write(new byte[] {(byte) (c >>> 24), (byte) (c >>> 16), (byte) (c >>> 8), (byte) c});
+    }
+
+    private ByteBuffer putHeader(ByteBuffer b) {
+        return b.putInt(MAGIC).put((byte) VERSION).put((byte) type.code()).putShort((short) flags)
+                .putLong(requestId).putInt(payload.remaining());
     }
 
     /** Decodes exactly one frame occupying all of {@code bytes}. */

@@ -74,6 +74,30 @@ class LinkFrameTest {
         assertThatThrownBy(() -> LinkFrame.read(in)).isInstanceOf(EOFException.class);
     }
 
+    @ParameterizedTest
+    @MethodSource("messages")
+    void writeToPutsTheSameBytesOnTheWireAsEncode(LinkMessage m) throws Exception {
+        LinkFrame frame = m.toFrame(42);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        frame.writeTo(out);
+        assertThat(out.toByteArray()).isEqualTo(frame.encode());
+    }
+
+    @Test
+    void writeToHandlesReadOnlyAndDirectPayloads() throws Exception {
+        byte[] data = new byte[200_000];
+        new Random(2).nextBytes(data);
+        ByteBuffer direct = ByteBuffer.allocateDirect(data.length).put(data).flip();
+        for (ByteBuffer payload : List.of(ByteBuffer.wrap(data).asReadOnlyBuffer(), direct, ByteBuffer.wrap(data, 5, 70_000))) {
+            LinkFrame frame = new LinkFrame(MessageType.WRITE, 0, 9, payload);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            frame.writeTo(out);
+            assertThat(out.toByteArray()).isEqualTo(frame.encode());
+            assertThat(LinkFrame.decode(out.toByteArray())).isEqualTo(frame);
+            assertThat(frame.payload().isReadOnly()).isTrue();
+        }
+    }
+
     @Test
     void badMagicIsRejected() {
         byte[] wire = pingFrame();

@@ -55,7 +55,17 @@ public final class ControlServer implements AutoCloseable {
         this.executor = executor;
     }
 
+    /**
+     * The JDK server writes a response's headers and body in two segments; with Nagle's algorithm on,
+     * the body waits for the client's delayed ACK of the headers (40 ms on Linux). A cutover holds
+     * writes until the replayer's {@code replayed} call returns, so the socket must not wait.
+     */
+    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+
     public static ControlServer start(HostPort listen, ControlHandler handler) throws IOException {
+        if (System.getProperty(NODELAY_PROPERTY) == null) {
+            System.setProperty(NODELAY_PROPERTY, "true"); // read once, when the first server is made
+        }
         HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 16);
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "control-api");

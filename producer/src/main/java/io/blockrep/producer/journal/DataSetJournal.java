@@ -22,11 +22,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The on-disk journal of one data set on the secondary, {@code <volumeDir>/journal/set-<id>.journal}:
+ * The on-disk journal of a data set on the secondary, {@code <volumeDir>/journal/set-<id>.journal}:
  * the owner of its layout. All integers big-endian.
  *
  * <pre>
- * header   0   4  magic 0x42524A4C ("BRJL")
+ * header   0   4  magic 0x42524A4C ("BRJL"); 0 once the set is dropped
  *          4   2  version {@link #VERSION}
  *          6   2  n, length of the volume id
  *          8   n  volume id, UTF-8
@@ -36,22 +36,29 @@ import org.slf4j.LoggerFactory;
  *          1   8  offset in the volume
  *          9   4  length L (0..{@link LinkFrame#MAX_DATA})
  *         13   L  data
- *       13+L   4  CRC32C over the record's bytes [0, 13+L)
+ *       13+L   4  CRC32C over the set id (8 bytes) then the record's bytes [0, 13+L)
  * COMMIT   0   1  kind 2
  *          1   4  extent count
  *          5   8  total data bytes
  *         13   4  set CRC32C ({@link DataSetCrc}: the value the link's DATASET_COMMIT carries)
- *         17   4  CRC32C over the record's bytes [0, 17)
+ *         17   4  CRC32C over the set id (8 bytes) then the record's bytes [0, 17)
  * </pre>
  *
- * <p>Crash-safety order ({@link #commit} then {@link #apply} then {@link #delete}): extents are
- * appended as they arrive (not flushed); the commit record is appended, the file and its directory
- * are fsynced; only then is any byte written to the volume; the volume is fsynced; then the journal
- * is deleted and the directory fsynced, before the set is acknowledged. So after a crash a journal
- * with a valid commit record may have been partly applied and is re-applied whole (idempotent: no
- * later write to the volume can have happened, because the set is not acknowledged yet); a journal
- * without one was never applied and is discarded. Records are read back sequentially and the first
- * bad or truncated record ends the journal, so a torn tail reads as "not committed".
+ * Version 1 (still read, never written) has the same layout with record CRCs over the record's bytes
+ * alone. Version 2 seeds them with the set id because a file is reused for the next set of its
+ * connection ({@link #next}): the new set's records overwrite the old set's from the start, and a
+ * record left behind by the old set can never pass as one of the new set's.
+ *
+ * <p>Crash-safety order ({@link #commit} then {@link #apply} then {@link #drop}): extents are
+ * appended as they arrive (not flushed); the commit record is appended and the file flushed (and, for
+ * a new file, its directory); only then is any byte written to the volume; the volume is flushed; then
+ * the header's magic is zeroed and the file flushed again, before the set is acknowledged. So after a
+ * crash a journal with a valid commit record may have been partly applied and is re-applied whole
+ * (idempotent: no later write to the volume can have happened, because the set is not acknowledged
+ * yet); a journal without one was never applied and is discarded; a dropped one is removed. Records
+ * are read back sequentially and the first bad or truncated record ends the journal, so a torn tail
+ * reads as "not committed". Reusing a dropped file for the next set saves the directory flushes and
+ * the block allocation of a new file per set; {@link #delete} removes the file when its connection ends.
  *
  * <p>Memory: data is streamed to and from the file in chunks of at most {@link #CHUNK} bytes; only
  * the records' positions (a few longs each) are kept. Not thread-safe: one owner (a link server
@@ -61,7 +68,8 @@ public final class DataSetJournal implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(DataSetJournal.class);
 
     public static final int MAGIC = 0x42524A4C;
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    static final int VERSION_1 = 1;
     public static final String DIRECTORY = "journal";
     static final int KIND_EXTENT = 1;
     static final int KIND_COMMIT = 2;
@@ -73,21 +81,27 @@ public final class DataSetJournal implements Closeable {
     private final FileChannel channel;
     private final String volumeId;
     private final long setId;
+    private final int version;
     private final List<Slot> slots;
     private final DataSetCrc setCrc = new DataSetCrc();
     private long position;
     private long totalBytes;
     private boolean committed;
+    private boolean dropped;
+    /** Whether the file's directory entry is known durable (a reused file), so commit need not flush the directory. */
+    private boolean entryDurable;
 
     /** Where one extent's data sits in the file. */
     private record Slot(long volumeOffset, int length, long filePosition) {
     }
 
-    private DataSetJournal(Path file, FileChannel channel, String volumeId, long setId, List<Slot> slots, long position) {
+    private DataSetJournal(Path file, FileChannel channel, String volumeId, long setId, int version, List<Slot> slots,
+                           long position) {
         this.file = file;
         this.channel = channel;
         this.volumeId = volumeId;
         this.setId = setId;
+        this.version = version;
         this.slots = slots;
         this.position = position;
     }
@@ -109,18 +123,39 @@ public final class DataSetJournal implements Closeable {
         Path file = file(volumeDir, setId);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            byte[] id = volumeId.getBytes(StandardCharsets.UTF_8);
-            ByteBuffer h = ByteBuffer.allocate(20 + id.length);
-            h.putInt(MAGIC).putShort((short) VERSION).putShort((short) id.length).put(id).putLong(setId);
-            h.putInt(crc(h.array(), 0, h.position())).flip();
-            DataSetJournal j = new DataSetJournal(file, ch, volumeId, setId, new ArrayList<>(), 0);
-            j.writeFully(h);
-            return j;
+            return start(file, ch, volumeId, setId, false);
         } catch (IOException | RuntimeException e) {
             ch.close();
             Files.deleteIfExists(file);
             throw e;
         }
+    }
+
+    /**
+     * Starts the journal of the next set in this journal's file, once this set is {@link #drop dropped}:
+     * its header and records overwrite this set's from the start. This object is spent afterwards.
+     */
+    public DataSetJournal next(String volumeId, long setId) throws IOException {
+        if (!dropped) {
+            throw new IllegalStateException("journal of set " + this.setId + " is not dropped");
+        }
+        if (setId < 0 || setId == this.setId) {
+            throw new IllegalArgumentException("set id " + setId + " cannot follow set " + this.setId);
+        }
+        dropped = false;
+        return start(file, channel, volumeId, setId, true);
+    }
+
+    private static DataSetJournal start(Path file, FileChannel ch, String volumeId, long setId, boolean entryDurable)
+            throws IOException {
+        byte[] id = volumeId.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer h = ByteBuffer.allocate(20 + id.length);
+        h.putInt(MAGIC).putShort((short) VERSION).putShort((short) id.length).put(id).putLong(setId);
+        h.putInt(crc(h.array(), 0, h.position())).flip();
+        DataSetJournal j = new DataSetJournal(file, ch, volumeId, setId, VERSION, new ArrayList<>(), 0);
+        j.entryDurable = entryDurable;
+        j.writeFully(h);
+        return j;
     }
 
     public long setId() {
@@ -150,26 +185,29 @@ public final class DataSetJournal implements Closeable {
             throw new IllegalArgumentException("extent [" + offset + ", +" + length + ") cannot be journaled");
         }
         ByteBuffer h = ByteBuffer.allocate(EXTENT_HEADER).put((byte) KIND_EXTENT).putLong(offset).putInt(length).flip();
-        CRC32C crc = new CRC32C();
+        CRC32C crc = recordCrc();
         crc.update(h.duplicate());
         crc.update(data.duplicate());
         long at = position;
-        writeFully(h);
-        writeFully(data.duplicate());
-        writeFully(ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip());
+        writeFully(h, data.duplicate(), ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip());
         slots.add(new Slot(offset, length, at + EXTENT_HEADER));
         setCrc.add(offset, data);
         totalBytes += length;
     }
 
-    /** Appends the commit record and makes the journal durable (file, then its directory entry). */
+    /** Appends the commit record and makes the journal durable (file, then, for a new file, its directory entry). */
     public void commit() throws IOException {
         ByteBuffer r = ByteBuffer.allocate(COMMIT_RECORD);
         r.put((byte) KIND_COMMIT).putInt(slots.size()).putLong(totalBytes).putInt(setCrc.value());
-        r.putInt(crc(r.array(), 0, r.position())).flip();
+        CRC32C crc = recordCrc();
+        crc.update(r.array(), 0, r.position());
+        r.putInt((int) crc.getValue()).flip();
         writeFully(r);
-        channel.force(true);
-        FileIo.forceDirectory(file.getParent());
+        channel.force(!entryDurable);
+        if (!entryDurable) {
+            FileIo.forceDirectory(file.getParent());
+            entryDurable = true;
+        }
         committed = true;
     }
 
@@ -190,6 +228,20 @@ public final class DataSetJournal implements Closeable {
             }
         }
         volume.flush();
+    }
+
+    /**
+     * After {@link #apply}: zeroes the header's magic and flushes the file, so a restart never applies this
+     * set again; the file stays open for {@link #next}.
+     */
+    public void drop() throws IOException {
+        if (!committed) {
+            throw new IllegalStateException("journal of set " + setId + " is not applied");
+        }
+        FileIo.writeFully(channel, ByteBuffer.allocate(4), 0);
+        channel.force(false);
+        committed = false;
+        dropped = true;
     }
 
     /** Closes and removes the journal file and makes the removal durable. Idempotent. */
@@ -237,7 +289,9 @@ public final class DataSetJournal implements Closeable {
         for (Path f : files) {
             DataSetJournal j = open(f);
             try {
-                if (j.committed) {
+                if (j.dropped) {
+                    log.debug("volume '{}': removed dropped data set journal {}", volume.id(), f);
+                } else if (j.committed) {
                     reapply(j, volume);
                     reapplied.add(j.setId);
                 } else {
@@ -251,6 +305,32 @@ public final class DataSetJournal implements Closeable {
             j.delete();
         }
         return new Recovery(reapplied, discarded);
+    }
+
+    /**
+     * Journal files of {@code volumeDir} that are not dropped: a set being received, committed or being
+     * applied (diagnostics, tests). Reads only each file's magic, so it is cheap and safe while sets are
+     * being written.
+     */
+    public static List<Path> live(Path volumeDir) throws IOException {
+        Path dir = directory(volumeDir);
+        List<Path> live = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return live;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "set-*.journal")) {
+            for (Path f : ds) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                    ByteBuffer magic = ByteBuffer.allocate(4);
+                    if (!FileIo.readFully(ch, magic, 0) || magic.getInt(0) != 0) {
+                        live.add(f);
+                    }
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // deleted meanwhile
+                }
+            }
+        }
+        return live;
     }
 
     private static void reapply(DataSetJournal j, Volume volume) throws IOException {
@@ -273,16 +353,20 @@ public final class DataSetJournal implements Closeable {
         FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
         long size = ch.size();
         ByteBuffer fixed = ByteBuffer.allocate(8);
-        if (size < 20 || !FileIo.readFully(ch, fixed, 0) || fixed.getInt(0) != MAGIC || fixed.getShort(4) != VERSION) {
-            return new DataSetJournal(f, ch, "", setIdFromName(f), List.of(), size);
+        boolean whole = size >= 20 && FileIo.readFully(ch, fixed, 0);
+        int version = fixed.getShort(4);
+        if (!whole || fixed.getInt(0) != MAGIC || (version != VERSION && version != VERSION_1)) {
+            DataSetJournal none = new DataSetJournal(f, ch, "", setIdFromName(f), VERSION, List.of(), size);
+            none.dropped = whole && fixed.getInt(0) == 0;
+            return none;
         }
         int n = fixed.getShort(6) & 0xFFFF;
         ByteBuffer header = ByteBuffer.allocate(20 + n);
         if (!FileIo.readFully(ch, header, 0) || header.getInt(16 + n) != crc(header.array(), 0, 16 + n)) {
-            return new DataSetJournal(f, ch, "", setIdFromName(f), List.of(), size);
+            return new DataSetJournal(f, ch, "", setIdFromName(f), VERSION, List.of(), size);
         }
         String volumeId = new String(header.array(), 8, n, StandardCharsets.UTF_8);
-        DataSetJournal j = new DataSetJournal(f, ch, volumeId, header.getLong(8 + n), new ArrayList<>(), 20 + n);
+        DataSetJournal j = new DataSetJournal(f, ch, volumeId, header.getLong(8 + n), version, new ArrayList<>(), 20 + n);
         j.scanRecords(size);
         return j;
     }
@@ -301,7 +385,7 @@ public final class DataSetJournal implements Closeable {
                 if (length < 0 || length > LinkFrame.MAX_DATA || position + EXTENT_HEADER + length + 4 > size) {
                     return;
                 }
-                CRC32C crc = new CRC32C();
+                CRC32C crc = recordCrc();
                 crc.update(h.flip());
                 setCrc.addHeader(offset, length);
                 for (int done = 0; done < length; done += CHUNK) {
@@ -320,7 +404,12 @@ public final class DataSetJournal implements Closeable {
                 position += EXTENT_HEADER + length + 4;
             } else if (kind.get(0) == KIND_COMMIT) {
                 ByteBuffer r = ByteBuffer.allocate(COMMIT_RECORD);
-                if (!FileIo.readFully(channel, r, position) || r.getInt(17) != crc(r.array(), 0, 17)) {
+                if (!FileIo.readFully(channel, r, position)) {
+                    return;
+                }
+                CRC32C crc = recordCrc();
+                crc.update(r.array(), 0, 17);
+                if (r.getInt(17) != (int) crc.getValue()) {
                     return;
                 }
                 committed = r.getInt(1) == slots.size() && r.getLong(5) == totalBytes && r.getInt(13) == setCrc.value();
@@ -340,8 +429,30 @@ public final class DataSetJournal implements Closeable {
         }
     }
 
+    /** A record's CRC32C, seeded with the set id from version 2 on. */
+    private CRC32C recordCrc() {
+        CRC32C c = new CRC32C();
+        if (version != VERSION_1) {
+            c.update(ByteBuffer.allocate(8).putLong(0, setId));
+        }
+        return c;
+    }
+
     private void writeFully(ByteBuffer b) throws IOException {
         position = FileIo.writeFully(channel, b, position);
+    }
+
+    /** Writes {@code parts} in order at the current position with gathering writes (one system call for a record, mostly). */
+    private void writeFully(ByteBuffer... parts) throws IOException {
+        channel.position(position);
+        long left = 0;
+        for (ByteBuffer p : parts) {
+            left += p.remaining();
+        }
+        while (left > 0) {
+            left -= channel.write(parts);
+        }
+        position = channel.position();
     }
 
     private void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {

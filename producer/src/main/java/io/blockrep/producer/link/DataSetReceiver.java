@@ -11,13 +11,17 @@ import io.blockrep.common.volume.Volume;
 import io.blockrep.producer.journal.DataSetJournal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The data set a {@link ServerConnection} has open (at most one). BEGIN opens the journal, each
  * EXTENT is range-checked and appended, COMMIT checks count, byte total and CRC against BEGIN and
- * the extents, then runs {@link DataSetJournal}'s commit, apply, delete and only then answers OK.
+ * the extents, then runs {@link DataSetJournal}'s commit, apply, drop and only then answers OK. The
+ * dropped journal's file is kept for the connection's next set of the same volume ({@link
+ * DataSetJournal#next}), which saves a file creation, a deletion and two directory flushes per set; it
+ * is deleted when the connection ends.
  *
  * <p>A refused set (out-of-range extent, count or size beyond BEGIN, I/O error on the journal) has
  * its journal deleted at once; its remaining EXTENTs and its COMMIT are answered with the same
@@ -31,9 +35,14 @@ final class DataSetReceiver {
 
     private final String peer;
     private Open open;
+    /** The dropped journal of this connection's last applied set, and its volume's directory, for reuse. */
+    private DataSetJournal spare;
+    private Path spareDir;
 
     private static final class Open {
         final DataSetBegin begin;
+        final long openedNanos = System.nanoTime();
+        Path dir;
         DataSetJournal journal;
         Ack refusal;
 
@@ -62,7 +71,7 @@ final class DataSetReceiver {
         }
         open = new Open(b);
         try {
-            open.journal = DataSetJournal.create(volume.volumeDir(), b.volume(), b.setId());
+            open.journal = journalFor(volume.volumeDir(), b);
             return Ack.OK;
         } catch (IOException e) {
             log.error("link from {}: cannot open the journal of data set {} on '{}'", peer, b.setId(), b.volume(), e);
@@ -115,6 +124,7 @@ final class DataSetReceiver {
                     c.extentCount(), c.crc32c(), j.extentCount(), j.totalBytes(), j.setCrc(),
                     set.begin.extentCount(), set.begin.totalBytes()));
         }
+        long t0 = System.nanoTime();
         try {
             j.commit();
         } catch (IOException e) {
@@ -122,22 +132,54 @@ final class DataSetReceiver {
             discard(j);
             return new DataSetAck(id, LinkStatus.IO_ERROR, "journal commit failed: " + e);
         }
+        long t1 = System.nanoTime();
+        long t2;
         try {
             j.apply(volume);
-            j.delete();
+            t2 = System.nanoTime();
+            j.drop();
         } catch (IOException | RuntimeException e) {
             log.error("link from {}: applying committed data set {} to '{}' failed; its journal is kept for recovery"
                     + " at the next start", peer, id, volume.id(), e);
             closeQuietly(j);
             throw new LinkProtocolException(LinkStatus.IO_ERROR, "applying data set " + id + " failed: " + e.getMessage());
         }
-        log.debug("link from {}: data set {} applied to '{}' ({} extents, {} bytes)", peer, id, volume.id(),
-                j.extentCount(), j.totalBytes());
+        spare = j;
+        spareDir = set.dir;
+        if (log.isDebugEnabled()) {
+            long t3 = System.nanoTime();
+            log.debug("link from {}: data set {} applied to '{}' ({} extents, {} bytes); received in {} ms, commit {} ms,"
+                    + " apply {} ms, drop {} ms", peer, id, volume.id(), j.extentCount(), j.totalBytes(),
+                    (t0 - set.openedNanos) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
+        }
         return new DataSetAck(id, LinkStatus.OK, "");
     }
 
-    /** The connection ended: an open set's journal is deleted, nothing of it is applied. */
+    /** A new journal for set {@code b}, in the spare journal's file when there is one for this volume. */
+    private DataSetJournal journalFor(Path volumeDir, DataSetBegin b) throws IOException {
+        open.dir = volumeDir;
+        DataSetJournal reuse = spare;
+        spare = null;
+        if (reuse != null && volumeDir.equals(spareDir) && reuse.setId() != b.setId()) {
+            try {
+                return reuse.next(b.volume(), b.setId());
+            } catch (IOException e) {
+                discard(reuse);
+                throw e;
+            }
+        }
+        if (reuse != null) {
+            discard(reuse);
+        }
+        return DataSetJournal.create(volumeDir, b.volume(), b.setId());
+    }
+
+    /** The connection ended: an open set's journal is deleted, nothing of it is applied; the spare is deleted. */
     void abort() {
+        if (spare != null) {
+            discard(spare);
+            spare = null;
+        }
         if (open != null) {
             log.warn("link from {}: connection ended inside data set {}; discarded", peer, open.begin.setId());
             if (open.journal != null) {

@@ -11,7 +11,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Client settings of the publishers: our defaults, then the operator's extra properties, then what must hold. */
 final class KafkaClients {
-    private static final int LINGER_MS = 5;
+    /**
+     * No linger: an era-closed marker is on a cutover's critical path (writes are held until the replayer
+     * sees it), and first-touch records are few per era. Records still batch while a request is in flight.
+     */
+    private static final int LINGER_MS = 0;
 
     private KafkaClients() {
     }

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,15 +57,15 @@ class DataSetJournalTest {
         Path file = goldenJournal();
         byte[] bytes = Files.readAllBytes(file);
         if (Boolean.getBoolean("blockrep.golden.update")) {
-            Files.write(Path.of("src/test/resources/golden/journal/set-3.journal"), bytes);
+            Files.write(Path.of("src/test/resources/golden/journal/v2/set-3.journal"), bytes);
         }
-        try (InputStream in = getClass().getResourceAsStream("/golden/journal/set-3.journal")) {
+        try (InputStream in = getClass().getResourceAsStream("/golden/journal/v2/set-3.journal")) {
             assertThat(in).as("golden journal").isNotNull();
             assertThat(bytes).isEqualTo(in.readAllBytes());
         }
         ByteBuffer b = ByteBuffer.wrap(bytes);
         assertThat(b.getInt(0)).isEqualTo(0x42524A4C);
-        assertThat(b.getShort(4)).isEqualTo((short) 1);
+        assertThat(b.getShort(4)).isEqualTo((short) 2);
         assertThat(b.getShort(6)).isEqualTo((short) 5);
         assertThat(new String(bytes, 8, 5, StandardCharsets.UTF_8)).isEqualTo("vol-a");
         assertThat(b.getLong(13)).isEqualTo(3L);
@@ -79,6 +80,101 @@ class DataSetJournalTest {
         assertThat(b.getLong(commit + 5)).isEqualTo(10L);
         DataSetCrc crc = new DataSetCrc().add(65536, ascii("blockrep")).add(0, ascii("xy"));
         assertThat(b.getInt(commit + 13)).isEqualTo(crc.value());
+        CRC32C seeded = new CRC32C();
+        seeded.update(ByteBuffer.allocate(8).putLong(0, 3L));
+        seeded.update(bytes, commit, 17);
+        assertThat(b.getInt(commit + 17)).as("record CRCs are seeded with the set id").isEqualTo((int) seeded.getValue());
+    }
+
+    @Test
+    void aVersion1JournalIsStillRecovered() throws Exception {
+        Files.createDirectories(DataSetJournal.directory(volumeDir));
+        try (InputStream in = getClass().getResourceAsStream("/golden/journal/v1/set-3.journal")) {
+            assertThat(in).as("version 1 golden journal").isNotNull();
+            Files.write(DataSetJournal.file(volumeDir, 3), in.readAllBytes());
+        }
+        DataSetJournal.Recovery r = DataSetJournal.recover(volumeDir, volume);
+        assertThat(r.reapplied()).containsExactly(3L);
+        assertThat(read(65536, 8)).isEqualTo(ascii("blockrep").array());
+        assertThat(read(0, 2)).isEqualTo(ascii("xy").array());
+    }
+
+    @Test
+    void aDroppedJournalIsNeverAppliedAgainAndIsRemovedAtRecovery() throws Exception {
+        DataSetJournal j = DataSetJournal.create(volumeDir, "vol-a", 20);
+        j.append(0, random(1, 8192));
+        j.commit();
+        j.apply(volume);
+        j.drop();
+        volume.write(0, random(9, 8192)); // a later write the old set must not undo
+        String expected = sha256(volume);
+        assertThat(DataSetJournal.live(volumeDir)).isEmpty();
+        j.close(); // crash
+
+        DataSetJournal.Recovery r = DataSetJournal.recover(volumeDir, volume);
+
+        assertThat(r.reapplied()).isEmpty();
+        assertThat(r.discarded()).isEmpty();
+        assertThat(sha256(volume)).isEqualTo(expected);
+        assertThat(DataSetJournal.file(volumeDir, 20)).doesNotExist();
+    }
+
+    @Test
+    void theNextSetInADroppedJournalIsAppliedWholeAfterACrashDuringApply() throws Exception {
+        DataSetJournal first = DataSetJournal.create(volumeDir, "vol-a", 21);
+        first.append(0, random(1, 16384));
+        first.append(32768, random(2, 16384));
+        first.commit();
+        first.apply(volume);
+        first.drop();
+        List<ByteBuffer> data = List.of(random(3, 4096));
+        long[] offsets = {65536};
+        DataSetJournal next = first.next("vol-a", 22);
+        next.append(offsets[0], data.get(0));
+        next.commit();
+        assertThat(DataSetJournal.live(volumeDir)).containsExactly(DataSetJournal.file(volumeDir, 21));
+        next.close(); // crash before apply
+        String expected = expectedSha(offsets, data);
+
+        DataSetJournal.Recovery r = DataSetJournal.recover(volumeDir, volume);
+
+        assertThat(r.reapplied()).containsExactly(22L);
+        assertThat(sha256(volume)).isEqualTo(expected);
+    }
+
+    @Test
+    void recordsLeftBehindByTheSetBeforeNeverPassAsTheNextSets() throws Exception {
+        // The next set's first record ends exactly where the old set's first record ended, so the old
+        // set's second record and commit follow it in the file; under version 1 CRCs they would read back.
+        DataSetJournal first = DataSetJournal.create(volumeDir, "vol-a", 23);
+        first.append(0, random(1, 4096));
+        first.append(8192, random(2, 4096));
+        first.commit();
+        first.apply(volume);
+        first.drop();
+        DataSetJournal next = first.next("vol-a", 24);
+        next.append(16384, random(3, 4096));
+        next.close(); // crash before the next set's commit
+        String before = sha256(volume);
+
+        DataSetJournal reread = DataSetJournal.open(DataSetJournal.file(volumeDir, 23));
+        assertThat(reread.setId()).isEqualTo(24L);
+        assertThat(reread.extentCount()).isEqualTo(1);
+        reread.close();
+        DataSetJournal.Recovery r = DataSetJournal.recover(volumeDir, volume);
+
+        assertThat(r.reapplied()).isEmpty();
+        assertThat(r.discarded()).containsExactly(24L);
+        assertThat(sha256(volume)).isEqualTo(before);
+    }
+
+    @Test
+    void onlyADroppedJournalTakesTheNextSet() throws Exception {
+        DataSetJournal j = DataSetJournal.create(volumeDir, "vol-a", 25);
+        j.append(0, random(1, 4096));
+        assertThatThrownBy(() -> j.next("vol-a", 26)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(j::drop).isInstanceOf(IllegalStateException.class);
+        j.delete();
     }
 
     @Test

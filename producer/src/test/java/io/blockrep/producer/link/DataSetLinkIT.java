@@ -11,7 +11,6 @@ import io.blockrep.common.volume.Volume;
 import io.blockrep.producer.journal.DataSetJournal;
 import io.blockrep.testkit.net.LinkProxy;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,14 +125,9 @@ class DataSetLinkIT {
         return extents;
     }
 
-    private List<Path> journals() throws Exception {
-        Path d = DataSetJournal.directory(secondarySide.store.volumeDir("vol-1"));
-        if (!Files.isDirectory(d)) {
-            return List.of();
-        }
-        try (var s = Files.list(d)) {
-            return s.toList();
-        }
+    /** Journals a restart would act on: a connection keeps its last set's dropped journal for reuse. */
+    private List<Path> journals() throws java.io.IOException {
+        return DataSetJournal.live(secondarySide.store.volumeDir("vol-1"));
     }
 
     /** The fault seam: a volume lookup that, once armed, stalls the n-th call until released. */

@@ -129,6 +129,8 @@ public final class DirtySetIndex {
         volumes.computeIfAbsent(key.volume(), k -> new VolumeState())
                 .nodes.computeIfAbsent(key.node(), k -> new TreeMap<>())
                 .computeIfAbsent(key.era(), k -> new EraState()).marker = value;
+        LOG.debug("era {} of {}/{} closed: marker seen {} ms after the era closed", key.era(), key.volume(), key.node(),
+                System.currentTimeMillis() - value.getClosedMillis());
         return Applied.MARKER_ADDED;
     }
 

@@ -6,19 +6,28 @@ import io.blockrep.common.FatalException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.config.HostPort;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A small client of a facility's control API (HTTP + JSON; see the README's "Control API"). Used by
  * the replayer to report replayed eras and by the CLI's ops verbs. Thread-safe.
+ *
+ * <p>Plain {@link HttpURLConnection} (kept-alive connections, no proxy), not {@code java.net.http}:
+ * that client sets up the JVM's default TLS context (trust store, JCE) even for http URLs, about a
+ * second of a short CLI verb's start on a busy host, and hands every call across its selector and
+ * executor threads. Requests are sent in fixed-length streaming mode, so a POST is never silently
+ * sent twice.
  */
 public final class FacilityClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private static final int CONNECT_TIMEOUT_MILLIS = 3_000;
+    private static final int READ_TIMEOUT_MILLIS = 10_000;
     private final HostPort address;
 
     public FacilityClient(HostPort address) {
@@ -39,11 +48,11 @@ public final class FacilityClient {
     }
 
     public JsonNode get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET());
+        return send("GET", path, null);
     }
 
     public JsonNode post(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+        return send("POST", path, new byte[0]);
     }
 
     /** Reports replay progress so that the facility's status shows it (best effort: failures are the caller's to ignore). */
@@ -55,8 +64,7 @@ public final class FacilityClient {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/progress")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        send("POST", "/v1/volumes/" + volume + "/progress", body.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Reports regions that differ from the replica; returns how many the facility newly marked dirty. */
@@ -67,8 +75,7 @@ public final class FacilityClient {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        return send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/dirty")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))).path("newlyMarked").asLong();
+        return send("POST", "/v1/volumes/" + volume + "/dirty", body.getBytes(StandardCharsets.UTF_8)).path("newlyMarked").asLong();
     }
 
     /** The status document of the facility. */
@@ -103,34 +110,23 @@ public final class FacilityClient {
 
     /** {@code length} bytes of the volume at {@code offset} (at most 32 MiB). */
     public byte[] read(String volume, long offset, int length) {
-        HttpResponse<byte[]> response;
-        try {
-            response = http.send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/data?offset=" + offset + "&length=" + length))
-                    .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new RetriableException("cannot reach the control API at " + address + " (is the facility running?): " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RetriableException("interrupted talking to " + address);
-        }
-        if (response.statusCode() != 200 || response.body().length != length) {
-            String message = new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
+        Response r = exchange("GET", "/v1/volumes/" + volume + "/data?offset=" + offset + "&length=" + length, null);
+        if (r.status() != 200 || r.body().length != length) {
             throw new FatalException(address + ": reading " + length + " bytes of '" + volume + "' at " + offset + " failed (HTTP "
-                    + response.statusCode() + "): " + message);
+                    + r.status() + "): " + new String(r.body(), StandardCharsets.UTF_8));
         }
-        return response.body();
+        return r.body();
     }
 
     /** On a split brain's survivor: marks the loser's regions ({@code runsJson}: {"runs":[[first,last],...]}) dirty. */
     public JsonNode merge(String volume, String runsJson) {
-        return send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/merge")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(runsJson)));
+        return send("POST", "/v1/volumes/" + volume + "/merge", runsJson.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Marks every region of the volume dirty on the primary, for a full copy onto its peer. */
     public JsonNode markAllForFullCopy(String volume, long regionCount) {
-        return send(HttpRequest.newBuilder(uri("/v1/volumes/" + volume + "/merge?cause=full")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"runs\":[[0," + (regionCount - 1) + "]]}")));
+        return send("POST", "/v1/volumes/" + volume + "/merge?cause=full",
+                ("{\"runs\":[[0," + (regionCount - 1) + "]]}").getBytes(StandardCharsets.UTF_8));
     }
 
     /** On the SECONDARY of a full copy: drops its changes and takes the primary's current generation (16 hex digits). */
@@ -156,29 +152,54 @@ public final class FacilityClient {
         return URI.create("http://" + address + path);
     }
 
-    private JsonNode send(HttpRequest.Builder request) {
-        HttpResponse<String> response;
+    private Response exchange(String method, String path, byte[] body) {
         try {
-            response = http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpURLConnection c = (HttpURLConnection) uri(path).toURL().openConnection(Proxy.NO_PROXY);
+            c.setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
+            c.setReadTimeout(READ_TIMEOUT_MILLIS);
+            c.setUseCaches(false);
+            c.setRequestMethod(method);
+            if (body != null) {
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(body.length);
+                c.setRequestProperty("Content-Type", "application/json");
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            int status = c.getResponseCode();
+            try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+                return new Response(status, in == null ? new byte[0] : in.readAllBytes());
+            }
+        } catch (InterruptedIOException e) {
+            throw new RetriableException("no answer from the control API at " + address + " within the timeout: " + e);
         } catch (IOException e) {
             throw new RetriableException("cannot reach the control API at " + address + " (is the facility running?): " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RetriableException("interrupted talking to " + address);
         }
-        JsonNode body;
+    }
+
+    /** A status code and the raw body of an answer. */
+    private record Response(int status, byte[] body) {
+    }
+
+    /** One request; {@code body} null for none (GET), else sent as JSON (possibly empty). */
+    private JsonNode send(String method, String path, byte[] body) {
+        Response r = exchange(method, path, body);
+        int status = r.status();
+        byte[] reply = r.body();
+        JsonNode json;
         try {
-            body = JSON.readTree(response.body());
+            json = JSON.readTree(reply);
         } catch (IOException e) {
-            throw new FatalException(address + " did not answer with JSON (HTTP " + response.statusCode() + ")");
+            throw new FatalException(address + " did not answer with JSON (HTTP " + status + ")");
         }
-        if (response.statusCode() >= 400) {
-            String message = body.path("error").asText("HTTP " + response.statusCode());
-            if (response.statusCode() == 409) {
+        if (status >= 400) {
+            String message = json.path("error").asText("HTTP " + status);
+            if (status == 409) {
                 throw new io.blockrep.common.InvalidInputException(message);
             }
             throw new FatalException(address + ": " + message);
         }
-        return body;
+        return json;
     }
 }

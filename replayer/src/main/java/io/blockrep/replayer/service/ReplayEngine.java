@@ -132,6 +132,7 @@ public final class ReplayEngine {
         if (live.isEmpty() && last != null && last >= d.era()) {
             return null;
         }
+        long started = System.nanoTime();
         VolumeCopier.Result copied = null;
         if (!live.isEmpty()) {
             RegionGeometry geometry = index.geometry(d.volume())
@@ -144,8 +145,11 @@ public final class ReplayEngine {
         // The replica holds every region now: report first (a cutover holds writes until this call),
         // then wait for the region tombstones, and tombstone the markers only after them. A crash in
         // between leaves live keys and the marker, so the next step copies again and reports again.
+        long copiedAt = System.nanoTime();
         nodes.erasReplayed(d.volume(), d.source(), d.era());
         reported.put(key, d.era());
+        LOG.debug("volume {}: era {} copied in {} ms, reported in {} ms", d.volume(), d.era(),
+                (copiedAt - started) / 1_000_000, (System.nanoTime() - copiedAt) / 1_000_000);
         if (copied != null) {
             copier.awaitTombstones(copied, d.volume());
         }

@@ -46,6 +46,7 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private final Map<String, FacilityClient> controls = new LinkedHashMap<>();
     private final Map<String, LinkSourceReader> sources = new ConcurrentHashMap<>();
     private final Map<String, LinkReplicaTarget> targets = new ConcurrentHashMap<>();
+    private final ProgressReporter progressReports = new ProgressReporter();
     private final ReplayEngine engine;
     private volatile boolean closed;
 
@@ -127,7 +128,10 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress) throws InterruptedException {
         long[] lastEvent = {0};
         boolean[] started = {false};
+        CopyProgress[] finalReport = {null};
+        String[] source = {null};
         ReplayEngine.Step step = engine.step(index, v, (direction, p) -> {
+            source[0] = direction.source();
             progress.accept(p);
             ReplayEvents.Progress figures = new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), p.bytesPerSecond());
             if (!started[0]) {
@@ -138,9 +142,16 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
             if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS || p.bytesCopied() >= p.bytesTotal()) {
                 lastEvent[0] = now;
                 events.progress(v.volume(), p.era(), figures);
-                reportProgress(direction.source(), v.volume(), p);
+                if (p.bytesCopied() >= p.bytesTotal()) {
+                    finalReport[0] = p; // after the step's 'replayed' call, which must not queue behind it
+                } else {
+                    progressReports.report(v.volume(), control(direction.source()), p);
+                }
             }
         });
+        if (finalReport[0] != null) {
+            progressReports.report(v.volume(), control(source[0]), finalReport[0]);
+        }
         if (step != null && step.progress() != null) {
             CopyProgress p = step.progress();
             events.finished(v.volume(), step.era(), new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(),
@@ -149,17 +160,10 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         return step;
     }
 
-    private void reportProgress(String source, String volume, CopyProgress p) {
-        try {
-            control(source).replayProgress(volume, p.era(), p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), (long) p.bytesPerSecond());
-        } catch (RuntimeException e) {
-            LOG.debug("volume {}: progress report to {} failed: {}", volume, source, e.toString());
-        }
-    }
-
     @Override
     public void close() {
         closed = true;
+        progressReports.close();
         targets.values().forEach(LinkReplicaTarget::close);
         sources.values().forEach(LinkSourceReader::close);
         events.close();

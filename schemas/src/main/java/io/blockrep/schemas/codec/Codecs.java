@@ -7,7 +7,7 @@ import io.blockrep.schemas.VolumeEvent;
 /** The codecs of blockrep's record types without a schema registry. */
 public final class Codecs {
     /** The system property Avro 1.12 reads to allow decoding into generated classes of a package. */
-    public static final String TRUSTED_PACKAGES_PROPERTY = "org.apache.avro.SERIALIZABLE_PACKAGES";
+    public static final String TRUSTED_PACKAGES_PROPERTY = TrustedPackages.PROPERTY;
 
     static {
         trustSchemaPackage();
@@ -22,11 +22,9 @@ public final class Codecs {
 
     /**
      * Adds this module's package to Avro's trusted packages unless the property is set already. Must
-     * run before Avro's readers are first used; {@code blockrep}'s main calls it first thing.
+     * run before Avro's readers are first used (this class's initialisation does it).
      */
     public static void trustSchemaPackage() {
-        if (System.getProperty(TRUSTED_PACKAGES_PROPERTY) == null) {
-            System.setProperty(TRUSTED_PACKAGES_PROPERTY, "io.blockrep.schemas");
-        }
+        TrustedPackages.trustSchemaPackage();
     }
 }
