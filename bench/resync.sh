@@ -25,14 +25,12 @@ done
 rm -rf "$OUT"; mkdir -p "$OUT"
 "$BR" --version >/dev/null   # builds the jar first if needed
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 KAFKA=$(free_port); LINK=$(free_port); LINK_A=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
 SECRET=bench-secret-0123456789abcdef
-BYTES=$(python3 -c "import re,sys; m=re.fullmatch(r'(\d+)([KMGT]?)', '$SIZE'); print(int(m[1]) << {'':0,'K':10,'M':20,'G':30,'T':40}[m[2]])")
+BYTES=$(bytes_of "$SIZE")
 REGIONS=$((BYTES / 65536)); DIRTY=$((REGIONS * DIRTY_PCT / 100))
 
 "$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
@@ -63,24 +61,6 @@ replayer.volumes=bench
 replayer.volume.bench.nodes=site-a,site-b
 CONF
 
-mode() { python3 - "$1" <<'PY'
-import json, sys, urllib.request
-try:
-    doc = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/status", timeout=5))
-    v = doc["volumes"][0]
-    print(v["mode"], v.get("lastCutoverHoldMillis"))
-except Exception:
-    print("DOWN None")
-PY
-}
-wait_mode() { # port mode timeout-seconds
-  local deadline=$((SECONDS + $3))
-  until [[ "$(mode "$1" | cut -d' ' -f1)" == "$2" ]]; do
-    (( SECONDS < deadline )) || { echo "bench: $2 not reached on :$1 (now $(mode "$1"))" >&2; exit 1; }
-    sleep 0.05
-  done
-}
-now_ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
 
 sleep 3
 "$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)

@@ -63,14 +63,27 @@ class SplitBrainIT {
 
     /** Promotes site-b once it no longer sees site-a connected (the cut takes a heartbeat or two to notice). */
     private static void promoteSiteB(TwoSites sites) {
-        await().atMost(Duration.ofSeconds(10)).ignoreException(io.blockrep.common.InvalidInputException.class).until(() -> {
-            promoteSiteB(sites);
-            return true;
-        });
+        String[] refusal = {""};
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                try {
+                    sites.siteB.promote("vol", false);
+                    return true;
+                } catch (io.blockrep.common.InvalidInputException e) {
+                    refusal[0] = e.getMessage();
+                    return false;
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("site-b was not promoted: " + refusal[0], e);
+        }
     }
 
     /** Cuts both directions, promotes site-b, writes {@code onA} on site-a and {@code onB} on site-b, restores: split brain. */
     private static void splitBrain(TwoSites sites, List<String> onA, List<String> onB) {
+        // A link hiccup under load before the cut would leave a resync for the test's replayer to finish first.
+        await().atMost(Duration.ofSeconds(60)).until(() -> sites.atA().mode() == Mode.REPLICATING && sites.atA().dirtyRegions() == 0
+                && sites.atB().metadata().consistent());
         sites.cutLink();
         await().atMost(Duration.ofSeconds(10)).until(() -> sites.atA().mode() == Mode.LOGGING);
         promoteSiteB(sites);
@@ -111,7 +124,8 @@ class SplitBrainIT {
     @Test
     void resolveInFavourOfSiteAOverwritesSiteBAndSavesItsDiscardedWrites(KafkaBroker kafka) throws IOException {
         ExternalCommand.requireTool("qemu-io", "qemu-utils");
-        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start()) {
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start();
+             ReplayerService service = ReplayerService.start(ReplayerConfig.from(ResyncIT.replayerProps(kafka, sites, "r-service"), Map.of()))) {
             await().atMost(Duration.ofSeconds(30)).until(() -> sites.atA().mode() == Mode.REPLICATING);
             ResyncIT.qemuIo(sites.primaryUri(), List.of("write -P 0x01 0 8M", "flush"));
             splitBrain(sites, List.of("write -P 0xaa 1M 1M", "write -P 0xab 16M 64k"),
@@ -143,7 +157,8 @@ class SplitBrainIT {
     @Test
     void resolveInFavourOfSiteBOverwritesSiteA(KafkaBroker kafka) {
         ExternalCommand.requireTool("qemu-io", "qemu-utils");
-        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start()) {
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start();
+             ReplayerService service = ReplayerService.start(ReplayerConfig.from(ResyncIT.replayerProps(kafka, sites, "r-service"), Map.of()))) {
             await().atMost(Duration.ofSeconds(30)).until(() -> sites.atA().mode() == Mode.REPLICATING);
             splitBrain(sites, List.of("write -P 0xaa 1M 1M", "write -P 0xab 30M 64k"), List.of("write -P 0xbb 1536k 1M"));
             String hashB = Checksums.sha256(fileB());
@@ -157,6 +172,9 @@ class SplitBrainIT {
             assertThat(Checksums.sha256(fileB())).isEqualTo(hashB);
             assertThat(Checksums.sha256(fileA())).as("site-a equals site-b").isEqualTo(hashB);
             await().atMost(Duration.ofSeconds(30)).until(() -> ResyncIT.liveDirtyKeys(kafka, "vol") == 0);
+            // The verbs refuse what would make two primaries: site-a cannot be promoted while site-b is connected and PRIMARY.
+            assertThat(Main.run("promote", "vol", "--control", "127.0.0.1:" + sites.siteA.controlPort())).isEqualTo(64);
+            assertThat(sites.atA().role()).isEqualTo(Role.SECONDARY);
             // Nothing left to resolve: a second run refuses with a usage error.
             assertThat(Main.run(concat(new String[] {"resolve", "vol", "--primary", "site-b", "--config", config.toString(), "--yes"},
                     controls(sites)))).isEqualTo(64);

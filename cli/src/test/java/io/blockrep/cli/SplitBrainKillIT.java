@@ -115,9 +115,12 @@ class SplitBrainKillIT {
         ResyncIT.qemuIo(a.uri(), List.of("write -P 0x01 0 4M", "flush"));
         Path config = replayerConfig(kafka, a, b);
         // A replayer finishes any resync a link hiccup under load may cause before the split brain is made.
-        try (ReplayerService warmUp = ReplayerService.start(ReplayerConfig.load(config, Map.of()))) {
+        ReplayerService warmUp = ReplayerService.start(ReplayerConfig.load(config, Map.of()));
+        try {
             BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)), () -> "REPLICATING".equals(a.api().mode())
                     && a.api().volume().path("dirtyRegions").asLong() == 0, primary);
+        } finally {
+            warmUp.close();
         }
 
         // Split brain: both links cut, site-b promoted, both written, links restored.
