@@ -129,6 +129,11 @@ public final class ReplayEngine {
         }
         String key = d.volume() + "/" + d.source();
         Long last = reported.get(key);
+        if (last != null) {
+            // Eras up to the last one reported were copied and their tombstones acknowledged: regions the index
+            // still shows live in them are tombstones it has not read yet (closed eras take no new regions).
+            live.keySet().removeIf(e -> e <= last);
+        }
         if (live.isEmpty() && last != null && last >= d.era()) {
             return null;
         }
@@ -147,12 +152,13 @@ public final class ReplayEngine {
         // between leaves live keys and the marker, so the next step copies again and reports again.
         long copiedAt = System.nanoTime();
         nodes.erasReplayed(d.volume(), d.source(), d.era());
-        reported.put(key, d.era());
         LOG.debug("volume {}: era {} copied in {} ms, reported in {} ms", d.volume(), d.era(),
                 (copiedAt - started) / 1_000_000, (System.nanoTime() - copiedAt) / 1_000_000);
         if (copied != null) {
             copier.awaitTombstones(copied, d.volume());
         }
+        // Only now: a step whose tombstones failed leaves the era unrecorded, so the next one copies it again.
+        reported.put(key, d.era());
         CompletableFuture<?>[] markers = index.closedEras(d.volume(), d.source()).stream()
                 .filter(c -> c.era() <= d.era())
                 .map(c -> replayed.tombstoneMarker(d.volume(), d.source(), c.era()))
