@@ -67,7 +67,9 @@ public final class ControlServer implements AutoCloseable {
             System.setProperty(NODELAY_PROPERTY, "true"); // read once, when the first server is made
         }
         HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 16);
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        // Several threads: a replayer's 'replayed' call (a cutover holds writes until it is answered) must not
+        // queue behind status polls or progress reports. The handler is thread-safe.
+        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "control-api");
             t.setDaemon(true);
             return t;
