@@ -150,6 +150,8 @@ class SplitBrainIT {
             assertThat(range(saved, 0, 1 << 20)).containsOnly((byte) 0);
             assertThat(range(saved, 16 << 20, 64 << 10)).containsOnly((byte) 0);
             assertThat(sites.atA().metadata().generations().currentId()).isEqualTo(sites.atB().metadata().generations().currentId());
+            await().atMost(Duration.ofSeconds(10)).until(() -> status(sites.siteA).peer().decision().equals("SAME")
+                    && status(sites.siteB).peer().decision().equals("SAME"));
             await().atMost(Duration.ofSeconds(30)).until(() -> ResyncIT.liveDirtyKeys(kafka, "vol") == 0);
         }
     }

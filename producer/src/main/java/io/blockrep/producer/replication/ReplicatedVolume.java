@@ -385,6 +385,14 @@ public final class ReplicatedVolume implements NbdExport {
         return peerState;
     }
 
+    /** Both copies are at {@code current} now (the secondary adopted the primary's history): the comparison is SAME. */
+    private void peerHolds(Generation current) {
+        PeerState p = peerState;
+        if (p != null) {
+            peerState = new PeerState(p.peerNode(), p.peerRole(), SyncDecision.SAME, current.idText(), "in sync");
+        }
+    }
+
     /** True when the peer refused to attach this volume at the last handshake of this side's own link. */
     public boolean refusedByPeer() {
         return refusedByPeer;
@@ -634,6 +642,8 @@ public final class ReplicatedVolume implements NbdExport {
         sink.generation(name(), true, shared.entries()).whenComplete((v, e) -> {
             if (e != null) {
                 LOG.info("volume {}: the peer did not adopt generation {}: {}", name(), shared.current().idText(), unwrap(e).toString());
+            } else {
+                peerHolds(shared.current());
             }
         });
     }
@@ -669,6 +679,9 @@ public final class ReplicatedVolume implements NbdExport {
             LOG.info("volume {}: {} (generation {})", name(), inSync ? "in sync with the primary" : "resync into this copy begun; inconsistent until it ends",
                     m.generations().current().idText());
             modeReason = inSync ? "in sync with the primary" : "being resynchronised from the primary (inconsistent until the cutover)";
+            if (inSync) {
+                peerHolds(m.generations().current());
+            }
         }
     }
 
