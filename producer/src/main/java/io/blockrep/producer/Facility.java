@@ -28,7 +28,6 @@ import io.blockrep.producer.link.LinkListener;
 import io.blockrep.producer.link.LinkServer;
 import io.blockrep.producer.link.LinkServerConfig;
 import io.blockrep.producer.link.LinkVolumes;
-import io.blockrep.producer.nbd.LocalVolumeExport;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
@@ -138,7 +137,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         }
         startPublishers();
         startVolumes(store, metas);
-        startLinkServer(store, metas);
+        startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
                 config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().toArray(NbdExport[]::new))));
         nbd.start();
@@ -242,7 +241,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
      * here when it holds the PRIMARY, and a primary answers the replayer's READs of its volumes (the
      * replayer reads sources over the link).
      */
-    private void startLinkServer(VolumeStore store, List<VolumeMetadata> metas) {
+    private void startLinkServer(VolumeStore store) {
         if (config.link().secret() == null) {
             return;
         }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.blockrep.common.config.HostPort;
 import io.blockrep.common.link.LinkAuth;
 import io.blockrep.common.link.LinkFrame;
 import io.blockrep.common.link.LinkMessage;
