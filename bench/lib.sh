@@ -1,16 +1,22 @@
 # Shared helpers of the bench scripts (sourced, not run).
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# The system's Python, not a version-manager shim: a shim forks a dozen shells per call, which on two
+# cores steals measurable CPU from the system under test while the bench polls.
+PY=/usr/bin/python3
+[[ -x "$PY" ]] || PY=python3
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 # bytes_of 1G -> 1073741824
-bytes_of() { python3 -c "import re,sys; m=re.fullmatch(r'(\d+)([KMGT]?)', '$1'); print(int(m[1]) << {'':0,'K':10,'M':20,'G':30,'T':40}[m[2]])"; }
+bytes_of() { "$PY" -c "import re,sys; m=re.fullmatch(r'(\d+)([KMGT]?)', '$1'); print(int(m[1]) << {'':0,'K':10,'M':20,'G':30,'T':40}[m[2]])"; }
+
 
 # mode PORT -> "MODE LAST_CUTOVER_HOLD_MS" of the facility's first volume ("DOWN None" when it does not answer)
-mode() { python3 - "$1" <<'PY'
+mode() { "$PY" - "$1" <<'PY'
 import json, sys, urllib.request
 try:
     doc = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/status", timeout=5))
@@ -21,13 +27,44 @@ except Exception:
 PY
 }
 
-# wait_mode PORT MODE TIMEOUT_SECONDS
-wait_mode() {
-  local deadline=$((SECONDS + $3))
-  until [[ "$(mode "$1" | cut -d' ' -f1)" == "$2" ]]; do
-    (( SECONDS < deadline )) || { echo "bench: $2 not reached on :$1 (now $(mode "$1"))" >&2; exit 1; }
-    sleep 0.05
-  done
+# wait_mode PORT MODE TIMEOUT_SECONDS: one process polls every 20 ms (no fork per poll)
+wait_mode() { "$PY" - "$@" <<'PY' || exit 1
+import json, sys, time, urllib.request
+port, want, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+deadline, now = time.monotonic() + timeout, "DOWN"
+while True:
+    try:
+        now = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/status", timeout=5))["volumes"][0]["mode"]
+    except Exception:
+        now = "DOWN"
+    if now == want:
+        sys.exit(0)
+    if time.monotonic() > deadline:
+        print(f"bench: {want} not reached on :{port} (now {now})", file=sys.stderr)
+        sys.exit(1)
+    time.sleep(0.02)
+PY
 }
 
-now_ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
+# wait_quiet [TIMEOUT_SECONDS]: until the machine is idle (>= 90% idle over one second), so a measurement
+# does not share the CPU with the JIT compilers still working through the last phase (on two cores the
+# C2 compiler alone took a third of the CPU during a resync started right after a warm-up).
+wait_quiet() { "$PY" - "${1:-120}" <<'PY'
+import sys, time
+def ticks():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return f[3] + f[4], sum(f)
+deadline = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < deadline:
+    i0, t0 = ticks(); time.sleep(1); i1, t1 = ticks()
+    if (i1 - i0) >= 0.9 * (t1 - t0):
+        sys.exit(0)
+print("bench: the machine did not become idle; measuring anyway", file=sys.stderr)
+PY
+}
+
+# link_restore PORT: the facility's link comes back (the control API call the CLI's `link restore` makes,
+# without a JVM start inside the measured time: in an outage nothing is started, the network returns)
+link_restore() { "$PY" -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$1/v1/link/restore', method='POST'), timeout=10).read()"; }
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }

@@ -97,6 +97,7 @@ print(len(union))
 PY
 )
 
+sync   # the fill and the writes are written back first, as before the baseline
 t0=$(now_ms)
 "$BR" resolve bench --primary site-a --control "127.0.0.1:$CTL_A,127.0.0.1:$CTL_B" --config "$OUT/replayer.properties" --yes \
     > "$OUT/resolve.log" 2>&1

@@ -52,6 +52,9 @@ public final class LinkClient implements Closeable {
      * connection the server already closed would fail the call.
      */
     static final long IDLE_RECONNECT_NANOS = 1_000_000_000L;
+    /** Bytes a READ_REPLY frame takes beyond its data: header, status, CRC. */
+    public static final int READ_REPLY_OVERHEAD = LinkFrame.HEADER_BYTES + 2 + LinkFrame.TRAILER_BYTES;
+    private static final ByteBuffer NO_BUFFER = ByteBuffer.allocate(0);
 
     /**
      * @param volumes the volumes to attach, as this side describes them (id, size, region size, role PRIMARY)
@@ -175,6 +178,15 @@ public final class LinkClient implements Closeable {
      * does not have, will not get better by retrying).
      */
     public List<ByteBuffer> read(String volume, List<ReadRange> ranges) {
+        return read(volume, ranges, NO_BUFFER);
+    }
+
+    /**
+     * As {@link #read(String, List)}, with the replies laid out one after another in {@code into}
+     * (a heap buffer the caller reuses once it is done with the data; each reply takes its data plus
+     * {@value #READ_REPLY_OVERHEAD} bytes of framing). Replies that do not fit get their own arrays.
+     */
+    public List<ByteBuffer> read(String volume, List<ReadRange> ranges, ByteBuffer into) {
         return call("read of " + volume, () -> {
             for (ReadRange r : ranges) {
                 send(new LinkMessage.ReadRequest(volume, r.offset(), r.length()));
@@ -182,7 +194,7 @@ public final class LinkClient implements Closeable {
             out.flush();
             List<ByteBuffer> all = new java.util.ArrayList<>(ranges.size());
             for (ReadRange r : ranges) {
-                LinkMessage reply = read();
+                LinkMessage reply = read(into);
                 if (!(reply instanceof LinkMessage.ReadReply data)) {
                     throw unexpected(reply);
                 }
@@ -265,7 +277,11 @@ public final class LinkClient implements Closeable {
     }
 
     private LinkMessage read() throws IOException, LinkProtocolException {
-        LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
+        return read(NO_BUFFER);
+    }
+
+    private LinkMessage read(ByteBuffer into) throws IOException, LinkProtocolException {
+        LinkMessage m = LinkMessage.decode(LinkFrame.read(in, into));
         if (m instanceof LinkMessage.Error err) {
             throw new LinkProtocolException(err.status(), peer + " closed the link: " + err.status() + " " + err.message());
         }

@@ -148,7 +148,7 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
                     ? "truncated frame: " + bytes.length + " bytes, header declares " + expected
                     : "trailing bytes after frame: " + bytes.length + " bytes, header declares " + expected);
         }
-        return h.finish(bytes);
+        return h.finish(bytes, 0);
     }
 
     /**
@@ -160,6 +160,23 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
      * @throws LinkProtocolException when the frame is bad, including a stream ending inside it
      */
     public static LinkFrame read(InputStream in) throws IOException, LinkProtocolException {
+        return read(in, NO_BUFFER);
+    }
+
+    private static final ByteBuffer NO_BUFFER = ByteBuffer.allocate(0);
+
+    /**
+     * Reads one frame as {@link #read(InputStream)} does, but into {@code into}'s backing array at its
+     * position when the whole frame fits there (header, payload, CRC), and advances the position past
+     * it; the frame's payload is then a view of {@code into}, valid until the caller reuses that space.
+     * A frame that does not fit gets its own array and leaves {@code into} untouched. For the bulk
+     * readers: a connection that handles each frame before reading the next reuses one buffer, and the
+     * replayer lays a data set's extents out in one slab, instead of allocating an array per frame.
+     */
+    public static LinkFrame read(InputStream in, ByteBuffer into) throws IOException, LinkProtocolException {
+        if (!into.hasArray() || into.isReadOnly()) {
+            throw new IllegalArgumentException("the frame buffer must be a writable heap buffer");
+        }
         byte[] header = new byte[HEADER_BYTES];
         int first = in.read();
         if (first < 0) {
@@ -168,10 +185,20 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
         header[0] = (byte) first;
         readFully(in, header, 1, HEADER_BYTES - 1);
         Header h = Header.parse(header);
-        byte[] all = new byte[HEADER_BYTES + h.length + TRAILER_BYTES];
-        System.arraycopy(header, 0, all, 0, HEADER_BYTES);
-        readFully(in, all, HEADER_BYTES, h.length + TRAILER_BYTES);
-        return h.finish(all);
+        int frameBytes = HEADER_BYTES + h.length + TRAILER_BYTES;
+        if (frameBytes > into.remaining()) {
+            byte[] all = new byte[frameBytes];
+            System.arraycopy(header, 0, all, 0, HEADER_BYTES);
+            readFully(in, all, HEADER_BYTES, h.length + TRAILER_BYTES);
+            return h.finish(all, 0);
+        }
+        byte[] array = into.array();
+        int at = into.arrayOffset() + into.position();
+        System.arraycopy(header, 0, array, at, HEADER_BYTES);
+        readFully(in, array, at + HEADER_BYTES, h.length + TRAILER_BYTES);
+        LinkFrame frame = h.finish(array, at);
+        into.position(into.position() + frameBytes);
+        return frame;
     }
 
     private static void readFully(InputStream in, byte[] buf, int off, int len) throws IOException, LinkProtocolException {
@@ -218,17 +245,18 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
             return new Header(type, flags, requestId, (int) length);
         }
 
-        LinkFrame finish(byte[] all) throws LinkProtocolException {
-            int crcAt = all.length - TRAILER_BYTES;
+        /** The frame whose bytes (header, payload, CRC) start at {@code all[at]}, once its CRC checks. */
+        LinkFrame finish(byte[] all, int at) throws LinkProtocolException {
+            int crcAt = at + HEADER_BYTES + length;
             CRC32C crc = new CRC32C();
-            crc.update(all, 0, crcAt);
+            crc.update(all, at, crcAt - at);
             int expected = (int) crc.getValue();
             int actual = ByteBuffer.wrap(all, crcAt, TRAILER_BYTES).getInt();
             if (actual != expected) {
                 throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME,
                         String.format("CRC32C mismatch: frame carries 0x%08X, computed 0x%08X", actual, expected));
             }
-            return new LinkFrame(type, flags, requestId, ByteBuffer.wrap(all, HEADER_BYTES, length));
+            return new LinkFrame(type, flags, requestId, ByteBuffer.wrap(all, at + HEADER_BYTES, length));
         }
     }
 

@@ -4,6 +4,8 @@ import io.blockrep.common.volume.Generation;
 import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.VolumeId;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -83,6 +85,15 @@ public sealed interface LinkMessage {
         Out out = new Out();
         writePayload(out);
         return new LinkFrame(type(), flags(), requestId, out.toBuffer());
+    }
+
+    /**
+     * Writes the message's frame to {@code out}, byte for byte {@code toFrame(requestId).encode()}.
+     * Messages that carry bulk data override it to write the data from its buffer, without the copies
+     * that assembling a frame takes.
+     */
+    default void writeFrame(OutputStream out, long requestId) throws IOException {
+        out.write(toFrame(requestId).encode());
     }
 
     /** Decodes a frame's payload into its message; trailing or missing bytes are protocol errors. */
@@ -635,7 +646,7 @@ public sealed interface LinkMessage {
             if (status != LinkStatus.OK && data.hasRemaining()) {
                 throw new IllegalArgumentException("a " + status + " read reply carries " + data.remaining() + " bytes; it must carry none");
             }
-            data = data.slice().asReadOnlyBuffer();
+            data = data.slice();
         }
 
         /** A refusal: {@code status} and no data. */
@@ -645,7 +656,14 @@ public sealed interface LinkMessage {
 
         @Override
         public ByteBuffer data() {
-            return data.duplicate();
+            return data.asReadOnlyBuffer();
+        }
+
+        /** The status, then the data straight from its buffer (the source side of a replay sends every copied byte this way). */
+        @Override
+        public void writeFrame(OutputStream out, long requestId) throws IOException {
+            ByteBuffer code = ByteBuffer.allocate(2).putShort((short) status.code()).flip();
+            LinkFrame.write(out, type(), 0, requestId, code, data);
         }
 
         public MessageType type() {

@@ -83,6 +83,52 @@ class LinkFrameTest {
         assertThat(out.toByteArray()).isEqualTo(frame.encode());
     }
 
+    @ParameterizedTest
+    @MethodSource("messages")
+    void writeFramePutsTheSameBytesOnTheWireAsEncode(LinkMessage m) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        m.writeFrame(out, 42);
+        assertThat(out.toByteArray()).isEqualTo(m.toFrame(42).encode());
+    }
+
+    @Test
+    void framesReadIntoABufferLieThereOneAfterAnotherAndLargerOnesGetTheirOwnArray() throws Exception {
+        byte[] small = new byte[3_000];
+        byte[] large = new byte[9_000];
+        new Random(3).nextBytes(small);
+        new Random(4).nextBytes(large);
+        LinkMessage a = new LinkMessage.ReadReply(LinkStatus.OK, ByteBuffer.wrap(small));
+        LinkMessage b = new LinkMessage.ReadReply(LinkStatus.OK, ByteBuffer.wrap(large));
+        byte[] wire = concat(concat(a.toFrame(1).encode(), a.toFrame(2).encode()), b.toFrame(3).encode());
+        InputStream in = new ByteArrayInputStream(wire);
+        ByteBuffer into = ByteBuffer.allocate(8_000).position(10);
+
+        LinkFrame first = LinkFrame.read(in, into);
+        LinkFrame second = LinkFrame.read(in, into);
+        LinkFrame third = LinkFrame.read(in, into);
+
+        assertThat(LinkMessage.decode(first)).isEqualTo(a);
+        assertThat(LinkMessage.decode(second)).isEqualTo(a);
+        assertThat(LinkMessage.decode(third)).isEqualTo(b);
+        int frameBytes = a.toFrame(1).encodedLength();
+        assertThat(into.position()).as("the two small frames, not the large one").isEqualTo(10 + 2 * frameBytes);
+        into.array()[10 + LinkFrame.HEADER_BYTES + 5] ^= 0x7F;
+        assertThat(first.payload().get(5)).as("a view of the buffer, not a copy").isEqualTo(into.array()[10 + LinkFrame.HEADER_BYTES + 5]);
+        assertThat(Arrays.copyOfRange(into.array(), 10 + frameBytes, 10 + 2 * frameBytes)).isEqualTo(a.toFrame(2).encode());
+        assertThatThrownBy(() -> LinkFrame.read(in, into)).isInstanceOf(EOFException.class);
+    }
+
+    @Test
+    void aFrameReadIntoABufferIsCheckedLikeAnyOther() {
+        byte[] wire = new LinkMessage.ReadReply(LinkStatus.OK, ByteBuffer.wrap(new byte[100])).toFrame(1).encode();
+        wire[LinkFrame.HEADER_BYTES + 50] ^= 1;
+        ByteBuffer into = ByteBuffer.allocate(1_000);
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(wire), into))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("CRC32C mismatch");
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(wire), ByteBuffer.allocate(1_000).asReadOnlyBuffer()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void writeToHandlesReadOnlyAndDirectPayloads() throws Exception {
         byte[] data = new byte[200_000];

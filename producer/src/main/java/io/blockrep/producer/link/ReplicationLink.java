@@ -391,6 +391,12 @@ public final class ReplicationLink implements Closeable {
             }
             log.info("link to {} ({}) connected; restored after {} of good health", peer.nodeId(), config.peer(), config.damping());
             s.start();
+            // The periodic tick would notice the end of the damping up to a tick late; look exactly then too.
+            try {
+                supervisor.schedule(this::tick, config.damping().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // closed
+            }
         } catch (IOException | LinkProtocolException e) {
             closeQuietly(socket);
             log.info("link to {}: connect attempt failed: {}", config.peer(), e.getMessage());

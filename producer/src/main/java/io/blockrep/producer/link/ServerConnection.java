@@ -46,6 +46,10 @@ final class ServerConnection implements Runnable {
     private final Set<String> attached = new HashSet<>();
     private volatile String peer = "?";
     private DataSetReceiver sets;
+    /** Reused by {@link #readFrame}; starts at a replay extent's frame (1 MiB of data) and grows. */
+    private ByteBuffer frameBuffer = ByteBuffer.allocate((1 << 20) + 4096);
+    /** Reused for the data of READ replies; grows to the largest read. */
+    private ByteBuffer readBuffer = ByteBuffer.allocate(0);
 
     ServerConnection(Socket socket, LinkServerConfig config, LinkVolumes volumes, Consumer<ServerConnection> onClosed) {
         this.socket = socket;
@@ -66,7 +70,7 @@ final class ServerConnection implements Runnable {
                 hello(in, out);
                 sets = new DataSetReceiver(peer);
                 socket.setSoTimeout((int) config.idleTimeout().toMillis());
-                while (serve(LinkFrame.read(in), out)) {
+                while (serve(readFrame(in), in, out)) {
                     // next frame
                 }
             } catch (LinkProtocolException e) {
@@ -106,6 +110,22 @@ final class ServerConnection implements Runnable {
         } catch (SocketTimeoutException e) {
             // the peer kept the connection open; close it anyway
         }
+    }
+
+    /**
+     * The next frame, read into this connection's frame buffer: every frame is handled before the
+     * next is read, so one buffer serves them all, and the buffer grows to the largest frame seen
+     * (mirrored writes and data set extents would otherwise each allocate an array, most of them too
+     * large for the young generation).
+     */
+    private LinkFrame readFrame(InputStream in) throws IOException, LinkProtocolException {
+        frameBuffer.clear();
+        LinkFrame frame = LinkFrame.read(in, frameBuffer);
+        int frameBytes = frame.payload().remaining() + LinkFrame.HEADER_BYTES + LinkFrame.TRAILER_BYTES;
+        if (frameBytes > frameBuffer.capacity()) {
+            frameBuffer = ByteBuffer.allocate(frameBytes);
+        }
+        return frame;
     }
 
     /** The peer's node id once it authenticated, "?" before. */
@@ -221,7 +241,7 @@ final class ServerConnection implements Runnable {
     }
 
     /** Handles one frame after the handshake; false when the connection should end quietly. */
-    private boolean serve(LinkFrame frame, OutputStream out) throws IOException, LinkProtocolException {
+    private boolean serve(LinkFrame frame, InputStream in, OutputStream out) throws IOException, LinkProtocolException {
         LinkMessage m = LinkMessage.decode(frame);
         long id = frame.requestId();
         if (m instanceof LinkMessage.Write w) {
@@ -233,7 +253,13 @@ final class ServerConnection implements Runnable {
         } else if (m instanceof LinkMessage.DataSetBegin b) {
             send(out, id, sets.begin(b, writable(b.volume())));
         } else if (m instanceof LinkMessage.DataSetExtent x) {
-            send(out, id, sets.extent(x, writable(sets.volumeOf(x.setId())).volume()));
+            Ack ack = sets.extent(x, writable(sets.volumeOf(x.setId())).volume());
+            // While the sender streams a set's extents, their OKs go out together with a later answer
+            // instead of costing a send each; once nothing more is waiting to be read, they go at once.
+            ack.writeFrame(out, id);
+            if (ack.status() != LinkStatus.OK || in.available() == 0) {
+                out.flush();
+            }
         } else if (m instanceof LinkMessage.DataSetCommit c) {
             send(out, id, sets.commit(c, writable(sets.volumeOf(c.setId())).volume()));
         } else if (m instanceof LinkMessage.HashRequest h) {
@@ -241,7 +267,8 @@ final class ServerConnection implements Runnable {
             send(out, id, e.isEmpty() ? new Ack(LinkStatus.UNKNOWN_VOLUME, "no volume '" + h.volume() + "' here")
                     : hash(e.get().volume(), h));
         } else if (m instanceof LinkMessage.ReadRequest r) {
-            send(out, id, read(r));
+            read(r).writeFrame(out, id);
+            out.flush();
         } else if (m instanceof LinkMessage.GenerationUpdate g) {
             send(out, id, generation(g));
         } else if (m instanceof LinkMessage.Ping) {
@@ -292,6 +319,7 @@ final class ServerConnection implements Runnable {
     /**
      * Answers a READ for any volume this facility has, in either role, without attaching it: the
      * replayer reads its source this way. All the bytes or an error status, never a partial read.
+     * The reply's data is a view of this connection's read buffer: valid until the next read.
      */
     private LinkMessage.ReadReply read(LinkMessage.ReadRequest r) {
         Optional<LinkVolumes.Entry> entry = volumes.find(r.volume());
@@ -305,7 +333,10 @@ final class ServerConnection implements Runnable {
                     r.length(), v.size());
             return LinkMessage.ReadReply.refused(LinkStatus.OUT_OF_RANGE);
         }
-        ByteBuffer data = ByteBuffer.allocate(r.length());
+        if (readBuffer.capacity() < r.length()) {
+            readBuffer = ByteBuffer.allocate(r.length());
+        }
+        ByteBuffer data = readBuffer.clear().limit(r.length());
         try {
             v.read(r.offset(), data);
         } catch (IOException | RuntimeException e) {
@@ -357,7 +388,7 @@ final class ServerConnection implements Runnable {
     }
 
     private static void send(OutputStream out, long requestId, LinkMessage m) throws IOException {
-        out.write(m.toFrame(requestId).encode());
+        m.writeFrame(out, requestId);
         out.flush();
     }
 }

@@ -19,4 +19,16 @@ public interface SourceReader {
      * in order, each holding exactly {@link Extent#length()} bytes, or fails as a whole.
      */
     CompletableFuture<List<ByteBuffer>> read(String volume, List<Extent> extents);
+
+    /**
+     * As {@link #read(String, List)}, offered {@code into}: a heap buffer with room for the extents'
+     * bytes plus {@link #FRAMING_PER_EXTENT} per extent, which the caller reuses once the data is sent.
+     * An implementation may lay the data out there instead of allocating; the default ignores it.
+     */
+    default CompletableFuture<List<ByteBuffer>> read(String volume, List<Extent> extents, ByteBuffer into) {
+        return read(volume, extents);
+    }
+
+    /** Room per extent that {@link #read(String, List, ByteBuffer)}'s buffer has beyond the data. */
+    int FRAMING_PER_EXTENT = 64;
 }

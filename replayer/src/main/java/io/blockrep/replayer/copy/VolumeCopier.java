@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pipelining: the next set's extents are requested from the source as soon as the current set's
  * bytes are in, and up to {@link #IN_FLIGHT_SETS} sets are sent and not yet acknowledged, so reading
- * the source, sending and the target's apply overlap. At most one set is read ahead.
+ * the source, sending and the target's apply overlap. At most one set is read ahead. A set's bytes
+ * live in a reused buffer ({@link SetBuffers}) from the read until the target acknowledged the set.
  *
  * <p>One caller at a time per instance (the owner thread of the volume's replay).
  */
@@ -43,7 +44,7 @@ public final class VolumeCopier {
     /** Data sets sent and not yet acknowledged, at most. */
     static final int IN_FLIGHT_SETS = 2;
 
-    private record InFlight(long setId, CompletableFuture<Void> sent, RoaringBitmap regions, long bytes) {
+    private record InFlight(long setId, CompletableFuture<Void> sent, RoaringBitmap regions, long bytes, ByteBuffer buffer) {
     }
 
     /** Knobs of a copy pass. */
@@ -60,11 +61,19 @@ public final class VolumeCopier {
     private final Settings settings;
     private final ReplayedRegions replayed;
     private final RateLimiter rate;
+    private final SetBuffers buffers;
 
     public VolumeCopier(Settings settings, ReplayedRegions replayed, RateLimiter rate) {
         this.settings = settings;
         this.replayed = replayed;
         this.rate = rate;
+        long setBytes = settings.dataSetBytes() + settings.dataSetBytes() / 4096 * SourceReader.FRAMING_PER_EXTENT;
+        this.buffers = new SetBuffers(IN_FLIGHT_SETS + 1, (int) Math.min(Integer.MAX_VALUE - 64, setBytes));
+    }
+
+    /** Allocates the data set buffers now (a long-running service calls it at start). */
+    public void warmUp() {
+        buffers.warm();
     }
 
     /** A finished copy: its figures, and the tombstones of its regions, which may still be in flight. */
@@ -90,11 +99,14 @@ public final class VolumeCopier {
         long skipped = 0;
         List<CompletableFuture<Void>> tombstones = new ArrayList<>();
         java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
-        CompletableFuture<List<ByteBuffer>> next = batches.isEmpty() ? null : pass.source().read(volume, batches.get(0));
+        ByteBuffer nextBuffer = batches.isEmpty() ? null : bufferFor(batches.get(0));
+        CompletableFuture<List<ByteBuffer>> next = batches.isEmpty() ? null : pass.source().read(volume, batches.get(0), nextBuffer);
         for (int b = 0; b < batches.size(); b++) {
             List<Extent> batch = batches.get(b);
             List<ByteBuffer> data = await(next, "read of " + volume + " from " + pass.sourceNode());
-            next = b + 1 < batches.size() ? pass.source().read(volume, batches.get(b + 1)) : null;
+            ByteBuffer buffer = nextBuffer;
+            nextBuffer = b + 1 < batches.size() ? bufferFor(batches.get(b + 1)) : null;
+            next = b + 1 < batches.size() ? pass.source().read(volume, batches.get(b + 1), nextBuffer) : null;
             RoaringBitmap batchRegions = regionsOf(batch);
             long bytes = batch.stream().mapToLong(Extent::length).sum();
             // Wait for the rate before talking to the target, so no connection sits idle mid-batch.
@@ -110,10 +122,11 @@ public final class VolumeCopier {
             long setId = SET_IDS.nextLong() & Long.MAX_VALUE;
             CompletableFuture<Void> sent = toSend.isEmpty() ? CompletableFuture.completedFuture(null)
                     : pass.target().sendDataSet(volume, setId, toSend).toCompletableFuture();
-            inFlight.add(new InFlight(setId, sent, batchRegions, bytes));
+            inFlight.add(new InFlight(setId, sent, batchRegions, bytes, buffer));
             while (inFlight.size() >= IN_FLIGHT_SETS || (b == batches.size() - 1 && !inFlight.isEmpty())) {
                 InFlight done = inFlight.poll();
                 await(done.sent(), "data set " + done.setId() + " of " + volume);
+                buffers.give(done.buffer());
                 for (Map.Entry<Long, RoaringBitmap> era : liveByEra.entrySet()) {
                     RoaringBitmap regions = RoaringBitmap.and(era.getValue(), done.regions());
                     if (!regions.isEmpty()) {
@@ -132,6 +145,15 @@ public final class VolumeCopier {
         LOG.info("volume {}: copied {} region(s) ({} bytes, {} skipped as identical) of {}'s eras <= {} in {} ms", volume,
                 regionsCopied - skipped, bytesCopied, skipped, pass.sourceNode(), throughEra, done.elapsedNanos() / 1_000_000);
         return new Result(done, allTombstones);
+    }
+
+    /** A buffer for the source's replies to {@code batch}: its bytes plus framing per extent. */
+    private ByteBuffer bufferFor(List<Extent> batch) {
+        long bytes = 0;
+        for (Extent e : batch) {
+            bytes += e.length() + SourceReader.FRAMING_PER_EXTENT;
+        }
+        return buffers.take(bytes);
     }
 
     /** Extents grouped into data sets of at most {@code dataSetBytes} (a larger extent is a set of its own). */

@@ -39,10 +39,16 @@ final class LinkSourceReader implements SourceReader, AutoCloseable {
 
     @Override
     public CompletableFuture<List<ByteBuffer>> read(String volume, List<Extent> extents) {
+        return read(volume, extents, ByteBuffer.allocate(0));
+    }
+
+    /** The replies' frames land in {@code into} one after another, so a data set's reads allocate nothing. */
+    @Override
+    public CompletableFuture<List<ByteBuffer>> read(String volume, List<Extent> extents, ByteBuffer into) {
         List<LinkClient.ReadRange> ranges = extents.stream().map(e -> new LinkClient.ReadRange(e.offset(), Math.toIntExact(e.length())))
                 .toList();
         try {
-            return CompletableFuture.supplyAsync(() -> client.read(volume, ranges), thread);
+            return CompletableFuture.supplyAsync(() -> client.read(volume, ranges, into), thread);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             return CompletableFuture.failedFuture(new IllegalStateException("source reader for " + peer + " is closed"));
         }

@@ -48,6 +48,7 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private final Map<String, LinkReplicaTarget> targets = new ConcurrentHashMap<>();
     private final ProgressReporter progressReports = new ProgressReporter();
     private final ReplayEngine engine;
+    private final VolumeCopier copier;
     private volatile boolean closed;
 
     private ReplayerRuntime(ReplayerConfig config) {
@@ -73,7 +74,15 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         };
         VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(config.maxExtentBytes(), config.dataSetBytes(),
                 config.skipIdentical(), config.linkTimeout().toMillis()), replayed, RateLimiter.of(config.rateBytesPerSecond()));
+        this.copier = copier;
         this.engine = new ReplayEngine(copier, replayed, this);
+    }
+
+    /** Allocates the copier's data set buffers ahead of the first copy; the service calls it once at start. */
+    public void warmUp() {
+        long t0 = System.nanoTime();
+        copier.warmUp();
+        LOG.debug("data set buffers allocated in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
     public static ReplayerRuntime open(ReplayerConfig config) {

@@ -73,6 +73,7 @@ public final class ReplayerService implements AutoCloseable {
     }
 
     private void run() {
+        runtime.warmUp();
         while (running) {
             if (follower.failure().isPresent()) {
                 LOG.error("replayer {}: the dirty-topic consumer failed: {}", config.id(), follower.failure().get().toString());
