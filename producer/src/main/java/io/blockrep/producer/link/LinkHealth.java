@@ -16,13 +16,23 @@ final class LinkHealth {
     private boolean heardSinceConnect;
 
     LinkHealth(LinkConfig config, long connectedAt) {
+        this(config, connectedAt, false);
+    }
+
+    /**
+     * @param trusted the connection replaces a healthy one that this side dropped on purpose (a role or
+     *        generation change), not one that was lost: no damping, and the handshake counts as the
+     *        peer's answer
+     */
+    LinkHealth(LinkConfig config, long connectedAt, boolean trusted) {
         this.ackTimeout = config.ackTimeout().toNanos();
         this.heartbeat = config.heartbeatInterval().toNanos();
         this.silenceLimit = config.silenceLimit().toNanos();
-        this.damping = config.damping().toNanos();
+        this.damping = trusted ? 0 : config.damping().toNanos();
         this.connectedAt = connectedAt;
         this.lastReceived = connectedAt;
         this.lastPing = connectedAt - heartbeat;
+        this.heardSinceConnect = trusted;
     }
 
     void frameReceived(long now) {

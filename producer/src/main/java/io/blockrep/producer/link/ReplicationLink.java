@@ -81,6 +81,7 @@ public final class ReplicationLink implements Closeable {
     private final CompletableFuture<LinkHandshake.Outcome> firstHandshake = new CompletableFuture<>();
     private final LinkListener listener;
     private final Ticker ticker;
+    private volatile boolean trustNextConnection;
     private final ScheduledExecutorService supervisor;
     private final Backoff backoff;
     private final AtomicLong requestIds = new AtomicLong();
@@ -146,6 +147,16 @@ public final class ReplicationLink implements Closeable {
     /** A link that always offers the same volumes. */
     public ReplicationLink(LinkConfig config, List<VolumeInfo> volumes, LinkListener listener) {
         this(config, () -> volumes, listener, Ticker.system());
+    }
+
+    /**
+     * The next connection counts as restored as soon as its handshake is done, without damping: it
+     * replaces a healthy link that this side dropped on purpose so the peer sees a new offer (a role
+     * or generation change), so there is no flapping to guard against. Call before {@link #start}.
+     * Only the first connection is trusted; a reconnect after a failure is damped as usual.
+     */
+    public void trustNextConnection() {
+        trustNextConnection = true;
     }
 
     /** Starts connecting in the background and the health tick. */
@@ -376,7 +387,9 @@ public final class ReplicationLink implements Closeable {
             lastOutcome = outcome;
             firstHandshake.complete(outcome);
             socket.setSoTimeout(0);
-            Session s = new Session(socket, in, out, new LinkHealth(config, ticker.nanos()));
+            boolean trusted = trustNextConnection;
+            trustNextConnection = false;
+            Session s = new Session(socket, in, out, new LinkHealth(config, ticker.nanos(), trusted));
             lock.lock();
             try {
                 if (state == State.CLOSED) {
@@ -389,11 +402,12 @@ public final class ReplicationLink implements Closeable {
             } finally {
                 lock.unlock();
             }
-            log.info("link to {} ({}) connected; restored after {} of good health", peer.nodeId(), config.peer(), config.damping());
+            log.info("link to {} ({}) connected; restored after {}", peer.nodeId(), config.peer(),
+                    trusted ? "the handshake (it replaces a healthy link this side dropped on purpose)" : config.damping() + " of good health");
             s.start();
             // The periodic tick would notice the end of the damping up to a tick late; look exactly then too.
             try {
-                supervisor.schedule(this::tick, config.damping().toNanos(), TimeUnit.NANOSECONDS);
+                supervisor.schedule(this::tick, trusted ? 0 : config.damping().toNanos(), TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
                 // closed
             }

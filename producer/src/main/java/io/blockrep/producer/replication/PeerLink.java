@@ -40,6 +40,11 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
     }
 
     public synchronized void start() {
+        start(false);
+    }
+
+    /** @param trusted the new link replaces a healthy one dropped on purpose: its first connection is not damped */
+    private void start(boolean trusted) {
         if (link == null) {
             link = new ReplicationLink(config, volumes, new LinkListener() {
                 @Override
@@ -54,6 +59,9 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
                     listener.onLinkDown(reason);
                 }
             });
+            if (trusted) {
+                link.trustNextConnection();
+            }
             link.start();
         }
     }
@@ -66,7 +74,8 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
 
     /**
      * Drops the connection and connects again at once, so the peer sees what this side offers now
-     * (a role or generation changed). Does nothing while cut. Returns when the new connection's
+     * (a role or generation changed); when the dropped link was healthy, the new one counts as
+     * restored without damping. Does nothing while cut. Returns when the new connection's
      * handshake is done (the peer has seen the new offer), or after {@code wait} when the peer is
      * not reachable.
      */
@@ -76,8 +85,9 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
             if (cut || link == null) {
                 return;
             }
+            boolean wasHealthy = healthy;
             drop(reason);
-            start();
+            start(wasHealthy);
             fresh = link;
         }
         try {
