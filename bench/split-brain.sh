@@ -8,8 +8,9 @@
 # while replicating, cuts the link both ways, promotes site-b, writes WRITE_PCT% of the regions at
 # random on each side with fio through NBD (the two sets overlap by chance), restores the link (both
 # sides report SPLIT_BRAIN), then times `blockrep resolve --primary site-a --yes` until the volume is
-# REPLICATING. Baseline on the same disk: fio writing the union's bytes (the physical limit; fsync at
-# the end). Target (issue 6): >= 0.7x of the limit.
+# REPLICATING. A replayer service runs, as in a deployment: resolve does its steps and leaves the copy
+# to the service. Baseline on the same disk: fio writing the union's bytes (the physical limit; fsync
+# at the end). Target (issue 6): >= 0.7x of the limit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,10 +68,22 @@ CONF
 sleep 3
 "$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)
 "$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
+"$BR" replayer --config "$OUT/replayer.properties" > "$OUT/replayer.log" 2>&1 & pids+=($!)
 wait_mode "$CTL_A" REPLICATING 120
 
 # Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.
 fio --name=fill --ioengine=nbd --uri="nbd://127.0.0.1:$NBD_A/bench" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null
+
+# Warm-up (WARMUP passes, default 3): outages and resyncs of about the union's size through the
+# replayer service, as a long-running deployment has had (see bench/resync.sh). WARMUP=0: cold.
+for _ in $(seq 1 "${WARMUP:-3}"); do
+  "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
+  wait_mode "$CTL_A" LOGGING 30
+  fio --name=warmup --ioengine=nbd --uri="nbd://127.0.0.1:$NBD_A/bench" --rw=randwrite --bs=64k --iodepth=16 --size="$SIZE" \
+      --number_ios="$((WRITES * 2))" --randrepeat=0 > /dev/null
+  link_restore "$CTL_A"
+  wait_mode "$CTL_A" REPLICATING 300
+done
 
 # The split brain: both links cut, site-b promoted, each side writes WRITE_PCT% of the regions.
 "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
@@ -98,6 +111,7 @@ PY
 )
 
 sync   # the fill and the writes are written back first, as before the baseline
+wait_quiet
 t0=$(now_ms)
 "$BR" resolve bench --primary site-a --control "127.0.0.1:$CTL_A,127.0.0.1:$CTL_B" --config "$OUT/replayer.properties" --yes \
     > "$OUT/resolve.log" 2>&1
@@ -124,4 +138,4 @@ print(f"{'':48} {'ms':>8} {'blockrep vs':>12}")
 print(f"{'blockrep: resolve --yes -> REPLICATING':48} {resolve:8d}")
 print(f"{'fio: union bytes only, fsync (physical limit)':48} {fio:8d} {fio / resolve:11.2f}x  (target >= 0.7x)")
 PY
-echo "command: SIZE=$SIZE WRITE_PCT=$WRITE_PCT bench/split-brain.sh   (logs in $OUT)"
+echo "command: SIZE=$SIZE WRITE_PCT=$WRITE_PCT WARMUP=${WARMUP:-3} bench/split-brain.sh   (logs in $OUT)"

@@ -7,6 +7,7 @@ import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.copy.CopyProgress;
 import io.blockrep.replayer.index.DirtyTopicReader;
+import io.blockrep.replayer.index.ReplayerGroup;
 import io.blockrep.replayer.service.CurrentPrimary;
 import io.blockrep.replayer.service.FacilityClient;
 import io.blockrep.replayer.service.ReplayerRuntime;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,7 +28,9 @@ import picocli.CommandLine.Parameters;
  * {@code blockrep replay VOLUME}: the on-demand ops job. Finds the volume's current primary by asking
  * both of its nodes, rebuilds the dirty set from the dirty topic, approves the resync if the volume
  * waits for it, copies era after era (from whichever node's closed eras are ready, as the service
- * does) with a progress bar until the primary reports REPLICATING. Exit 0 then; 75 when the link to the secondary is down
+ * does) with a progress bar until the primary reports REPLICATING. When a replayer service owns the
+ * volume (its group member is assigned the volume's dirty partition), the service copies and this
+ * job follows its progress instead. Exit 0 then; 75 when the link to the secondary is down
  * or the time limit passed (retry later); 74 on a fatal error.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
@@ -60,58 +64,97 @@ final class ReplayCommand implements Callable<Integer> {
         Duration limit = io.blockrep.common.config.ConfigType.durationOf(timeout);
         PrintWriter out = spec.commandLine().getOut();
         long deadline = System.nanoTime() + limit.toNanos();
+        ProgressBar bar = new ProgressBar(out);
+        TopicLayout layout = new TopicLayout(cfg.topicPrefix());
+        Optional<String> service = ReplayerGroup.ownerOf(cfg.kafkaClientProperties(), cfg.groupId(), layout.dirty(), volume,
+                Duration.ofSeconds(10));
+        if (service.isPresent()) {
+            // A running service copies this volume anyway, from a warm process: follow it instead of copying twice.
+            FacilityClient primary = new FacilityClient(current.primary().control());
+            bar.line(volume + " is replayed by the replayer service " + service.get() + "; following its progress");
+            if (full) {
+                fullCopy(primary, new FacilityClient(current.peer().control()), current, bar);
+            }
+            return untilReplicating(primary, current, bar, deadline, status -> {
+                showServiceProgress(status.path("replay"), bar);
+                Thread.sleep(100);
+            });
+        }
         try (ReplayerRuntime runtime = ReplayerRuntime.open(cfg);
-             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), new TopicLayout(cfg.topicPrefix()).dirty())) {
+             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), layout.dirty())) {
             FacilityClient primary = runtime.control(current.primary().id());
             List<Integer> partitions = reader.partitions(Duration.ofSeconds(30));
             int partition = TopicLayout.partitionFor(volume, partitions.size());
             reader.rebuild(List.of(partition), Duration.ofSeconds(60));
-            ProgressBar bar = new ProgressBar(out);
             if (full) {
                 fullCopy(primary, runtime.control(current.peer().id()), current, bar);
             }
-            String lastMode = "";
-            while (true) {
-                JsonNode status = primary.volumeStatus(volume);
-                String mode = status.path("mode").asText();
-                if (!mode.equals(lastMode)) {
-                    bar.line(volume + ": " + mode + ", " + status.path("dirtyRegions").asLong() + " dirty region(s)");
-                    lastMode = mode;
-                }
-                switch (mode) {
-                    case "REPLICATING" -> {
-                        bar.line(volume + " is REPLICATING: the replica is in sync");
-                        return 0;
-                    }
-                    case "AWAITING_APPROVAL" -> {
-                        if (noApprove) {
-                            throw new RetriableException(volume + " waits for approval (run without --no-approve, or blockrep approve)");
-                        }
-                        primary.approve(volume);
-                    }
-                    case "SPLIT_BRAIN" -> {
-                        // Still split when the generations say so; a resolve in progress has moved the peer behind already.
-                        if ("SPLIT_BRAIN".equals(status.path("peer").path("decision").asText())) {
-                            throw new io.blockrep.common.InvalidInputException(volume + " is in SPLIT_BRAIN: both sides took writes since "
-                                    + "their last common generation and nothing is copied; choose the surviving copy with "
-                                    + "blockrep resolve " + volume + " --primary NODE (see blockrep status)");
-                        }
-                    }
-                    case "SECONDARY", "STANDALONE" -> throw new io.blockrep.common.InvalidInputException(
-                            volume + " is " + mode + " on " + current.primary().id() + " (" + primary.address()
-                                    + "); replay needs a primary with a peer");
-                    default -> {
-                        // LOGGING (link not healthy yet), RESYNCING, CUTOVER: copy what is ready.
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new RetriableException(volume + " is still " + mode + " after " + timeout
-                            + (mode.equals("LOGGING") ? " (is the link to " + current.peer().id() + " up? see blockrep status)" : ""));
-                }
+            return untilReplicating(primary, current, bar, deadline, status -> {
                 reader.poll(Duration.ofMillis(100));
                 runtime.step(reader.index(), v, bar::update);
-            }
+            });
         }
+    }
+
+    /** One round of the wait for REPLICATING: copy what is ready, or watch the service do it. */
+    private interface Step {
+        void run(JsonNode status) throws InterruptedException;
+    }
+
+    /** Polls the primary until the volume is REPLICATING (0), approving it on the way; {@code step} between polls. */
+    private int untilReplicating(FacilityClient primary, CurrentPrimary current, ProgressBar bar, long deadline, Step step)
+            throws InterruptedException {
+        String lastMode = "";
+        while (true) {
+            JsonNode status = primary.volumeStatus(volume);
+            String mode = status.path("mode").asText();
+            if (!mode.equals(lastMode)) {
+                bar.line(volume + ": " + mode + ", " + status.path("dirtyRegions").asLong() + " dirty region(s)");
+                lastMode = mode;
+            }
+            switch (mode) {
+                case "REPLICATING" -> {
+                    bar.line(volume + " is REPLICATING: the replica is in sync");
+                    return 0;
+                }
+                case "AWAITING_APPROVAL" -> {
+                    if (noApprove) {
+                        throw new RetriableException(volume + " waits for approval (run without --no-approve, or blockrep approve)");
+                    }
+                    primary.approve(volume);
+                }
+                case "SPLIT_BRAIN" -> {
+                    // Still split when the generations say so; a resolve in progress has moved the peer behind already.
+                    if ("SPLIT_BRAIN".equals(status.path("peer").path("decision").asText())) {
+                        throw new io.blockrep.common.InvalidInputException(volume + " is in SPLIT_BRAIN: both sides took writes since "
+                                + "their last common generation and nothing is copied; choose the surviving copy with "
+                                + "blockrep resolve " + volume + " --primary NODE (see blockrep status)");
+                    }
+                }
+                case "SECONDARY", "STANDALONE" -> throw new io.blockrep.common.InvalidInputException(
+                        volume + " is " + mode + " on " + current.primary().id() + " (" + primary.address()
+                                + "); replay needs a primary with a peer");
+                default -> {
+                    // LOGGING (link not healthy yet), RESYNCING, CUTOVER: copy what is ready.
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new RetriableException(volume + " is still " + mode + " after " + timeout
+                        + (mode.equals("LOGGING") ? " (is the link to " + current.peer().id() + " up? see blockrep status)" : ""));
+            }
+            step.run(status);
+        }
+    }
+
+    /** The service's last progress report, as the facility shows it in status. */
+    private void showServiceProgress(JsonNode replay, ProgressBar bar) {
+        if (replay.isMissingNode() || replay.isNull()) {
+            return;
+        }
+        long done = replay.path("bytesDone").asLong();
+        long rate = replay.path("bytesPerSecond").asLong();
+        bar.update(new CopyProgress(volume, replay.path("era").asLong(), replay.path("bytesTotal").asLong(), done, 0, 0,
+                replay.path("regionsSkipped").asLong(), rate <= 0 ? 0 : (long) (done * 1e9 / rate)));
     }
 
     /** Marks every region dirty on the primary and lets the peer take the primary's generation: the resync copies everything. */

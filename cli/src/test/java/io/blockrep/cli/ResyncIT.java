@@ -136,6 +136,37 @@ class ResyncIT {
     }
 
     @Test
+    void aReplayJobLeavesAVolumeThatTheServiceOwnsToTheServiceAndFollowsIt(KafkaBroker kafka) throws Exception {
+        ExternalCommand.requireTool("qemu-io", "qemu-utils");
+        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers())
+                .withPrimaryProperty("producer.autosync", "false").start()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.REPLICATING);
+            sites.proxy.cut();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sites.primary().mode() == Mode.LOGGING);
+            qemuIo(sites.primaryUri(), randomWrites(5, 50));
+            Properties props = replayerProps(kafka, sites, "r5");
+            Path config = dir.resolve("replayer.properties");
+            try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(config)) {
+                props.store(w, null);
+            }
+            try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(props, Map.of()))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> replayer.ownedVolumes().contains("vol"));
+                sites.proxy.restore();
+                await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.AWAITING_APPROVAL);
+
+                java.io.StringWriter out = new java.io.StringWriter();
+                int exit = Main.commandLine().setOut(new java.io.PrintWriter(out, true))
+                        .execute("replay", "vol", "--config", config.toString(), "--timeout", "2m");
+
+                assertThat(exit).as(out.toString()).isZero();
+                assertThat(out.toString()).contains("vol is replayed by the replayer service").contains("vol is REPLICATING");
+            }
+            assertThat(Checksums.sha256(sites.secondaryFile())).as("replica equals source").isEqualTo(Checksums.sha256(sites.primaryFile()));
+            await().atMost(Duration.ofSeconds(30)).until(() -> liveDirtyKeys(kafka, "vol") == 0);
+        }
+    }
+
+    @Test
     void verifyFindsACorruptedReplicaRegionAndTheReplayerRepairsIt(KafkaBroker kafka) throws Exception {
         ExternalCommand.requireTool("qemu-io", "qemu-utils");
         try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).start()) {
