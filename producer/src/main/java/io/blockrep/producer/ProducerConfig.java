@@ -71,8 +71,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "How often hot regions of the activity log are cooled after both sides flushed.")
             .define("producer.autosync", BOOLEAN, "true",
                     "Resynchronise automatically when the link is restored; false waits for blockrep approve.")
-            .define("producer.resync.cutover.regions", INT, "64", Validators.range(0, Integer.MAX_VALUE),
-                    "Cut over (hold writes for the last era) once the open era has at most this many dirty regions.")
+            .define("producer.resync.cutover.regions", INT, "16", Validators.range(0, Integer.MAX_VALUE),
+                    "Cut over (hold writes for the last era) once the open era has at most this many dirty regions, or no fewer than the era just copied.")
             .define("producer.resync.cutover.hold.timeout", DURATION, "2s",
                     "Longest write hold during cutover; past it writes are released in LOGGING and resync goes on.")
             .define("producer.kafka.bootstrap.servers", STRING, null,

@@ -80,6 +80,8 @@ public final class ReplicatedVolume implements NbdExport {
     private final Object modeLock = new Object();
     private Mode mode;
     private long cutoverEra = -1;
+    /** Dirty regions of the era closed last: a resync pass whose open era is no smaller makes no progress. */
+    private long lastClosedRegions = Long.MAX_VALUE;
     private long holdStartedMillis;
     private volatile long lastHoldMillis = -1;
     private ScheduledFuture<?> holdTimer;
@@ -102,12 +104,12 @@ public final class ReplicatedVolume implements NbdExport {
      * @param io      runs continuations that must not run on a bitmap flusher thread
      */
     /**
-     * When and how a dirty volume resynchronises. {@code cutoverRegions}: the open era must have at most
-     * this many dirty regions before writes are held for the final era; {@code holdTimeout}: the longest
-     * hold before the cutover is aborted and writes are released in LOGGING.
+     * When and how a dirty volume resynchronises. {@code cutoverRegions}: writes are held for the final
+     * era once the open era has at most this many dirty regions (or no fewer than the era just copied);
+     * {@code holdTimeout}: the longest hold before the cutover is aborted and writes are released in LOGGING.
      */
     public record ResyncPolicy(boolean autosync, long cutoverRegions, Duration holdTimeout) {
-        public static final ResyncPolicy DEFAULT = new ResyncPolicy(true, 64, Duration.ofSeconds(2));
+        public static final ResyncPolicy DEFAULT = new ResyncPolicy(true, 16, Duration.ofSeconds(2));
     }
 
     /**
@@ -427,6 +429,7 @@ public final class ReplicatedVolume implements NbdExport {
     private long closeEraAndAnnounce() {
         long closed = tracker.closeEra();
         long count = tracker.dirtyRegions(closed).getLongCardinality();
+        lastClosedRegions = count;
         LOG.info("volume {}: era {} closed with {} dirty region(s); era {} open", name(), closed, count, tracker.openEra());
         observer.eraClosed(name(), closed, count);
         return closed;
@@ -457,7 +460,10 @@ public final class ReplicatedVolume implements NbdExport {
             try {
                 if (mode == Mode.RESYNCING) {
                     long open = tracker.dirtyRegions(tracker.openEra()).getLongCardinality();
-                    if (open <= policy.cutoverRegions()) {
+                    // Cut over once the last era will be small, or once another pass would not make it
+                    // smaller (the applications dirty regions as fast as they are copied): the hold then
+                    // lasts longer, but the resync ends.
+                    if (open <= policy.cutoverRegions() || open >= lastClosedRegions) {
                         startCutover(open);
                     } else {
                         closeEraAndAnnounce();

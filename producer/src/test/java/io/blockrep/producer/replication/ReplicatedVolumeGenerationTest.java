@@ -17,6 +17,7 @@ import io.blockrep.producer.dirty.ExcludedRanges;
 import io.blockrep.producer.nbd.ReadOnlyExportException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -70,14 +71,17 @@ class ReplicatedVolumeGenerationTest {
     }
 
     private ReplicatedVolume volume(Role role) {
+        return volume(role, ReplicatedVolume.ResyncPolicy.DEFAULT);
+    }
+
+    private ReplicatedVolume volume(Role role, ReplicatedVolume.ResyncPolicy policy) {
         VolumeStore store = new VolumeStore(dir);
         VolumeMetadata meta = store.exists("vol") ? store.load("vol") : store.create("vol", null, 16L * REGION, REGION, role);
         Volume v = Volume.open(meta, false);
         open.add(v);
         DirtyTracker tracker = DirtyTracker.open(store.volumeDir("vol"), meta, "site-a", ExcludedRanges.parse(""), 1);
         open.add(0, tracker);
-        ReplicatedVolume.Services services = new ReplicatedVolume.Services("site-a", Clock.systemUTC(), Runnable::run, timer,
-                ReplicatedVolume.ResyncPolicy.DEFAULT);
+        ReplicatedVolume.Services services = new ReplicatedVolume.Services("site-a", Clock.systemUTC(), Runnable::run, timer, policy);
         return new ReplicatedVolume(new VolumeHandle(v, meta, store), tracker, sink, VolumeObserver.NONE, services);
     }
 
@@ -110,6 +114,33 @@ class ReplicatedVolumeGenerationTest {
 
         write(v, 5L * REGION);
         assertThat(persisted()).isEqualTo(after);
+    }
+
+    @Test
+    void aResyncGoesOnWhileTheTailShrinksAndCutsOverOnceItNoLongerDoes() {
+        ReplicatedVolume v = volume(Role.PRIMARY, new ReplicatedVolume.ResyncPolicy(true, 2, Duration.ofSeconds(30)));
+        for (int r = 0; r < 6; r++) {
+            write(v, r * (long) REGION);
+        }
+        v.linkRestored(attached());
+        assertThat(v.mode()).isEqualTo(Mode.RESYNCING);
+        long first = v.tracker().pendingEras().iterator().next();
+        assertThat(v.tracker().dirtyRegions(first).getLongCardinality()).isEqualTo(6);
+
+        for (int r = 6; r < 9; r++) {
+            write(v, r * (long) REGION);
+        }
+        v.erasReplayed(first);
+        assertThat(v.mode()).as("3 regions left, fewer than the 6 just copied: another pass").isEqualTo(Mode.RESYNCING);
+        long second = v.tracker().pendingEras().iterator().next();
+        assertThat(v.tracker().dirtyRegions(second).getLongCardinality()).isEqualTo(3);
+
+        for (int r = 9; r < 13; r++) {
+            write(v, r * (long) REGION);
+        }
+        v.erasReplayed(second);
+        assertThat(v.mode()).as("4 regions left, no fewer than the 3 just copied: cut over although above the threshold of 2")
+                .isEqualTo(Mode.CUTOVER);
     }
 
     @Test
