@@ -156,14 +156,19 @@ public final class VolumeCopier {
         return buffers.take(bytes);
     }
 
-    /** Extents grouped into data sets of at most {@code dataSetBytes} (a larger extent is a set of its own). */
+    /**
+     * Extents grouped into data sets of at most {@code dataSetBytes} (a larger extent is a set of its
+     * own). The first set is an eighth of that, so the target starts receiving after a short read
+     * instead of waiting for a whole set's worth of source reads.
+     */
     private List<List<Extent>> batches(List<Extent> extents) {
         List<List<Extent>> batches = new ArrayList<>();
         int i = 0;
         while (i < extents.size()) {
             List<Extent> batch = new ArrayList<>();
             long bytes = 0;
-            while (i < extents.size() && (batch.isEmpty() || bytes + extents.get(i).length() <= settings.dataSetBytes())) {
+            long limit = batches.isEmpty() ? Math.max(1, settings.dataSetBytes() / 8) : settings.dataSetBytes();
+            while (i < extents.size() && (batch.isEmpty() || bytes + extents.get(i).length() <= limit)) {
                 bytes += extents.get(i).length();
                 batch.add(extents.get(i++));
             }
