@@ -51,7 +51,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .define("replayer.max.extent", SIZE, "1M", Validators.powerOfTwoSize(4096, 32L << 20),
                     "Largest run of adjacent dirty regions copied as one extent.")
             .define("replayer.dataset.bytes", SIZE, "32M", Validators.range(4096, 256L << 20),
-                    "Bytes per data set (applied atomically on the target, then tombstoned).")
+                    "Bytes per data set (applied atomically on the target, then tombstoned). The replayer keeps three set buffers: about 3x this of heap.")
             .define("replayer.skip.identical", BOOLEAN, "false",
                     "Ask the target for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a hash on both sides).")
             .required("replayer.nodes", LIST, Validators.listOf(ID_REGEX, "node ids", true),
