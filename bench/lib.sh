@@ -68,3 +68,46 @@ PY
 link_restore() { "$PY" -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$1/v1/link/restore', method='POST'), timeout=10).read()"; }
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
+# site_config NODE NBD_PORT CTL_PORT LINK_LISTEN_PORT PEER_LINK_PORT|"" ROLE: a facility's properties
+# (OUT, SIZE, SECRET, KAFKA set by the caller); no peer when PEER_LINK_PORT is empty.
+site_config() { cat <<CONF
+producer.node.id=$1
+producer.state.dir=$OUT/$1
+producer.nbd.listen=127.0.0.1:$2
+producer.control.listen=127.0.0.1:$3
+producer.link.listen=127.0.0.1:$4
+${5:+producer.link.peer=127.0.0.1:$5}
+producer.link.secret=$SECRET
+producer.link.restore.damping=${DAMPING_MS:-500}ms
+producer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
+producer.volumes=bench
+producer.volume.bench.size=$SIZE
+producer.volume.bench.role=$6
+CONF
+}
+
+# replayer_config ID: the replayer's properties for site-a and site-b (LINK_A, CTL_A, LINK_B, CTL_B)
+replayer_config() { cat <<CONF
+replayer.id=$1
+replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
+replayer.link.secret=$SECRET
+replayer.rate=0
+replayer.nodes=site-a,site-b
+replayer.node.site-a.link=127.0.0.1:$LINK_A
+replayer.node.site-a.control=127.0.0.1:$CTL_A
+replayer.node.site-b.link=127.0.0.1:$LINK_B
+replayer.node.site-b.control=127.0.0.1:$CTL_B
+replayer.volumes=bench
+replayer.volume.bench.nodes=site-a,site-b
+CONF
+}
+
+# start_sites: site-b, site-a and a replayer service from $OUT/*.properties; waits for REPLICATING
+start_sites() {
+  sleep 3   # the broker
+  "$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)
+  "$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
+  "$BR" replayer --config "$OUT/replayer.properties" > "$OUT/replayer.log" 2>&1 & pids+=($!)
+  wait_mode "$CTL_A" REPLICATING 120
+}

@@ -28,45 +28,16 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-KAFKA=$(free_port); LINK=$(free_port); LINK_A=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
+KAFKA=$(free_port); LINK_A=$(free_port); LINK_B=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
 SECRET=bench-secret-0123456789abcdef
 BYTES=$(bytes_of "$SIZE")
 REGIONS=$((BYTES / 65536)); DIRTY=$((REGIONS * DIRTY_PCT / 100))
 
 "$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
-common() { cat <<CONF
-producer.state.dir=$OUT/$1
-producer.nbd.listen=127.0.0.1:$2
-producer.control.listen=127.0.0.1:$3
-producer.link.secret=$SECRET
-producer.link.restore.damping=${DAMPING_MS:-500}ms
-producer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
-producer.volumes=bench
-producer.volume.bench.size=$SIZE
-CONF
-}
-{ common site-b "$NBD_B" "$CTL_B"; echo "producer.node.id=site-b"; echo "producer.volume.bench.role=SECONDARY"; echo "producer.link.listen=127.0.0.1:$LINK"; } > "$OUT/site-b.properties"
-{ common site-a "$NBD_A" "$CTL_A"; echo "producer.node.id=site-a"; echo "producer.link.peer=127.0.0.1:$LINK"; echo "producer.link.listen=127.0.0.1:$LINK_A"; } > "$OUT/site-a.properties"
-cat > "$OUT/replayer.properties" <<CONF
-replayer.id=bench-replayer
-replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
-replayer.link.secret=$SECRET
-replayer.rate=0
-replayer.nodes=site-a,site-b
-replayer.node.site-a.link=127.0.0.1:$LINK_A
-replayer.node.site-a.control=127.0.0.1:$CTL_A
-replayer.node.site-b.link=127.0.0.1:$LINK
-replayer.node.site-b.control=127.0.0.1:$CTL_B
-replayer.volumes=bench
-replayer.volume.bench.nodes=site-a,site-b
-CONF
-
-
-sleep 3
-"$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)
-"$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
-"$BR" replayer --config "$OUT/replayer.properties" > "$OUT/replayer.log" 2>&1 & pids+=($!)
-wait_mode "$CTL_A" REPLICATING 120
+site_config site-a "$NBD_A" "$CTL_A" "$LINK_A" "$LINK_B" PRIMARY > "$OUT/site-a.properties"
+site_config site-b "$NBD_B" "$CTL_B" "$LINK_B" "" SECONDARY > "$OUT/site-b.properties"
+replayer_config bench-replayer > "$OUT/replayer.properties"
+start_sites
 URI="nbd://127.0.0.1:$NBD_A/bench"
 
 # Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.

@@ -33,43 +33,10 @@ BYTES=$(bytes_of "$SIZE")
 REGIONS=$((BYTES / 65536)); WRITES=$((REGIONS * WRITE_PCT / 100))
 
 "$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
-site() { cat <<CONF
-producer.node.id=$1
-producer.state.dir=$OUT/$1
-producer.nbd.listen=127.0.0.1:$2
-producer.control.listen=127.0.0.1:$3
-producer.link.listen=127.0.0.1:$4
-producer.link.peer=127.0.0.1:$5
-producer.link.secret=$SECRET
-producer.link.restore.damping=500ms
-producer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
-producer.volumes=bench
-producer.volume.bench.size=$SIZE
-producer.volume.bench.role=$6
-CONF
-}
-site site-a "$NBD_A" "$CTL_A" "$LINK_A" "$LINK_B" PRIMARY > "$OUT/site-a.properties"
-site site-b "$NBD_B" "$CTL_B" "$LINK_B" "$LINK_A" SECONDARY > "$OUT/site-b.properties"
-cat > "$OUT/replayer.properties" <<CONF
-replayer.id=bench-resolver
-replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
-replayer.link.secret=$SECRET
-replayer.rate=0
-replayer.nodes=site-a,site-b
-replayer.node.site-a.link=127.0.0.1:$LINK_A
-replayer.node.site-a.control=127.0.0.1:$CTL_A
-replayer.node.site-b.link=127.0.0.1:$LINK_B
-replayer.node.site-b.control=127.0.0.1:$CTL_B
-replayer.volumes=bench
-replayer.volume.bench.nodes=site-a,site-b
-CONF
-
-
-sleep 3
-"$BR" producer --config "$OUT/site-b.properties" > "$OUT/site-b.log" 2>&1 & pids+=($!)
-"$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
-"$BR" replayer --config "$OUT/replayer.properties" > "$OUT/replayer.log" 2>&1 & pids+=($!)
-wait_mode "$CTL_A" REPLICATING 120
+site_config site-a "$NBD_A" "$CTL_A" "$LINK_A" "$LINK_B" PRIMARY > "$OUT/site-a.properties"
+site_config site-b "$NBD_B" "$CTL_B" "$LINK_B" "$LINK_A" SECONDARY > "$OUT/site-b.properties"
+replayer_config bench-resolver > "$OUT/replayer.properties"
+start_sites
 
 # Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.
 fio --name=fill --ioengine=nbd --uri="nbd://127.0.0.1:$NBD_A/bench" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null
