@@ -7,7 +7,9 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.awaitility.core.ConditionFactory;
@@ -29,6 +31,38 @@ final class BlockrepProcess {
     static Path write(Path file, Properties props) {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             props.store(w, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /**
+     * Writes {@code <dir>/<node>.properties} for a facility process of the kill and crash tests: the
+     * node, its state under {@code dir}, its NBD and control ports, the link secret, link timings fast
+     * enough for a test (damping 300 ms, heartbeat 100 ms, ack timeout 1 s), and one volume {@code vol}
+     * of {@code size} bytes in {@code role}; {@code more} adds keys (link listen and peer, Kafka, ...).
+     */
+    static Path facilityConfig(Path dir, String node, String role, long size, int nbd, int control, String secret,
+                               Map<String, String> more) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("producer.node.id", node);
+        p.put("producer.state.dir", dir.resolve(node).toString());
+        p.put("producer.nbd.listen", "127.0.0.1:" + nbd);
+        p.put("producer.control.listen", "127.0.0.1:" + control);
+        p.put("producer.link.secret", secret);
+        p.put("producer.link.restore.damping", "300ms");
+        p.put("producer.link.heartbeat.interval", "100ms");
+        p.put("producer.link.ack.timeout", "1s");
+        p.put("producer.volumes", "vol");
+        p.put("producer.volume.vol.size", Long.toString(size));
+        p.put("producer.volume.vol.role", role);
+        p.putAll(more);
+        Path file = dir.resolve(node + ".properties");
+        StringBuilder text = new StringBuilder();
+        p.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        try {
+            Files.writeString(file, text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

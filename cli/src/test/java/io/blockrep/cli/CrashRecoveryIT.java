@@ -12,11 +12,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,9 +48,9 @@ class CrashRecoveryIT {
         int linkB = FreePorts.find();
         controlA = FreePorts.find();
         nbdA = FreePorts.find();
-        Path configB = config("site-b", "SECONDARY", FreePorts.find(), FreePorts.find(), "producer.link.listen=127.0.0.1:" + linkB);
-        configA = config("site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB
-                + "\nproducer.link.listen=127.0.0.1:0");
+        Path configB = config("site-b", "SECONDARY", FreePorts.find(), FreePorts.find(), Map.of("producer.link.listen", "127.0.0.1:" + linkB));
+        configA = config("site-a", "PRIMARY", nbdA, controlA, Map.of("producer.link.peer", "127.0.0.1:" + linkB,
+                "producer.link.listen", "127.0.0.1:0"));
         start(configB);
         startA();
     }
@@ -60,23 +60,10 @@ class CrashRecoveryIT {
         processes.forEach(ExternalCommand.Running::close);
     }
 
-    private Path config(String node, String role, int nbd, int control, String extra) throws IOException {
-        Path file = dir.resolve(node + ".properties");
-        Files.writeString(file, String.join("\n",
-                "producer.node.id=" + node,
-                "producer.state.dir=" + dir.resolve(node),
-                "producer.nbd.listen=127.0.0.1:" + nbd,
-                "producer.control.listen=127.0.0.1:" + control,
-                "producer.link.secret=crash-test-secret-0123456789",
-                "producer.link.restore.damping=300ms",
-                "producer.link.heartbeat.interval=100ms",
-                "producer.link.ack.timeout=1s",
-                "producer.activity.checkpoint.interval=1h",
-                "producer.volumes=vol",
-                "producer.volume.vol.size=64M",
-                "producer.volume.vol.role=" + role,
-                extra, ""));
-        return file;
+    private Path config(String node, String role, int nbd, int control, Map<String, String> link) {
+        Map<String, String> more = new java.util.LinkedHashMap<>(link);
+        more.put("producer.activity.checkpoint.interval", "1h");
+        return BlockrepProcess.facilityConfig(dir, node, role, 64L << 20, nbd, control, "crash-test-secret-0123456789", more);
     }
 
     private ExternalCommand.Running start(Path config) {

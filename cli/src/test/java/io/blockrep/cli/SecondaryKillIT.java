@@ -12,7 +12,6 @@ import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,26 +48,13 @@ class SecondaryKillIT {
         processes.forEach(ExternalCommand.Running::close);
     }
 
-    private Path config(KafkaBroker kafka, String node, String role, int nbd, int control, String extra) throws IOException {
-        Path file = dir.resolve(node + ".properties");
-        Files.writeString(file, String.join("\n",
-                "producer.node.id=" + node,
-                "producer.state.dir=" + dir.resolve(node),
-                "producer.nbd.listen=127.0.0.1:" + nbd,
-                "producer.control.listen=127.0.0.1:" + control,
-                "producer.link.secret=" + SECRET,
-                "producer.link.restore.damping=300ms",
-                "producer.link.heartbeat.interval=100ms",
-                "producer.link.ack.timeout=1s",
-                "producer.link.connect.timeout=1s",
-                "producer.link.backoff.max=500ms",
-                "producer.kafka.bootstrap.servers=" + kafka.bootstrapServers(),
-                "producer.topic.partitions=3",
-                "producer.volumes=vol",
-                "producer.volume.vol.size=" + SIZE,
-                "producer.volume.vol.role=" + role,
-                extra, ""));
-        return file;
+    private Path config(KafkaBroker kafka, String node, String role, int nbd, int control, Map<String, String> link) {
+        Map<String, String> more = new java.util.LinkedHashMap<>(link);
+        more.put("producer.link.connect.timeout", "1s");
+        more.put("producer.link.backoff.max", "500ms");
+        more.put("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
+        more.put("producer.topic.partitions", "3");
+        return BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET, more);
     }
 
     private ExternalCommand.Running start(Path config, ControlApi control) {
@@ -117,10 +103,10 @@ class SecondaryKillIT {
         int controlA = FreePorts.find();
         int controlB = FreePorts.find();
         int nbdA = FreePorts.find();
-        Path configB = config(kafka, "site-b", "SECONDARY", FreePorts.find(), controlB, "producer.link.listen=127.0.0.1:" + linkB);
+        Path configB = config(kafka, "site-b", "SECONDARY", FreePorts.find(), controlB, Map.of("producer.link.listen", "127.0.0.1:" + linkB));
         int linkA = FreePorts.find();
-        Path configA = config(kafka, "site-a", "PRIMARY", nbdA, controlA, "producer.link.peer=127.0.0.1:" + linkB
-                + "\nproducer.link.listen=127.0.0.1:" + linkA);
+        Path configA = config(kafka, "site-a", "PRIMARY", nbdA, controlA, Map.of("producer.link.peer", "127.0.0.1:" + linkB,
+                "producer.link.listen", "127.0.0.1:" + linkA));
         ControlApi a = new ControlApi(controlA);
         ControlApi b = new ControlApi(controlB);
         ExternalCommand.Running secondary = start(configB, b);

@@ -12,8 +12,6 @@ import io.blockrep.testkit.ExternalCommand;
 import io.blockrep.testkit.FreePorts;
 import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,28 +51,16 @@ class SplitBrainKillIT {
         }
     }
 
-    private Site site(KafkaBroker kafka, String node, String role, int link, int peerLink) throws IOException {
+    private Site site(KafkaBroker kafka, String node, String role, int link, int peerLink) {
         int nbd = FreePorts.find();
         int control = FreePorts.find();
-        Path file = dir.resolve(node + ".properties");
-        Files.writeString(file, String.join("\n",
-                "producer.node.id=" + node,
-                "producer.state.dir=" + dir.resolve(node),
-                "producer.nbd.listen=127.0.0.1:" + nbd,
-                "producer.control.listen=127.0.0.1:" + control,
-                "producer.link.listen=127.0.0.1:" + link,
-                "producer.link.peer=127.0.0.1:" + peerLink,
-                "producer.link.secret=" + SECRET,
-                "producer.link.restore.damping=300ms",
-                "producer.link.heartbeat.interval=100ms",
-                "producer.link.ack.timeout=1s",
-                "producer.link.connect.timeout=1s",
-                "producer.link.backoff.max=500ms",
-                "producer.kafka.bootstrap.servers=" + kafka.bootstrapServers(),
-                "producer.topic.partitions=3",
-                "producer.volumes=vol",
-                "producer.volume.vol.size=" + SIZE,
-                "producer.volume.vol.role=" + role, ""));
+        Path file = BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET, Map.of(
+                "producer.link.listen", "127.0.0.1:" + link,
+                "producer.link.peer", "127.0.0.1:" + peerLink,
+                "producer.link.connect.timeout", "1s",
+                "producer.link.backoff.max", "500ms",
+                "producer.kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "producer.topic.partitions", "3"));
         return new Site(node, nbd, control, link, file, new ControlApi(control));
     }
 
