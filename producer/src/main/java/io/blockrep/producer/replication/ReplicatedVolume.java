@@ -80,8 +80,6 @@ public final class ReplicatedVolume implements NbdExport {
     private final Object modeLock = new Object();
     private Mode mode;
     private long cutoverEra = -1;
-    /** Dirty regions of the era closed last: a resync pass whose open era is no smaller makes no progress. */
-    private long lastClosedRegions = Long.MAX_VALUE;
     private long holdStartedMillis;
     private volatile long lastHoldMillis = -1;
     private ScheduledFuture<?> holdTimer;
@@ -429,7 +427,6 @@ public final class ReplicatedVolume implements NbdExport {
     private long closeEraAndAnnounce() {
         long closed = tracker.closeEra();
         long count = tracker.dirtyRegions(closed).getLongCardinality();
-        lastClosedRegions = count;
         LOG.info("volume {}: era {} closed with {} dirty region(s); era {} open", name(), closed, count, tracker.openEra());
         observer.eraClosed(name(), closed, count);
         return closed;
@@ -449,8 +446,10 @@ public final class ReplicatedVolume implements NbdExport {
             if (era >= tracker.openEra()) {
                 throw new InvalidInputException("volume '" + name() + "': era " + era + " is still open (open era " + tracker.openEra() + ")");
             }
+            RoaringBitmap copied = new RoaringBitmap();
             for (long e : tracker.pendingEras()) {
                 if (e <= era) {
+                    copied.or(tracker.dirtyRegions(e));
                     tracker.dropEra(e);
                 }
             }
@@ -463,7 +462,7 @@ public final class ReplicatedVolume implements NbdExport {
                     // Cut over once the last era will be small, or once another pass would not make it
                     // smaller (the applications dirty regions as fast as they are copied): the hold then
                     // lasts longer, but the resync ends.
-                    if (open <= policy.cutoverRegions() || open >= lastClosedRegions) {
+                    if (open <= policy.cutoverRegions() || open >= copied.getLongCardinality()) {
                         startCutover(open);
                     } else {
                         closeEraAndAnnounce();
