@@ -7,11 +7,14 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.assertj.core.api.Assertions;
+import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -73,6 +76,18 @@ final class BlockrepProcess {
     static ExternalCommand.Running start(String verb, Path config) {
         return ExternalCommand.start(List.of(JAVA, "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.blockrep.schemas", "-jar", JAR.toString(),
                 verb, "--config", config.toString()));
+    }
+
+    /**
+     * Starts a facility ({@code producer --config FILE}), adds it to {@code processes} (which the test
+     * stops), and returns once its control API describes its volume; fails with its output if it exits.
+     */
+    static ExternalCommand.Running startFacility(Path config, ControlApi control, List<ExternalCommand.Running> processes) {
+        ExternalCommand.Running p = start("producer", config);
+        processes.add(p);
+        await(Awaitility.await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || control.volume() != null, p);
+        Assertions.assertThat(p.isAlive()).as(p.stderr()).isTrue();
+        return p;
     }
 
     /** {@code java -jar blockrep.jar VERB --config FILE}, no JVM options: the packaged jar on its own. */

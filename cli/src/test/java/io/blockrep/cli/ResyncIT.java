@@ -110,15 +110,25 @@ class ResyncIT {
         }
     }
 
-    @Test
-    void withoutAutosyncTheVolumeWaitsForApprovalThenResyncs(KafkaBroker kafka) {
-        ExternalCommand.requireTool("qemu-io", "qemu-utils");
-        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers())
-                .withPrimaryProperty("producer.autosync", "false").start()) {
+    /** Two sites without autosync, replicating, then the link cut and 50 writes (random from {@code seed}) logged. */
+    private TwoSites outageWithoutAutosync(KafkaBroker kafka, long seed) {
+        TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers()).withPrimaryProperty("producer.autosync", "false").start();
+        try {
             await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.REPLICATING);
             sites.proxy.cut();
             await().atMost(Duration.ofSeconds(10)).until(() -> sites.primary().mode() == Mode.LOGGING);
-            qemuIo(sites.primaryUri(), randomWrites(3, 50));
+            qemuIo(sites.primaryUri(), randomWrites(seed, 50));
+            return sites;
+        } catch (RuntimeException | Error e) {
+            sites.close();
+            throw e;
+        }
+    }
+
+    @Test
+    void withoutAutosyncTheVolumeWaitsForApprovalThenResyncs(KafkaBroker kafka) {
+        ExternalCommand.requireTool("qemu-io", "qemu-utils");
+        try (TwoSites sites = outageWithoutAutosync(kafka, 3)) {
             try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(replayerProps(kafka, sites, "r2"), Map.of()))) {
                 sites.proxy.restore();
                 await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.AWAITING_APPROVAL);
@@ -138,17 +148,9 @@ class ResyncIT {
     @Test
     void aReplayJobLeavesAVolumeThatTheServiceOwnsToTheServiceAndFollowsIt(KafkaBroker kafka) throws Exception {
         ExternalCommand.requireTool("qemu-io", "qemu-utils");
-        try (TwoSites sites = new TwoSites(dir, "vol", SIZE, kafka.bootstrapServers())
-                .withPrimaryProperty("producer.autosync", "false").start()) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> sites.primary().mode() == Mode.REPLICATING);
-            sites.proxy.cut();
-            await().atMost(Duration.ofSeconds(10)).until(() -> sites.primary().mode() == Mode.LOGGING);
-            qemuIo(sites.primaryUri(), randomWrites(5, 50));
+        try (TwoSites sites = outageWithoutAutosync(kafka, 5)) {
             Properties props = replayerProps(kafka, sites, "r5");
-            Path config = dir.resolve("replayer.properties");
-            try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(config)) {
-                props.store(w, null);
-            }
+            Path config = BlockrepProcess.write(dir.resolve("replayer.properties"), props);
             try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(props, Map.of()))) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> replayer.ownedVolumes().contains("vol"));
                 sites.proxy.restore();

@@ -58,11 +58,7 @@ class SecondaryKillIT {
     }
 
     private ExternalCommand.Running start(Path config, ControlApi control) {
-        ExternalCommand.Running p = BlockrepProcess.start("producer", config);
-        processes.add(p);
-        BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || control.volume() != null, p);
-        assertThat(p.isAlive()).as(p.stderr()).isTrue();
-        return p;
+        return BlockrepProcess.startFacility(config, control, processes);
     }
 
     private Path journals() {

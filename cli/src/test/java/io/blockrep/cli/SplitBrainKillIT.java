@@ -65,11 +65,7 @@ class SplitBrainKillIT {
     }
 
     private ExternalCommand.Running start(Site s) {
-        ExternalCommand.Running p = BlockrepProcess.start("producer", s.config());
-        processes.add(p);
-        BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || s.api().volume() != null, p);
-        assertThat(p.isAlive()).as(p.stderr()).isTrue();
-        return p;
+        return BlockrepProcess.startFacility(s.config(), s.api(), processes);
     }
 
     private Path replayerConfig(KafkaBroker kafka, Site a, Site b) {
