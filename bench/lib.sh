@@ -69,6 +69,15 @@ link_restore() { "$PY" -c "import urllib.request as u; u.urlopen(u.Request('http
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
+# start_kafka: picks the ports of both sites (KAFKA, LINK_A, LINK_B, NBD_A, NBD_B, CTL_A, CTL_B) and
+# the link SECRET, and starts the broker (OUT set by the caller)
+start_kafka() {
+  KAFKA=$(free_port); LINK_A=$(free_port); LINK_B=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port)
+  CTL_A=$(free_port); CTL_B=$(free_port)
+  SECRET=bench-secret-0123456789abcdef
+  "$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
+}
+
 # site_config NODE NBD_PORT CTL_PORT LINK_LISTEN_PORT PEER_LINK_PORT|"" ROLE: a facility's properties
 # (OUT, SIZE, SECRET, KAFKA set by the caller); no peer when PEER_LINK_PORT is empty.
 site_config() { cat <<CONF
@@ -110,4 +119,23 @@ start_sites() {
   "$BR" producer --config "$OUT/site-a.properties" > "$OUT/site-a.log" 2>&1 & pids+=($!)
   "$BR" replayer --config "$OUT/replayer.properties" > "$OUT/replayer.log" 2>&1 & pids+=($!)
   wait_mode "$CTL_A" REPLICATING 120
+}
+
+# fill URI: writes the whole volume through blockrep (replicated), so both sides hold the same non-zero data
+fill() { fio --name=fill --ioengine=nbd --uri="$1" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null; }
+
+# warm_up URI REGIONS: WARMUP (default 3) outages of site-a's link, each with REGIONS random 64 KiB
+# writes through URI and a resync, before anything is measured: a long-running deployment has had
+# them, and the copy path's methods reach the C2 compiler only after a few thousand extents (on two
+# cores the compiler took a third of the CPU of a resync measured after one pass; the way JMH warms
+# up). WARMUP=0 measures the first resync after start.
+warm_up() {
+  for _ in $(seq 1 "${WARMUP:-3}"); do
+    "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
+    wait_mode "$CTL_A" LOGGING 30
+    fio --name=warmup --ioengine=nbd --uri="$1" --rw=randwrite --bs=64k --iodepth=16 --size="$SIZE" \
+        --number_ios="$2" --randrepeat=0 > /dev/null
+    link_restore "$CTL_A"
+    wait_mode "$CTL_A" REPLICATING 300
+  done
 }

@@ -28,33 +28,19 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-KAFKA=$(free_port); LINK_A=$(free_port); LINK_B=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
-SECRET=bench-secret-0123456789abcdef
 BYTES=$(bytes_of "$SIZE")
 REGIONS=$((BYTES / 65536)); DIRTY=$((REGIONS * DIRTY_PCT / 100))
 
-"$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
+start_kafka
 site_config site-a "$NBD_A" "$CTL_A" "$LINK_A" "$LINK_B" PRIMARY > "$OUT/site-a.properties"
 site_config site-b "$NBD_B" "$CTL_B" "$LINK_B" "" SECONDARY > "$OUT/site-b.properties"
 replayer_config bench-replayer > "$OUT/replayer.properties"
 start_sites
 URI="nbd://127.0.0.1:$NBD_A/bench"
 
-# Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.
-fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null
+fill "$URI"
 
-# Warm-up (WARMUP passes, default 3): outages and resyncs of the same size first, as a long-running
-# deployment has had, the way JMH warms up before it measures: the copy path's methods reach the C2
-# compiler only after a few thousand extents, and on two cores the compiler took a third of the CPU
-# of a resync measured right after one warm-up pass. WARMUP=0 measures the first resync after start.
-for _ in $(seq 1 "${WARMUP:-3}"); do
-  "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
-  wait_mode "$CTL_A" LOGGING 30
-  fio --name=warmup --ioengine=nbd --uri="$URI" --rw=randwrite --bs=64k --iodepth=16 --size="$SIZE" \
-      --number_ios="$DIRTY" --randrepeat=0 > /dev/null
-  link_restore "$CTL_A"
-  wait_mode "$CTL_A" REPLICATING 300
-done
+warm_up "$URI" "$DIRTY"   # outages and resyncs of the measured size first (see lib.sh)
 
 "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
 wait_mode "$CTL_A" LOGGING 30

@@ -27,30 +27,17 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-KAFKA=$(free_port); LINK_A=$(free_port); LINK_B=$(free_port); NBD_A=$(free_port); NBD_B=$(free_port); CTL_A=$(free_port); CTL_B=$(free_port)
-SECRET=bench-secret-0123456789abcdef
 BYTES=$(bytes_of "$SIZE")
 REGIONS=$((BYTES / 65536)); WRITES=$((REGIONS * WRITE_PCT / 100))
 
-"$BR" kafka --dir "$OUT/kafka" --port "$KAFKA" --controller-port "$(free_port)" > "$OUT/kafka.log" 2>&1 & pids+=($!)
+start_kafka
 site_config site-a "$NBD_A" "$CTL_A" "$LINK_A" "$LINK_B" PRIMARY > "$OUT/site-a.properties"
 site_config site-b "$NBD_B" "$CTL_B" "$LINK_B" "$LINK_A" SECONDARY > "$OUT/site-b.properties"
 replayer_config bench-resolver > "$OUT/replayer.properties"
 start_sites
 
-# Fill the volume through blockrep (replicated), so both sides hold the same non-zero data.
-fio --name=fill --ioengine=nbd --uri="nbd://127.0.0.1:$NBD_A/bench" --rw=write --bs=1M --iodepth=8 --size="$SIZE" > /dev/null
-
-# Warm-up (WARMUP passes, default 3): outages and resyncs of about the union's size through the
-# replayer service, as a long-running deployment has had (see bench/resync.sh). WARMUP=0: cold.
-for _ in $(seq 1 "${WARMUP:-3}"); do
-  "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
-  wait_mode "$CTL_A" LOGGING 30
-  fio --name=warmup --ioengine=nbd --uri="nbd://127.0.0.1:$NBD_A/bench" --rw=randwrite --bs=64k --iodepth=16 --size="$SIZE" \
-      --number_ios="$((WRITES * 2))" --randrepeat=0 > /dev/null
-  link_restore "$CTL_A"
-  wait_mode "$CTL_A" REPLICATING 300
-done
+fill "nbd://127.0.0.1:$NBD_A/bench"
+warm_up "nbd://127.0.0.1:$NBD_A/bench" "$((WRITES * 2))"   # resyncs of about the union's size (see lib.sh)
 
 # The split brain: both links cut, site-b promoted, each side writes WRITE_PCT% of the regions.
 "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
