@@ -31,6 +31,8 @@ import io.blockrep.producer.link.LinkVolumes;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
+import io.blockrep.producer.nbd.VolumeExport;
+import io.blockrep.producer.replication.SerialExecutor;
 import io.blockrep.producer.replication.Mode;
 import io.blockrep.producer.replication.PeerLink;
 import io.blockrep.producer.replication.PeerView;
@@ -88,6 +90,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final Map<String, Volume> volumes = new LinkedHashMap<>();
     /** Every volume, whatever its role: the role and mode live in the ReplicatedVolume and may change. */
     private final Map<String, ReplicatedVolume> replicated = new LinkedHashMap<>();
+    /** One serial executor per volume: its link events apply in the order the link reported them. */
+    private final Map<String, SerialExecutor> linkEvents = new LinkedHashMap<>();
     private final Map<String, VolumeStatus.ReplayProgress> replayProgress = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService io;
     private final ScheduledExecutorService scheduler;
@@ -139,7 +143,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         startVolumes(store, metas);
         startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
-                config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().toArray(NbdExport[]::new))));
+                config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new))));
         nbd.start();
         control = ControlServer.start(config.controlListen(), this);
         if (peerLink != null) {
@@ -164,13 +168,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 @Override
                 public void onLinkRestored(LinkHandshake.Outcome handshake) {
                     replicated.keySet().forEach(id -> observer.event(id, EventType.LINK_RESTORED, null, Map.of("peer", peerLink.peer())));
-                    replicated.forEach((id, v) -> io.execute(() -> v.linkRestored(PeerView.of(handshake, id))));
+                    replicated.forEach((id, v) -> linkEvents.get(id).execute(() -> v.linkRestored(PeerView.of(handshake, id))));
                 }
 
                 @Override
                 public void onLinkDown(String reason) {
                     replicated.keySet().forEach(id -> observer.event(id, EventType.LINK_DOWN, null, Map.of("reason", reason)));
-                    replicated.values().forEach(v -> v.linkDown(reason));
+                    replicated.forEach((id, v) -> linkEvents.get(id).execute(() -> v.linkDown(reason)));
                 }
             });
         }
@@ -193,10 +197,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
             }
             ProducerConfig.Resync r = config.resync();
             ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, scheduler,
-                    new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()),
+                    new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout(), config.link().restoreDamping()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null, observer, services));
+            linkEvents.put(meta.id(), new SerialExecutor(io, "link events of volume " + meta.id()));
         }
     }
 
@@ -543,7 +548,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
 
     @Override
     public void erasReplayed(String volume, long era) {
-        replicated(volume).erasReplayed(era);
+        ReplicatedVolume v = replicated(volume);
+        java.util.SortedMap<Long, Long> report = new java.util.TreeMap<>();
+        for (long e : v.tracker().pendingEras()) {
+            if (e <= era) {
+                report.put(e, v.tracker().dirtyRegions(e).getLongCardinality());
+            }
+        }
+        v.erasReplayed(report);
     }
 
     @Override

@@ -75,6 +75,12 @@ final class PublishingObserver implements VolumeObserver {
         event(volume, type, null, Map.of("peer", peer, "decision", decision.name(), "detail", detail));
     }
 
+    @Override
+    public void invariantViolated(String volume, String detail) {
+        // OTHER with a kind, not a new EventType symbol: readers of the current schema decode it as is.
+        event(volume, EventType.OTHER, Mode.LOGGING.name(), Map.of("kind", "INVARIANT_VIOLATED", "detail", detail));
+    }
+
     private void events(String volume, long era, long regionCount) {
         if (events != null) {
             events.publish(VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * At open, hot regions in the activity log are marked durably in the open era before the log is
  * emptied.
  */
-public final class DirtyTracker implements AutoCloseable {
+public final class DirtyTracker implements DirtyLog, AutoCloseable {
     public static final String ERAS_FILE = "eras.json";
     public static final String ACTIVITY_FILE = "activity.bitmap";
     static final int ERAS_FORMAT = 1;
@@ -157,6 +157,7 @@ public final class DirtyTracker implements AutoCloseable {
     }
 
     /** The era new writes are recorded in. */
+    @Override
     public long openEra() {
         marking.readLock().lock();
         try {
@@ -170,6 +171,7 @@ public final class DirtyTracker implements AutoCloseable {
      * Marks the regions touched by the non-excluded bytes of a write dirty in the open era. The
      * stage completes when they are durable, with the era and the regions set first by this call.
      */
+    @Override
     public CompletionStage<MarkResult> markWrite(long offset, long length) {
         List<RegionRange> ranges = excluded.regionsToMark(offset, length, geometry);
         marking.readLock().lock();
@@ -187,6 +189,7 @@ public final class DirtyTracker implements AutoCloseable {
     }
 
     /** Records the regions of a write's non-excluded bytes as hot; completes when durable. */
+    @Override
     public CompletionStage<Void> markHot(long offset, long length) {
         CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
         for (RegionRange r : excluded.regionsToMark(offset, length, geometry)) {
@@ -200,10 +203,21 @@ public final class DirtyTracker implements AutoCloseable {
         return activity;
     }
 
+    @Override
+    public RoaringBitmap hotRegions() {
+        return activity.hotRegions();
+    }
+
+    @Override
+    public CompletionStage<Void> cool(RoaringBitmap regions) {
+        return activity.cool(regions);
+    }
+
     /**
      * Closes the open era N and opens N+1 durably; returns N. When this returns, every region
      * marked in N is durable and later marks go to N+1. N stays pending until {@link #dropEra}.
      */
+    @Override
     public long closeEra() {
         synchronized (eraChange) {
             long era = openEra();
@@ -237,6 +251,7 @@ public final class DirtyTracker implements AutoCloseable {
     }
 
     /** Forgets a closed era after it was fully replayed: removes it from eras.json, then its file. */
+    @Override
     public void dropEra(long era) {
         synchronized (eraChange) {
             marking.writeLock().lock();
@@ -261,6 +276,7 @@ public final class DirtyTracker implements AutoCloseable {
     }
 
     /** Closed eras not yet dropped, ascending. */
+    @Override
     public List<Long> pendingEras() {
         marking.readLock().lock();
         try {
@@ -271,6 +287,7 @@ public final class DirtyTracker implements AutoCloseable {
     }
 
     /** The durable dirty regions of an open or pending era. */
+    @Override
     public RoaringBitmap dirtyRegions(long era) {
         marking.readLock().lock();
         try {
@@ -288,6 +305,7 @@ public final class DirtyTracker implements AutoCloseable {
     }
 
     /** Durable dirty (era, region) pairs over the open and pending eras: the live dirty records. */
+    @Override
     public long dirtyRegionCount() {
         marking.readLock().lock();
         try {

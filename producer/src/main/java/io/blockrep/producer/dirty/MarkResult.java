@@ -11,6 +11,11 @@ public final class MarkResult {
     private final long era;
     private final long[] firstTouches;
 
+    /** A mark's result: {@code firstTouches} are the regions it set first in {@code era} (for implementations of {@link DirtyLog}). */
+    public static MarkResult of(long era, long[] firstTouches) {
+        return new MarkResult(era, firstTouches.clone());
+    }
+
     MarkResult(long era, long[] firstTouches) {
         this.era = era;
         this.firstTouches = firstTouches;

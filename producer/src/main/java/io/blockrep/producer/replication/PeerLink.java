@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  * restore (the control API's link cut, used by the quickstart to show LOGGING). While cut, every
  * write fails at once with {@link LinkDownException} and nothing reconnects.
  *
- * <p>Thread-safe; {@code cut} and {@code restore} are serialised.
+ * <p>Thread-safe; {@code cut} and {@code restore} are serialised. The listener hears "restored" and
+ * "down" alternating and in order across links: a link dropped here reports nothing afterwards.
  */
 public final class PeerLink implements ReplicaSink, AutoCloseable {
     private final LinkConfig config;
@@ -31,6 +32,11 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
     private volatile ReplicationLink link;
     private volatile boolean healthy;
     private volatile boolean cut;
+    /**
+     * Orders the listener's calls: only the current link reports, and a drop's "down" is delivered
+     * before anything of the next link. The listener must not block (it is called holding this).
+     */
+    private final Object events = new Object();
 
     /** @param volumes what to offer the peer, asked anew on every connection (see {@link ReplicationLink}) */
     public PeerLink(LinkConfig config, Supplier<List<VolumeInfo>> volumes, LinkListener listener) {
@@ -46,19 +52,33 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
     /** @param trusted the new link replaces a healthy one dropped on purpose: its first connection is not damped */
     private void start(boolean trusted) {
         if (link == null) {
-            link = new ReplicationLink(config, volumes, new LinkListener() {
+            ReplicationLink[] self = new ReplicationLink[1];
+            self[0] = new ReplicationLink(config, volumes, new LinkListener() {
                 @Override
                 public void onLinkRestored(LinkHandshake.Outcome handshake) {
-                    healthy = true;
-                    listener.onLinkRestored(handshake);
+                    synchronized (events) {
+                        if (link != self[0]) {
+                            return; // a link already dropped: its late news must not overtake the drop's "down"
+                        }
+                        healthy = true;
+                        listener.onLinkRestored(handshake);
+                    }
                 }
 
                 @Override
                 public void onLinkDown(String reason) {
-                    healthy = false;
-                    listener.onLinkDown(reason);
+                    synchronized (events) {
+                        if (link != self[0]) {
+                            return;
+                        }
+                        healthy = false;
+                        listener.onLinkDown(reason);
+                    }
                 }
             });
+            synchronized (events) {
+                link = self[0];
+            }
             if (trusted) {
                 link.trustNextConnection();
             }
@@ -99,16 +119,22 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
         }
     }
 
+    /** Forgets the current link and reports it down (if it was up) before closing it, so no event of it follows. */
     private void drop(String reason) {
-        ReplicationLink current = link;
-        link = null;
+        ReplicationLink current;
+        synchronized (events) {
+            current = link;
+            link = null;
+            if (current != null) {
+                boolean wasHealthy = healthy;
+                healthy = false;
+                if (wasHealthy) {
+                    listener.onLinkDown(reason);
+                }
+            }
+        }
         if (current != null) {
             current.close();
-            boolean wasHealthy = healthy;
-            healthy = false;
-            if (wasHealthy) {
-                listener.onLinkDown(reason);
-            }
         }
     }
 
@@ -150,8 +176,11 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
 
     @Override
     public synchronized void close() {
-        ReplicationLink current = link;
-        link = null;
+        ReplicationLink current;
+        synchronized (events) {
+            current = link;
+            link = null;
+        }
         if (current != null) {
             current.close();
         }

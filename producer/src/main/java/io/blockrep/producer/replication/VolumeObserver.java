@@ -35,6 +35,13 @@ public interface VolumeObserver {
     default void roleChanged(String volume, Role from, Role to, String reason) {
     }
 
+    /**
+     * A bug: the replication invariant (DESIGN.md "The promise") did not hold; the volume went to
+     * LOGGING so a resync repairs it. Reported as an event, for a bug report.
+     */
+    default void invariantViolated(String volume, String detail) {
+    }
+
     /** Comparing generation histories with {@code peer} decided something new (see {@link SyncDecision}). */
     default void syncDecided(String volume, String peer, SyncDecision decision, String detail) {
     }

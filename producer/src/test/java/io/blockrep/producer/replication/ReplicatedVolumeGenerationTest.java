@@ -14,12 +14,13 @@ import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.ExcludedRanges;
-import io.blockrep.producer.nbd.ReadOnlyExportException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -130,7 +131,7 @@ class ReplicatedVolumeGenerationTest {
         for (int r = 6; r < 9; r++) {
             write(v, r * (long) REGION);
         }
-        v.erasReplayed(first);
+        v.erasReplayed(new TreeMap<>(Map.of(first, 6L)));
         assertThat(v.mode()).as("3 regions left, fewer than the 6 just copied: another pass").isEqualTo(Mode.RESYNCING);
         long second = v.tracker().pendingEras().iterator().next();
         assertThat(v.tracker().dirtyRegions(second).getLongCardinality()).isEqualTo(3);
@@ -138,7 +139,7 @@ class ReplicatedVolumeGenerationTest {
         for (int r = 9; r < 13; r++) {
             write(v, r * (long) REGION);
         }
-        v.erasReplayed(second);
+        v.erasReplayed(new TreeMap<>(Map.of(second, 3L)));
         assertThat(v.mode()).as("4 regions left, no fewer than the 3 just copied: cut over although above the threshold of 2")
                 .isEqualTo(Mode.CUTOVER);
     }
@@ -182,7 +183,7 @@ class ReplicatedVolumeGenerationTest {
         ReplicatedVolume v = volume(Role.SECONDARY);
         assertThat(v.mode()).isEqualTo(Mode.SECONDARY);
         assertThat(v.readOnly()).isTrue();
-        assertThatThrownBy(() -> write(v, 0)).hasCauseInstanceOf(ReadOnlyExportException.class);
+        assertThatThrownBy(() -> write(v, 0)).hasCauseInstanceOf(VolumeReadOnlyException.class);
 
         v.promote(false, "test");
         assertThat(new VolumeStore(dir).load("vol").role()).isEqualTo(Role.PRIMARY);

@@ -1,0 +1,124 @@
+package io.blockrep.producer.replication;
+
+import io.blockrep.common.InvalidInputException;
+import io.blockrep.producer.dirty.DirtyLog;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The era bookkeeping of a resync: closing and announcing eras, and checking a replayer's report
+ * against this side's own bitmaps before an era is dropped (DESIGN.md invariant 4: an era is
+ * dropped only when the replica holds every region this side logged in it, checked against its own
+ * bitmap, not taken on anyone's word). The {@link ModeMachine} decides when; this class does the
+ * era work. Called under the mode machine's lock only.
+ */
+final class ResyncCoordinator {
+    private static final Logger LOG = LoggerFactory.getLogger(ResyncCoordinator.class);
+    private final String volume;
+    private final DirtyLog tracker;
+    private final VolumeObserver observer;
+    /** Closed eras not announced yet → the last write epoch admitted before the close. Under the machine's lock (awaitsDrain: any thread). */
+    private final Map<Long, Long> awaiting = new ConcurrentSkipListMap<>();
+
+    ResyncCoordinator(String volume, DirtyLog tracker, VolumeObserver observer) {
+        this.volume = volume;
+        this.tracker = tracker;
+        this.observer = observer;
+    }
+
+    /**
+     * A resync starts: eras closed earlier are announced again (a restart may have lost their
+     * markers) unless their announcement still waits for writes, and the open era is closed.
+     */
+    void begin(WriteEpochs writes) {
+        for (long era : tracker.pendingEras()) {
+            if (!awaiting.containsKey(era)) {
+                observer.eraClosed(volume, era, tracker.dirtyRegions(era).getLongCardinality());
+            }
+        }
+        closeEraAndAnnounce(writes);
+    }
+
+    /**
+     * Closes the open era N and announces it (its era-closed marker: the replayer may copy it) once
+     * every write admitted before the close has completed: see {@link WriteEpochs}.
+     */
+    long closeEraAndAnnounce(WriteEpochs writes) {
+        long closed = tracker.closeEra();
+        long before = writes.advance();
+        LOG.info("volume {}: era {} closed with {} dirty region(s); era {} open", volume, closed,
+                tracker.dirtyRegions(closed).getLongCardinality(), tracker.openEra());
+        awaiting.put(closed, before);
+        announceDrained(writes);
+        return closed;
+    }
+
+    /** True while a closed era waits for its writes before it is announced. */
+    boolean awaitsDrain() {
+        return !awaiting.isEmpty();
+    }
+
+    /** Announces every closed era whose writes have all completed. */
+    void announceDrained(WriteEpochs writes) {
+        for (Iterator<Map.Entry<Long, Long>> it = awaiting.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, Long> e = it.next();
+            if (writes.drainedUpTo(e.getValue())) {
+                it.remove();
+                long era = e.getKey();
+                observer.eraClosed(volume, era, tracker.dirtyRegions(era).getLongCardinality());
+            }
+        }
+    }
+
+    /**
+     * Drops exactly the eras of {@code report} (era → the region count of its era-closed marker),
+     * after checking every one: it must be closed and pending here, and its count must equal the
+     * regions of its bitmap. Any problem refuses the whole report with nothing dropped. Returns the
+     * number of distinct regions the dropped eras held.
+     */
+    long drop(SortedMap<Long, Long> report) {
+        List<String> problems = problems(report);
+        if (!problems.isEmpty()) {
+            throw new InvalidInputException("volume '" + volume + "': replay report refused, nothing dropped: " + String.join("; ", problems));
+        }
+        RoaringBitmap copied = new RoaringBitmap();
+        for (long era : report.keySet()) {
+            copied.or(tracker.dirtyRegions(era));
+            tracker.dropEra(era);
+        }
+        LOG.info("volume {}: era(s) {} replayed ({} region(s)); pending {}", volume, report.keySet(), copied.getLongCardinality(),
+                tracker.pendingEras());
+        return copied.getLongCardinality();
+    }
+
+    /** What is wrong with a report, or nothing. */
+    List<String> problems(SortedMap<Long, Long> report) {
+        List<String> problems = new ArrayList<>();
+        if (report.isEmpty()) {
+            problems.add("it names no era");
+        }
+        List<Long> pending = tracker.pendingEras();
+        long open = tracker.openEra();
+        for (Map.Entry<Long, Long> e : report.entrySet()) {
+            long era = e.getKey();
+            if (era >= open) {
+                problems.add("era " + era + " is still open (open era " + open + ")");
+            } else if (!pending.contains(era)) {
+                problems.add("era " + era + " is not pending here (pending: " + pending + ")");
+            } else {
+                long have = tracker.dirtyRegions(era).getLongCardinality();
+                if (e.getValue() == null || e.getValue() != have) {
+                    problems.add("era " + era + " holds " + have + " region(s) here, the report says " + e.getValue());
+                }
+            }
+        }
+        return problems;
+    }
+}
