@@ -225,7 +225,7 @@ class RapidLinkCyclesIT {
     }
 
     private boolean everyVolumeWritten() {
-        return VOLUMES.stream().allMatch(v -> !sites.siteA.primary(v).orElseThrow().tracker().activity().hotRegions().isEmpty());
+        return VOLUMES.stream().allMatch(v -> !sites.siteA.primary(v).orElseThrow().tracker().hotRegions().isEmpty());
     }
 
     /** site-a answers, and every volume is in {@code mode} (and, when {@code settled}, clean with a healthy link). */
