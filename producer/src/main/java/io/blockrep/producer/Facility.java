@@ -55,6 +55,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.SortedMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -542,8 +543,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     @Override
-    public void erasReplayed(String volume, long era) {
-        replicated(volume).erasReplayed(era);
+    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra) {
+        ReplicatedVolume v = replicated(volume);
+        try {
+            v.erasReplayed(regionCountByEra);
+        } catch (InvalidInputException e) {
+            LOG.warn("{}", e.getMessage());
+            throw e;
+        }
     }
 
     @Override

@@ -433,26 +433,27 @@ public final class ReplicatedVolume implements NbdExport {
     }
 
     /**
-     * The replayer copied every live region of every era up to {@code era} to the peer. Drops those
-     * eras, then: more closed eras pending → wait; the open era small enough → CUTOVER (hold writes,
-     * close the last era); else close the open era and go on. In CUTOVER, the last era's replay
-     * switches the volume to REPLICATING and releases the held writes.
+     * The replayer copied every region of the eras it names, each with the region count of the era's
+     * closed marker. The report is refused, and nothing dropped, unless every named era is pending
+     * here and its count equals the era's own bitmap ({@link ReplayReport#check}). Drops exactly
+     * those eras, then: more closed eras pending → wait; the open era small enough → CUTOVER (hold
+     * writes, close the last era); else close the open era and go on. In CUTOVER, the last era's
+     * replay switches the volume to REPLICATING and releases the held writes.
      */
-    public void erasReplayed(long era) {
+    public void erasReplayed(java.util.SortedMap<Long, Long> regionCountByEra) {
         if (tracker == null) {
             throw new InvalidInputException("volume '" + name() + "' is not replicated");
         }
+        ReplayReport report = new ReplayReport(regionCountByEra);
         synchronized (modeLock) {
-            if (era >= tracker.openEra()) {
-                throw new InvalidInputException("volume '" + name() + "': era " + era + " is still open (open era " + tracker.openEra() + ")");
-            }
+            report.requireValid(name(), tracker);
+            long era = report.lastEra();
             RoaringBitmap copied = new RoaringBitmap();
-            for (long e : tracker.pendingEras()) {
-                if (e <= era) {
-                    copied.or(tracker.dirtyRegions(e));
-                    tracker.dropEra(e);
-                }
+            for (long e : report.regionCountByEra().keySet()) {
+                copied.or(tracker.dirtyRegions(e));
+                tracker.dropEra(e);
             }
+            LOG.info("volume {}: replayed eras {} dropped; pending {}", name(), report, tracker.pendingEras());
             if (!tracker.pendingEras().isEmpty()) {
                 return;
             }

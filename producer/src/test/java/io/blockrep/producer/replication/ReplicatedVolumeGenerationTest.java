@@ -130,7 +130,7 @@ class ReplicatedVolumeGenerationTest {
         for (int r = 6; r < 9; r++) {
             write(v, r * (long) REGION);
         }
-        v.erasReplayed(first);
+        v.erasReplayed(ReplayReport.of(first, 6).regionCountByEra());
         assertThat(v.mode()).as("3 regions left, fewer than the 6 just copied: another pass").isEqualTo(Mode.RESYNCING);
         long second = v.tracker().pendingEras().iterator().next();
         assertThat(v.tracker().dirtyRegions(second).getLongCardinality()).isEqualTo(3);
@@ -138,7 +138,7 @@ class ReplicatedVolumeGenerationTest {
         for (int r = 9; r < 13; r++) {
             write(v, r * (long) REGION);
         }
-        v.erasReplayed(second);
+        v.erasReplayed(ReplayReport.of(second, 3).regionCountByEra());
         assertThat(v.mode()).as("4 regions left, no fewer than the 3 just copied: cut over although above the threshold of 2")
                 .isEqualTo(Mode.CUTOVER);
     }
