@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
  * </pre>
  *
- * One request thread; handlers are quick and thread-safe.
+ * Four request threads; handlers are quick and thread-safe.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
