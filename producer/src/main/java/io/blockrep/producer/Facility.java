@@ -57,6 +57,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.SortedMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -547,15 +548,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     @Override
-    public void erasReplayed(String volume, long era) {
+    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra) {
         ReplicatedVolume v = replicated(volume);
-        java.util.SortedMap<Long, Long> report = new java.util.TreeMap<>();
-        for (long e : v.tracker().pendingEras()) {
-            if (e <= era) {
-                report.put(e, v.tracker().dirtyRegions(e).getLongCardinality());
-            }
+        try {
+            v.erasReplayed(regionCountByEra);
+        } catch (InvalidInputException e) {
+            LOG.warn("{}", e.getMessage());
+            throw e;
         }
-        v.erasReplayed(report);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.blockrep.producer.control;
 
 import java.util.List;
+import java.util.SortedMap;
 
 /** What the control API can ask of a facility. Implementations are thread-safe. */
 public interface ControlHandler {
@@ -9,8 +10,13 @@ public interface ControlHandler {
     /** An operator approves the resync of a volume waiting in AWAITING_APPROVAL. */
     void approve(String volume);
 
-    /** The replayer copied every live region of {@code volume}'s eras up to {@code era}; the facility drops them and moves on. */
-    void erasReplayed(String volume, long era);
+    /**
+     * The replayer copied every region of the eras it names, each with its era-closed marker's region
+     * count ({@code regionCountByEra}); the facility drops exactly those eras and moves on. Refused with
+     * an {@link io.blockrep.common.InvalidInputException}, nothing dropped, when an era is not pending or
+     * its count differs from the era's bitmap.
+     */
+    void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra);
 
     /** Marks regions found to differ from the replica dirty; returns how many were newly marked. */
     long markDiffering(String volume, List<Long> regions);

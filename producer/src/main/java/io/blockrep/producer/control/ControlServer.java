@@ -12,6 +12,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
@@ -27,12 +29,13 @@ import org.slf4j.LoggerFactory;
  * POST /v1/link/cut       drop the replication link and stop reconnecting
  * POST /v1/link/restore   reconnect
  * POST /v1/volumes/{id}/approve            start the resync of a volume in AWAITING_APPROVAL
- * POST /v1/volumes/{id}/replayed?era=N     the replayer copied every live region of eras up to N
+ * POST /v1/volumes/{id}/replayed           body {"eras":[{"era":N,"regions":C},...]}: the replayer copied these eras,
+ *                                          C from each era's closed marker; 409 (nothing dropped) unless they match
  * POST /v1/volumes/{id}/dirty              body {"regions":[...]}: regions that differ from the replica
  * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
  * </pre>
  *
- * One request thread; handlers are quick and thread-safe.
+ * Four request threads; handlers are quick and thread-safe.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
@@ -42,7 +45,8 @@ public final class ControlServer implements AutoCloseable {
     private static final Pattern ADOPT_QUERY = Pattern.compile("generation=([0-9a-f]{16})&node=([a-z0-9][a-z0-9-]{0,62})");
     private static final Pattern COMMON_QUERY = Pattern.compile("generation=([0-9a-f]{16})");
     private static final Pattern FORCE_QUERY = Pattern.compile("(force=(true|false))?");
-    private static final Pattern ERA_QUERY = Pattern.compile("era=(\\d{1,18})");
+    /** Most eras one replay report may name. */
+    static final int MAX_REPORTED_ERAS = 10_000;
 
     /** Most bytes one {@code GET .../data} returns. */
     public static final int MAX_DATA_READ = 32 << 20;
@@ -221,13 +225,51 @@ public final class ControlServer implements AutoCloseable {
             reply(ex, 200, Map.of("volume", volume, "regions", regions.size(), "newlyMarked", marked));
             return;
         }
-        Matcher era = ERA_QUERY.matcher(query);
-        if (!era.matches()) {
-            reply(ex, 400, Map.of("error", "replayed needs ?era=N"));
+        replayed(ex, volume, query, handler);
+    }
+
+    /** {@code POST .../replayed}: the body names each era and its marker's region count; the old {@code ?era=N} form is refused. */
+    private static void replayed(HttpExchange ex, String volume, String query, ControlHandler handler) throws IOException {
+        if (!query.isEmpty()) {
+            reply(ex, 400, Map.of("error", "replayed takes no query (?era=N dropped eras by number alone); use the body form "
+                    + REPLAY_REPORT_FORM));
             return;
         }
-        handler.erasReplayed(volume, Long.parseLong(era.group(1)));
-        reply(ex, 200, Map.of("volume", volume, "replayedThroughEra", Long.parseLong(era.group(1))));
+        SortedMap<Long, Long> report;
+        try {
+            report = replayReport(JSON.readTree(ex.getRequestBody().readNBytes(1 << 20)));
+        } catch (IOException | IllegalArgumentException e) {
+            reply(ex, 400, Map.of("error", "body must be " + REPLAY_REPORT_FORM + ": " + e.getMessage()));
+            return;
+        }
+        handler.erasReplayed(volume, report);
+        reply(ex, 200, Map.of("volume", volume, "droppedEras", List.copyOf(report.keySet())));
+    }
+
+    static final String REPLAY_REPORT_FORM = "{\"eras\":[{\"era\":N,\"regions\":C},...]} (C: the era-closed marker's region count)";
+
+    /** {"eras":[{"era":N,"regions":C},...]}: at least one era, each once, N >= 1, C >= 0. */
+    static SortedMap<Long, Long> replayReport(JsonNode body) {
+        JsonNode list = body == null ? null : body.get("eras");
+        if (list == null || !list.isArray() || list.isEmpty()) {
+            throw new IllegalArgumentException("no eras, or not an array");
+        }
+        if (list.size() > MAX_REPORTED_ERAS) {
+            throw new IllegalArgumentException(list.size() + " eras, more than " + MAX_REPORTED_ERAS);
+        }
+        SortedMap<Long, Long> report = new TreeMap<>();
+        for (JsonNode e : list) {
+            JsonNode era = e.get("era");
+            JsonNode regions = e.get("regions");
+            if (era == null || regions == null || !era.isIntegralNumber() || !regions.isIntegralNumber() || !era.canConvertToLong()
+                    || !regions.canConvertToLong() || era.asLong() < 1 || regions.asLong() < 0) {
+                throw new IllegalArgumentException("bad entry " + e + " (era >= 1 and regions >= 0, both integers)");
+            }
+            if (report.put(era.asLong(), regions.asLong()) != null) {
+                throw new IllegalArgumentException("era " + era.asLong() + " named twice");
+            }
+        }
+        return report;
     }
 
     private static void readEndpoint(HttpExchange ex, String action, String volume, String query, ControlHandler handler)

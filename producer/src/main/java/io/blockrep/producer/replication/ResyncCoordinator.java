@@ -1,11 +1,8 @@
 package io.blockrep.producer.replication;
 
-import io.blockrep.common.InvalidInputException;
 import io.blockrep.producer.dirty.DirtyLog;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import org.roaringbitmap.RoaringBitmap;
@@ -79,15 +76,12 @@ final class ResyncCoordinator {
 
     /**
      * Drops exactly the eras of {@code report} (era → the region count of its era-closed marker),
-     * after checking every one: it must be closed and pending here, and its count must equal the
-     * regions of its bitmap. Any problem refuses the whole report with nothing dropped. Returns the
-     * number of distinct regions the dropped eras held.
+     * after checking every one against this side's bitmaps ({@link ReplayReport#check}): any problem
+     * refuses the whole report with nothing dropped. Returns the number of distinct regions the
+     * dropped eras held.
      */
     long drop(SortedMap<Long, Long> report) {
-        List<String> problems = problems(report);
-        if (!problems.isEmpty()) {
-            throw new InvalidInputException("volume '" + volume + "': replay report refused, nothing dropped: " + String.join("; ", problems));
-        }
+        new ReplayReport(report).requireValid(volume, tracker);
         RoaringBitmap copied = new RoaringBitmap();
         for (long era : report.keySet()) {
             copied.or(tracker.dirtyRegions(era));
@@ -96,29 +90,5 @@ final class ResyncCoordinator {
         LOG.info("volume {}: era(s) {} replayed ({} region(s)); pending {}", volume, report.keySet(), copied.getLongCardinality(),
                 tracker.pendingEras());
         return copied.getLongCardinality();
-    }
-
-    /** What is wrong with a report, or nothing. */
-    List<String> problems(SortedMap<Long, Long> report) {
-        List<String> problems = new ArrayList<>();
-        if (report.isEmpty()) {
-            problems.add("it names no era");
-        }
-        List<Long> pending = tracker.pendingEras();
-        long open = tracker.openEra();
-        for (Map.Entry<Long, Long> e : report.entrySet()) {
-            long era = e.getKey();
-            if (era >= open) {
-                problems.add("era " + era + " is still open (open era " + open + ")");
-            } else if (!pending.contains(era)) {
-                problems.add("era " + era + " is not pending here (pending: " + pending + ")");
-            } else {
-                long have = tracker.dirtyRegions(era).getLongCardinality();
-                if (e.getValue() == null || e.getValue() != have) {
-                    problems.add("era " + era + " holds " + have + " region(s) here, the report says " + e.getValue());
-                }
-            }
-        }
-        return problems;
     }
 }

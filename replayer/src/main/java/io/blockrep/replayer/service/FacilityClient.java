@@ -13,6 +13,10 @@ import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
 
 /**
  * A small client of a facility's control API (HTTP + JSON; see the README's "Control API"). Used by
@@ -143,9 +147,67 @@ public final class FacilityClient {
         post("/v1/volumes/" + volume + "/approve");
     }
 
-    /** Tells the facility that every live region of {@code volume}'s eras up to {@code era} was copied. */
-    public void erasReplayed(String volume, long era) {
-        post("/v1/volumes/" + volume + "/replayed?era=" + era);
+    /**
+     * Tells the facility that every region of the named eras of {@code volume} was copied, each with
+     * the region count of its era-closed marker ({@code POST .../replayed}, body
+     * {@code {"eras":[{"era":N,"regions":C},...]}}). The facility drops exactly those eras, or none.
+     *
+     * @throws ReplayReportRefusedException when the facility refused the report (HTTP 409): an era is
+     *         not pending there or its count differs from the era's bitmap; nothing was dropped
+     */
+    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra) {
+        List<Map<String, Long>> eras = new ArrayList<>();
+        regionCountByEra.forEach((era, regions) -> eras.add(Map.of("era", era, "regions", regions)));
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(Map.of("eras", eras));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        String path = "/v1/volumes/" + volume + "/replayed";
+        Response r = exchange("POST", path, body);
+        if (r.status() == 409) {
+            throw new ReplayReportRefusedException(errorOf(r));
+        }
+        if (r.status() != 200) {
+            throw new FatalException(address + ": POST " + path + " " + regionCountByEra + " failed (HTTP " + r.status() + "): "
+                    + errorOf(r));
+        }
+    }
+
+    /** The facility refused a replay report (HTTP 409) and dropped nothing; the message is the facility's. */
+    public static final class ReplayReportRefusedException extends io.blockrep.common.InvalidInputException {
+        public ReplayReportRefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /** The facility's open era and pending (closed, not yet dropped) eras of {@code volume}, from its status. */
+    public FacilityEras eras(String volume) {
+        JsonNode v = volumeStatus(volume);
+        List<Long> pending = new ArrayList<>();
+        v.path("pendingEras").forEach(e -> pending.add(e.asLong()));
+        return new FacilityEras(v.path("era").asLong(), pending);
+    }
+
+    /** A facility's eras of one volume: {@code openEra} takes new regions; {@code pending} are closed and not dropped. */
+    public record FacilityEras(long openEra, List<Long> pending) {
+        public FacilityEras {
+            pending = List.copyOf(pending);
+        }
+
+        /** True when {@code era} was closed and then dropped there (eras only go up): a report of it was applied already. */
+        public boolean dropped(long era) {
+            return era < openEra && !pending.contains(era);
+        }
+    }
+
+    private static String errorOf(Response r) {
+        try {
+            return JSON.readTree(r.body()).path("error").asText("HTTP " + r.status());
+        } catch (IOException e) {
+            return new String(r.body(), StandardCharsets.UTF_8);
+        }
     }
 
     private URI uri(String path) {

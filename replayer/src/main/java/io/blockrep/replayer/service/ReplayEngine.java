@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,12 +30,19 @@ import org.slf4j.LoggerFactory;
  * <em>source</em> is the one whose era-closed markers are ready in the index (a facility closes eras
  * only while it resyncs its peer from itself), the <em>target</em> is the other. Then: find the
  * highest era N whose marker (and every earlier era's) is in, copy every live region of the source's
- * eras ≤ N from the source to the target, tombstone their keys (keyed by the source node), tell the
- * source facility that eras ≤ N are replayed (it then closes the next era, cuts over, or finishes),
- * and tombstone the eras' markers. The same code runs site-a→site-b and site-b→site-a.
+ * eras ≤ N from the source to the target, tombstone their keys (keyed by the source node), report to
+ * the source facility exactly the eras copied, each with its marker's region count (it checks them
+ * against its own bitmaps, drops them, then closes the next era, cuts over, or finishes), and
+ * tombstone the eras' markers. The same code runs site-a→site-b and site-b→site-a.
  *
  * <p>Idempotent: after a crash anywhere in between, the next step finds the regions still live (or
- * none) and the marker still present, copies what is left, and reports again.
+ * none) and the marker still present, copies what is left, and reports again. The facility refuses
+ * a report naming an era it no longer holds; the engine then asks for its eras, counts the eras it
+ * dropped already (eras only go up, so an era below its open one and not pending was dropped) as
+ * done, tombstones their markers and reports the rest once more. Anything still refused (a count
+ * that differs from the facility's bitmap, an era not closed there) fails the step with the
+ * facility's message and is reported again on the next round: nothing is dropped meanwhile, and the
+ * index is not rebuilt, since it already mirrors the topic and would read the same markers.
  *
  * <p>Thread-safety: {@link #step} may run for different volumes on different threads; one volume is
  * stepped by one thread at a time.
@@ -50,8 +58,16 @@ public final class ReplayEngine {
         /** Writes {@code node}'s copy of a volume (the target of a step). */
         ReplicaTarget target(String volume, String node);
 
-        /** Tells {@code node}'s facility that every live region of its eras of {@code volume} up to {@code era} was copied. */
-        void erasReplayed(String volume, String node, long era);
+        /**
+         * Tells {@code node}'s facility that every region of the named eras of {@code volume} was copied,
+         * each with its era-closed marker's region count; the facility drops exactly those eras, or none.
+         *
+         * @throws FacilityClient.ReplayReportRefusedException when the facility refused the report
+         */
+        void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra);
+
+        /** {@code node}'s facility's open and pending eras of {@code volume} (asked after a refused report). */
+        FacilityClient.FacilityEras eras(String volume, String node);
     }
 
     /** Which way a volume copies now: from {@code source}'s closed eras up to {@code era}, to {@code target}. */
@@ -150,25 +166,76 @@ public final class ReplayEngine {
         // The replica holds every region now: report first (a cutover holds writes until this call),
         // then wait for the region tombstones, and tombstone the markers only after them. A crash in
         // between leaves live keys and the marker, so the next step copies again and reports again.
+        SortedMap<Long, Long> report = new TreeMap<>();
+        for (DirtySetIndex.ClosedEra c : index.closedEras(d.volume(), d.source())) {
+            if (c.era() <= d.era() && (last == null || c.era() > last)) {
+                report.put(c.era(), c.regionCount());
+            }
+        }
         long copiedAt = System.nanoTime();
-        nodes.erasReplayed(d.volume(), d.source(), d.era());
-        LOG.debug("volume {}: era {} copied in {} ms, reported in {} ms", d.volume(), d.era(),
+        Outcome outcome = report(d, report);
+        LOG.debug("volume {}: eras {} copied in {} ms, reported in {} ms", d.volume(), report,
                 (copiedAt - started) / 1_000_000, (System.nanoTime() - copiedAt) / 1_000_000);
         if (copied != null) {
             copier.awaitTombstones(copied, d.volume());
         }
-        // Only now: a step whose tombstones failed leaves the era unrecorded, so the next one copies it again.
-        reported.put(key, d.era());
+        // The markers of the eras the facility no longer holds, including any left by an earlier step whose marker tombstones failed.
         CompletableFuture<?>[] markers = index.closedEras(d.volume(), d.source()).stream()
-                .filter(c -> c.era() <= d.era())
+                .filter(c -> c.era() <= d.era() && !outcome.refused().containsKey(c.era()))
                 .map(c -> replayed.tombstoneMarker(d.volume(), d.source(), c.era()))
                 .toArray(CompletableFuture[]::new);
         CompletableFuture.allOf(markers).exceptionally(e -> {
-            LOG.warn("volume {}: tombstoning {}'s era markers <= {} failed ({}); the next step reports them again", d.volume(),
+            LOG.warn("volume {}: tombstoning {}'s era markers <= {} failed ({}); the next step tombstones them again", d.volume(),
                     d.source(), d.era(), e.toString());
             return null;
         });
-        LOG.info("volume {}: eras <= {} of {} replayed to {}", d.volume(), d.era(), d.source(), d.target());
+        if (outcome.message() != null) {
+            // Nothing of the refused eras was dropped there; the facility logged why too. The index is a faithful
+            // copy of the topic, so rebuilding it would read the same markers: report again on the next round.
+            throw new RetriableException("volume '" + d.volume() + "': " + d.source() + " refused the replay report "
+                    + outcome.refused() + " (" + outcome.message() + "); the next round reports again");
+        }
+        // Only now: a step whose tombstones failed leaves the era unrecorded, so the next one copies it again.
+        reported.put(key, d.era());
+        LOG.info("volume {}: eras {} of {} replayed to {}", d.volume(), report.keySet(), d.source(), d.target());
         return new Step(d, copied == null ? null : copied.progress());
+    }
+
+    /** What a report left refused at the facility (empty when it took everything), with the facility's {@code message}. */
+    private record Outcome(SortedMap<Long, Long> refused, String message) {
+        static final Outcome TAKEN = new Outcome(new TreeMap<>(), null);
+    }
+
+    /**
+     * Reports {@code report} to the source. A refusal is checked against the facility's eras: eras it
+     * dropped already (a report applied before, by a replayer that died before it tombstoned the
+     * markers, or a stale marker) count as done, and the rest is reported once more; whatever is
+     * still refused is returned.
+     */
+    private Outcome report(Direction d, SortedMap<Long, Long> report) {
+        try {
+            nodes.erasReplayed(d.volume(), d.source(), report);
+            return Outcome.TAKEN;
+        } catch (FacilityClient.ReplayReportRefusedException refused) {
+            FacilityClient.FacilityEras there = nodes.eras(d.volume(), d.source());
+            SortedMap<Long, Long> rest = new TreeMap<>(report);
+            rest.keySet().removeIf(there::dropped);
+            if (rest.size() < report.size()) {
+                LOG.info("volume {}: {} had dropped eras {} already (an earlier report was applied); their markers are tombstoned",
+                        d.volume(), d.source(), report.keySet().stream().filter(there::dropped).toList());
+            }
+            if (rest.isEmpty()) {
+                return Outcome.TAKEN;
+            }
+            if (rest.size() == report.size()) {
+                return new Outcome(rest, refused.getMessage());
+            }
+            try {
+                nodes.erasReplayed(d.volume(), d.source(), rest);
+                return Outcome.TAKEN;
+            } catch (FacilityClient.ReplayReportRefusedException again) {
+                return new Outcome(rest, again.getMessage());
+            }
+        }
     }
 }

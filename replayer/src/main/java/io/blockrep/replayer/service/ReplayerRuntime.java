@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -119,8 +120,13 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     }
 
     @Override
-    public void erasReplayed(String volume, String node, long era) {
-        control(node).erasReplayed(volume, era);
+    public void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra) {
+        control(node).erasReplayed(volume, regionCountByEra);
+    }
+
+    @Override
+    public FacilityClient.FacilityEras eras(String volume, String node) {
+        return control(node).eras(volume);
     }
 
     private void checkOpen() {

@@ -25,6 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -50,6 +52,9 @@ class ReplayEngineTest {
     private final List<String> reports = new ArrayList<>();
     private final List<String> tombstoned = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
+    /** Each node's facility: its pending eras with their region counts, and its open era. */
+    private final Map<String, TreeMap<Long, Long>> facilityPending = new HashMap<>();
+    private final Map<String, Long> facilityOpenEra = new HashMap<>();
     /** When set, tombstones are acknowledged but reach the index only when the test delivers them (a lagging reader). */
     private boolean indexLags;
     private final List<ConsumerRecord<byte[], byte[]>> unread = new ArrayList<>();
@@ -114,10 +119,31 @@ class ReplayEngineTest {
             };
         }
 
+        /** As a facility does: drops the named eras if each is pending with that count, else refuses and drops nothing. */
         @Override
-        public void erasReplayed(String volume, String node, long era) {
-            reports.add(node + " <= " + era);
+        public void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra) {
+            reports.add(node + " " + regionCountByEra);
+            TreeMap<Long, Long> pending = facilityPending(node);
+            List<String> problems = new ArrayList<>();
+            regionCountByEra.forEach((era, count) -> {
+                if (!count.equals(pending.get(era))) {
+                    problems.add("era " + era + (pending.containsKey(era) ? " holds " + pending.get(era) : " is not pending"));
+                }
+            });
+            if (!problems.isEmpty()) {
+                throw new FacilityClient.ReplayReportRefusedException("refused, nothing dropped: " + String.join("; ", problems));
+            }
+            pending.keySet().removeAll(regionCountByEra.keySet());
         }
+
+        @Override
+        public FacilityClient.FacilityEras eras(String volume, String node) {
+            return new FacilityClient.FacilityEras(facilityOpenEra.getOrDefault(node, 1L), List.copyOf(facilityPending(node).keySet()));
+        }
+    }
+
+    private TreeMap<Long, Long> facilityPending(String node) {
+        return facilityPending.computeIfAbsent(node, n -> new TreeMap<>());
     }
 
     private void deliver(ConsumerRecord<byte[], byte[]> r) {
@@ -141,7 +167,14 @@ class ReplayEngineTest {
         }
     }
 
+    /** {@code node}'s facility closes {@code era} with {@code count} regions and publishes its marker. */
     private void eraClosed(String node, long era, long count) {
+        facilityPending(node).put(era, count);
+        facilityOpenEra.merge(node, era + 1, Math::max);
+        marker(node, era, count);
+    }
+
+    private void marker(String node, long era, long count) {
         index.apply(record(DirtyKey.eraClosed(VOLUME, node, era).bytes(), Codecs.ERA_CLOSED.encode(new EraClosed(2000L + era, count))));
     }
 
@@ -172,7 +205,7 @@ class ReplayEngineTest {
         ReplayEngine.Step forward = step();
         assertThat(forward.direction()).isEqualTo(new ReplayEngine.Direction(VOLUME, "site-a", "site-b", 5));
         assertThat(calls).containsExactly("read site-a", "write site-b");
-        assertThat(reports).containsExactly("site-a <= 5");
+        assertThat(reports).containsExactly("site-a {5=4}");
         assertThat(tombstoned).allMatch(t -> t.startsWith("site-a/5/"));
         assertThat(forward.progress().regionsCopied()).isEqualTo(4);
         assertThat(Arrays.copyOfRange(disks.get("site-b"), 3 * REGION, 6 * REGION))
@@ -195,7 +228,8 @@ class ReplayEngineTest {
         ReplayEngine.Step reverse = step();
         assertThat(reverse.direction()).isEqualTo(new ReplayEngine.Direction(VOLUME, "site-b", "site-a", 10));
         assertThat(calls).containsExactly("read site-b", "write site-a");
-        assertThat(reports).containsExactly("site-a <= 5", "site-a <= 6", "site-b <= 10");
+        assertThat(reports).as("exactly the eras copied, with their markers' counts")
+                .containsExactly("site-a {5=4}", "site-a {6=1}", "site-b {9=3, 10=2}");
         assertThat(tombstoned).as("tombstones stay keyed by the source node").allMatch(t -> t.startsWith("site-b/"));
         assertThat(reverse.progress().regionsCopied()).as("the union of eras 9 and 10").isEqualTo(4);
         assertThat(disks.get("site-a")).isEqualTo(disks.get("site-b"));
@@ -220,14 +254,18 @@ class ReplayEngineTest {
 
     @Test
     void aStaleMarkerOfTheOtherNodeDoesNotTurnTheDirection() throws Exception {
-        eraClosed("site-a", 5, 0);    // left behind: its regions were tombstoned, the marker's tombstone was lost
+        // Left behind: its regions were tombstoned and site-a dropped the era, but the marker's tombstone was lost.
+        marker("site-a", 5, 0);
+        facilityOpenEra.put("site-a", 6L);
         logged("site-b", 9, (byte) 0x33, 7, 8);
         eraClosed("site-b", 9, 2);
         assertThat(ReplayEngine.direction(index, PAIR)).contains(new ReplayEngine.Direction(VOLUME, "site-b", "site-a", 9));
         step();
         assertThat(disks.get("site-a")).isEqualTo(disks.get("site-b"));
-        // Then the stale marker is reported to its node (harmless) and tombstoned.
+        // Then the stale marker is reported to its node, which refuses it (era 5 is not pending there, it was
+        // dropped), so the engine tombstones it.
         assertThat(step().direction().source()).isEqualTo("site-a");
+        assertThat(reports).containsExactly("site-b {9=2}", "site-a {5=0}");
         assertThat(index.closedEras(VOLUME, "site-a")).isEmpty();
         assertThat(step()).isNull();
     }
@@ -244,5 +282,43 @@ class ReplayEngineTest {
         assertThat(disks.get("site-a")).isEqualTo(a);
         assertThat(disks.get("site-b")).isEqualTo(b);
         assertThat(reports).isEmpty();
+    }
+
+    @Test
+    void aReportTheFacilityRefusesFailsTheStepKeepsTheMarkerAndIsSentAgainNextRound() throws Exception {
+        logged("site-a", 5, (byte) 0x71, 1, 2, 3);
+        marker("site-a", 5, 3);
+        facilityPending("site-a").put(5L, 4L);   // the facility's bitmap of era 5 holds one region more than the marker says
+        facilityOpenEra.put("site-a", 6L);
+        assertThatThrownBy(this::step).isInstanceOf(RetriableException.class)
+                .hasMessageContaining("site-a refused the replay report {5=3}")
+                .hasMessageContaining("era 5 holds 4");
+        assertThat(facilityPending("site-a")).containsKey(5L);
+        assertThat(index.closedEras(VOLUME, "site-a")).as("the marker stays until a report is taken").hasSize(1);
+        assertThat(index.liveCount(VOLUME)).as("the copied regions are tombstoned all the same").isZero();
+
+        assertThatThrownBy(this::step).as("reported again on the next round").isInstanceOf(RetriableException.class);
+        assertThat(reports).containsExactly("site-a {5=3}", "site-a {5=3}");
+        // The facility re-announces the era (a resync start does) with the count its bitmap holds.
+        logged("site-a", 5, (byte) 0x72, 4);
+        marker("site-a", 5, 4);
+        assertThat(step().direction().era()).isEqualTo(5);
+        assertThat(facilityPending("site-a")).isEmpty();
+        assertThat(index.closedEras(VOLUME, "site-a")).isEmpty();
+        assertThat(disks.get("site-b")).isEqualTo(disks.get("site-a"));
+    }
+
+    @Test
+    void erasTheFacilityDroppedAlreadyCountAsDoneAndTheRestIsReportedAgainAtOnce() throws Exception {
+        // A replayer reported era 5 and died before it tombstoned the marker; era 6 closed since.
+        marker("site-a", 5, 2);
+        logged("site-a", 6, (byte) 0x73, 7);
+        eraClosed("site-a", 6, 1);
+        ReplayEngine.Step s = step();
+        assertThat(s.direction().era()).isEqualTo(6);
+        assertThat(reports).containsExactly("site-a {5=2, 6=1}", "site-a {6=1}");
+        assertThat(facilityPending("site-a")).isEmpty();
+        assertThat(index.closedEras(VOLUME, "site-a")).as("both markers tombstoned").isEmpty();
+        assertThat(disks.get("site-b")).isEqualTo(disks.get("site-a"));
     }
 }
