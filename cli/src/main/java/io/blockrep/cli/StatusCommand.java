@@ -58,7 +58,8 @@ final class StatusCommand implements Callable<Integer> {
                         : "-";
                 String gen = v.path("generations").path("current").asText("-");
                 gen = gen.length() > 8 ? gen.substring(0, 8) : gen;
-                if (!v.path("generations").path("consistent").asBoolean(true)) {
+                boolean consistent = v.path("generations").path("consistent").asBoolean(true);
+                if (!consistent) {
                     gen += "!";
                 }
                 out.printf("%-10s %-16s %-9s %-17s %13d %8d %11s  %-11s %-8s %-11s %-20s %s%n", f.path("node").asText(), v.path("volume").asText(),
@@ -68,6 +69,11 @@ final class StatusCommand implements Callable<Integer> {
                 String mode = v.path("mode").asText();
                 if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
                     notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("modeReason").asText());
+                }
+                if (!consistent) {
+                    // Most often a SECONDARY being resynced, whose mode alone says nothing about its data.
+                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": INCONSISTENT copy (a resync into it"
+                            + " has not finished; it holds a mix of old and new data); promote refuses it without --force");
                 }
                 if (mode.equals("SPLIT_BRAIN")) {
                     notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("dirtyRegions").asLong()

@@ -298,6 +298,24 @@ public final class Facility implements AutoCloseable, ControlHandler {
             }
             v.peerGeneration(inSync, history);
         }
+
+        /**
+         * Marks the copy inconsistent, persisted through the volume's handle, on the first data set of
+         * a resync; later sets find it inconsistent already and cost a volatile read. The BEGINs come
+         * on the replayer's connection, GENERATION on the primary's, unordered here; the primary sends
+         * inSync=true only once every set of the resync was acknowledged, so a BEGIN that finds the copy
+         * inconsistent already belongs to the resync under way.
+         */
+        @Override
+        public void resyncBegun(String id) {
+            ReplicatedVolume v = replicated.get(id);
+            if (v == null) {
+                throw new InvalidInputException("no volume '" + id + "'");
+            }
+            if (v.metadata().consistent()) {
+                v.peerGeneration(false, v.metadata().generations().entries());
+            }
+        }
     }
 
     private void checkpointActivity() {

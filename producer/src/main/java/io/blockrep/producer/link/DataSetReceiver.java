@@ -23,17 +23,33 @@ import org.slf4j.LoggerFactory;
  * DataSetJournal#next}), which saves a file creation, a deletion and two directory flushes per set; it
  * is deleted when the connection ends.
  *
+ * <p>Consistency. Before anything of a set is journaled, BEGIN tells the facility
+ * ({@link LinkVolumes#resyncBegun}), which marks this copy inconsistent durably on the first set of
+ * a resync: from then on the copy is a mix of old and new data until the primary's history is
+ * adopted (GENERATION inSync=true), and promote refuses it without {@code --force}, also after a
+ * crash. This does not depend on the primary's GENERATION(inSync=false) getting through. If that
+ * cannot be recorded, the set is refused with IO_ERROR and nothing of it is applied.
+ *
  * <p>A refused set (out-of-range extent, count or size beyond BEGIN, I/O error on the journal) has
  * its journal deleted at once; its remaining EXTENTs and its COMMIT are answered with the same
  * refusal and nothing of it reaches the volume. Frames out of order (EXTENT or COMMIT without an
  * open set of that id, BEGIN while one is open) are protocol errors. When the connection ends with
  * a set open, {@link #abort} deletes its journal: nothing of an unfinished set is ever applied.
- * Not thread-safe: used by the connection's reader thread only.
+ *
+ * <p>A committed set whose apply fails (the volume's store fails: ENOSPC, EIO) is answered with
+ * DATASET_ACK IO_ERROR (the connection then ends, see {@link ServerConnection}) and its journal is
+ * deleted: the set was not acknowledged, so its sender still holds its regions dirty and sends
+ * them again, and the copy is already marked inconsistent. Keeping the journal would be wrong: the
+ * next start would re-apply this old data over whatever the store took after it recovered. (Only
+ * a crash <em>during</em> an apply leaves a committed journal, which the next start re-applies:
+ * then nothing newer can have reached the volume.) Not thread-safe: used by the connection's
+ * reader thread only.
  */
 final class DataSetReceiver {
     private static final Logger log = LoggerFactory.getLogger(DataSetReceiver.class);
 
     private final String peer;
+    private final LinkVolumes volumes;
     private Open open;
     /** The dropped journal of this connection's last applied set, and its volume's directory, for reuse. */
     private DataSetJournal spare;
@@ -51,8 +67,9 @@ final class DataSetReceiver {
         }
     }
 
-    DataSetReceiver(String peer) {
+    DataSetReceiver(String peer, LinkVolumes volumes) {
         this.peer = peer;
+        this.volumes = volumes;
     }
 
     /** The volume of open set {@code setId}; a protocol error when no such set is open. */
@@ -70,6 +87,12 @@ final class DataSetReceiver {
                     + " while set " + open.begin.setId() + " is still open");
         }
         open = new Open(b);
+        try {
+            volumes.resyncBegun(b.volume());
+        } catch (RuntimeException e) {
+            log.error("link from {}: cannot mark '{}' inconsistent before data set {}", peer, b.volume(), b.setId(), e);
+            return refuse(LinkStatus.IO_ERROR, "cannot mark this copy inconsistent before the data set: " + e.getMessage());
+        }
         try {
             open.journal = journalFor(volume.volumeDir(), b);
             return Ack.OK;
@@ -103,12 +126,10 @@ final class DataSetReceiver {
     }
 
     /**
-     * Closes the set. OK only after the set is durable on the volume and its journal gone.
-     *
-     * @throws LinkProtocolException (IO_ERROR) when applying a committed set failed: its journal is
-     *         kept for recovery at the next start, and the connection must not apply anything more
+     * Closes the set. OK only after the set is durable on the volume and its journal gone; IO_ERROR
+     * when the journal or the volume failed (the connection must then not apply anything more).
      */
-    DataSetAck commit(DataSetCommit c, Volume volume) throws LinkProtocolException {
+    DataSetAck commit(DataSetCommit c, Volume volume) {
         Open set = open;
         open = null;
         long id = c.setId();
@@ -139,10 +160,10 @@ final class DataSetReceiver {
             t2 = System.nanoTime();
             j.drop();
         } catch (IOException | RuntimeException e) {
-            log.error("link from {}: applying committed data set {} to '{}' failed; its journal is kept for recovery"
-                    + " at the next start", peer, id, volume.id(), e);
-            closeQuietly(j);
-            throw new LinkProtocolException(LinkStatus.IO_ERROR, "applying data set " + id + " failed: " + e.getMessage());
+            log.error("link from {}: applying committed data set {} to '{}' failed; the set is discarded (its sender"
+                    + " resends it) and this copy stays inconsistent", peer, id, volume.id(), e);
+            discard(j);
+            return new DataSetAck(id, LinkStatus.IO_ERROR, "applying data set " + id + " failed: " + e.getMessage());
         }
         spare = j;
         spareDir = set.dir;
@@ -203,14 +224,6 @@ final class DataSetReceiver {
             j.delete();
         } catch (IOException e) {
             log.error("link from {}: deleting the journal of data set {} failed; recovery will discard it", peer, j.setId(), e);
-        }
-    }
-
-    private static void closeQuietly(DataSetJournal j) {
-        try {
-            j.close();
-        } catch (IOException e) {
-            log.debug("closing a journal", e);
         }
     }
 }

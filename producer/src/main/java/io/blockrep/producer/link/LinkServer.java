@@ -28,8 +28,13 @@ import org.slf4j.LoggerFactory;
  *       for it (re-checked on every frame);
  *   <li>a frame's whole payload is read and its CRC verified before any byte of it is written;
  *   <li>a bad frame or a session-level violation is answered with ERROR and the connection closed;
- *       a write outside the volume or failing with an I/O error gets a negative ACK and the
- *       connection stays up;
+ *       a write outside the volume gets a negative ACK and the connection stays up;
+ *   <li>a failure of this side's storage (a WRITE, FLUSH, data set journal or apply failing with an
+ *       I/O error, ENOSPC included) gets a negative ACK / DATASET_ACK of status IO_ERROR, so the
+ *       sender's stage for that request fails, and then ERROR and close: the primary's link goes
+ *       down, it logs, and its next healthy connection resyncs (see {@link ServerConnection});
+ *   <li>the first data set of a resync marks the copy inconsistent durably before anything of it
+ *       is journaled ({@link LinkVolumes#resyncBegun});
  *   <li>an ACK for a FUA write or a FLUSH is sent only after the volume was flushed;
  *   <li>data sets ({@link DataSetReceiver}) get the same checks as WRITE on BEGIN and every EXTENT
  *       and COMMIT; a set takes effect at its COMMIT's place in the connection's order, whole or

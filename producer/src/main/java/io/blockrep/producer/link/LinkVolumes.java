@@ -33,6 +33,17 @@ public interface LinkVolumes {
     }
 
     /**
+     * A DATASET_BEGIN for this side's SECONDARY copy of {@code volumeId} arrived; called before
+     * anything of the set is journaled or applied. Data sets are only sent by a resync (catching up
+     * dirty regions, an initial or full copy), and from the first of them until the primary's history
+     * is adopted ({@link #generationUpdate} with {@code inSync}) the copy is a mix of old and new data:
+     * the implementation records it inconsistent durably before it returns (cheaply when it already
+     * is; called on every BEGIN). An exception refuses the set with IO_ERROR.
+     */
+    default void resyncBegun(String volumeId) {
+    }
+
+    /**
      * A volume, this side's current role and generation history for it, and its state directory
      * (the facility's {@code VolumeStore.volumeDir(id)}), under which data set journals are kept.
      */

@@ -35,7 +35,22 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One accepted connection of {@link LinkServer}; runs on its own reader thread. See the server's invariants. */
+/**
+ * One accepted connection of {@link LinkServer}; runs on its own reader thread. See the server's invariants.
+ *
+ * <p>A failure of this side's storage (a WRITE, a FUA or FLUSH, a data set's journal or its apply,
+ * or recording that a resync began) is answered first, with an ACK or DATASET_ACK of status
+ * {@link LinkStatus#IO_ERROR}, so the sender's stage for exactly that request fails with the
+ * peer's refusal; then the connection ends with an ERROR (IO_ERROR) and no later frame of it is
+ * applied. Why end it: a primary that only saw the refusal would have nothing that tells it when
+ * the store works again, while a link that goes down puts it in LOGGING with the failed regions
+ * dirty, and the next healthy connection (after the damping) starts the normal resync, which
+ * fails the same way until the store recovers. The copy stays what a crash would leave: a
+ * prefix of the mirrored writes in order (the failed one possibly torn), its generation
+ * unchanged; a copy being resynced is already marked inconsistent ({@link LinkVolumes#resyncBegun}).
+ * A request this side refuses for what it asks (out of range, a mismatched set) is not a storage
+ * failure: its negative answer leaves the connection up.
+ */
 final class ServerConnection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
 
@@ -68,7 +83,7 @@ final class ServerConnection implements Runnable {
             try {
                 authenticate(in, out);
                 hello(in, out);
-                sets = new DataSetReceiver(peer);
+                sets = new DataSetReceiver(peer, volumes);
                 socket.setSoTimeout((int) config.idleTimeout().toMillis());
                 while (serve(readFrame(in), in, out)) {
                     // next frame
@@ -246,12 +261,12 @@ final class ServerConnection implements Runnable {
         long id = frame.requestId();
         if (m instanceof LinkMessage.Write w) {
             Volume v = writable(w.volume()).volume();
-            send(out, id, apply(v, w));
+            answer(out, id, apply(v, w));
         } else if (m instanceof LinkMessage.Flush f) {
             Volume v = writable(f.volume()).volume();
-            send(out, id, flush(v));
+            answer(out, id, flush(v));
         } else if (m instanceof LinkMessage.DataSetBegin b) {
-            send(out, id, sets.begin(b, writable(b.volume())));
+            answer(out, id, sets.begin(b, writable(b.volume())));
         } else if (m instanceof LinkMessage.DataSetExtent x) {
             Ack ack = sets.extent(x, writable(sets.volumeOf(x.setId())).volume());
             // While the sender streams a set's extents, their OKs go out together with a later answer
@@ -260,8 +275,11 @@ final class ServerConnection implements Runnable {
             if (ack.status() != LinkStatus.OK || in.available() == 0) {
                 out.flush();
             }
+            storeChecked(ack.status(), ack.message());
         } else if (m instanceof LinkMessage.DataSetCommit c) {
-            send(out, id, sets.commit(c, writable(sets.volumeOf(c.setId())).volume()));
+            LinkMessage.DataSetAck done = sets.commit(c, writable(sets.volumeOf(c.setId())).volume());
+            send(out, id, done);
+            storeChecked(done.status(), done.message());
         } else if (m instanceof LinkMessage.HashRequest h) {
             Optional<LinkVolumes.Entry> e = volumes.find(h.volume());
             send(out, id, e.isEmpty() ? new Ack(LinkStatus.UNKNOWN_VOLUME, "no volume '" + h.volume() + "' here")
@@ -283,6 +301,23 @@ final class ServerConnection implements Runnable {
             throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, frame.type() + " is not valid after the handshake");
         }
         return true;
+    }
+
+    /** Sends {@code ack}, then ends the connection if it reports a failure of this side's storage. */
+    private static void answer(OutputStream out, long id, Ack ack) throws IOException, LinkProtocolException {
+        send(out, id, ack);
+        storeChecked(ack.status(), ack.message());
+    }
+
+    /**
+     * After the answer to a request went out: a storage failure ends the connection (see the class
+     * comment), so the sender's link goes down and nothing more of this connection is applied.
+     */
+    private static void storeChecked(LinkStatus status, String message) throws LinkProtocolException {
+        if (status == LinkStatus.IO_ERROR) {
+            throw new LinkProtocolException(LinkStatus.IO_ERROR, "this side's storage failed (" + message
+                    + "); ending the connection so the primary logs and resyncs");
+        }
     }
 
     /** The entry of an attached volume this side is still SECONDARY for; anything else ends the connection. */

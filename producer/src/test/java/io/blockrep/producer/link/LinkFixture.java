@@ -33,7 +33,12 @@ final class LinkFixture implements AutoCloseable, LinkVolumes {
     }
 
     Volume volume(String id, Role role) {
-        VolumeMetadata meta = store.create(id, null, SIZE, REGION, role);
+        return volume(id, role, null);
+    }
+
+    /** A volume whose backing file is {@code data} (null: the default under the state directory). */
+    Volume volume(String id, Role role, Path data) {
+        VolumeMetadata meta = store.create(id, data, SIZE, REGION, role);
         Volume v = Volume.open(meta, false);
         entries.put(id, new Entry(v, role, store.volumeDir(id)));
         return v;

@@ -1,0 +1,41 @@
+package io.blockrep.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** The text table of {@code blockrep status}, from status documents as the control API serves them. */
+class StatusCommandTest {
+    private static String table(String json) throws Exception {
+        JsonNode facilities = new ObjectMapper().readTree(json);
+        StringWriter out = new StringWriter();
+        StatusCommand.printTable(new PrintWriter(out, true), facilities);
+        return out.toString();
+    }
+
+    private static String facility(String node, String role, String mode, boolean consistent) {
+        return "{\"node\":\"" + node + "\",\"timeMillis\":1000,\"link\":\"HEALTHY\",\"volumes\":[{\"volume\":\"vol\",\"role\":\""
+                + role + "\",\"mode\":\"" + mode + "\",\"modeReason\":\"being resynchronised from the primary\",\"era\":3,"
+                + "\"dirtyRegions\":0,\"dirtyBytes\":0,\"generations\":{\"current\":\"00000000deadbeef\",\"consistent\":"
+                + consistent + "}}]}";
+    }
+
+    @Test
+    void anInconsistentSecondaryIsShownAsSuchWithWhatItMeansForPromote() throws Exception {
+        String out = table("[" + facility("site-a", "PRIMARY", "RESYNCING", true) + ","
+                + facility("site-b", "SECONDARY", "SECONDARY", false) + "]");
+        assertThat(out).contains("00000000!");
+        assertThat(out).contains("site-b/vol: INCONSISTENT").contains("--force");
+        assertThat(out).doesNotContain("site-a/vol: INCONSISTENT");
+    }
+
+    @Test
+    void aConsistentSecondaryGetsNoNote() throws Exception {
+        String out = table("[" + facility("site-b", "SECONDARY", "SECONDARY", true) + "]");
+        assertThat(out).doesNotContain("INCONSISTENT").doesNotContain("site-b/vol:");
+    }
+}
