@@ -31,6 +31,7 @@ import io.blockrep.producer.link.LinkVolumes;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
+import io.blockrep.producer.replication.InitialSyncSetup;
 import io.blockrep.producer.replication.Mode;
 import io.blockrep.producer.replication.PeerLink;
 import io.blockrep.producer.replication.PeerView;
@@ -175,6 +176,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             });
         }
         for (VolumeMetadata meta : metas) {
+            VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
             DirtyTracker tracker = null;
             if (hasPeer) {
                 String excluded = config.volumes().stream().filter(s -> s.id().equals(meta.id())).findFirst()
@@ -191,12 +193,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     dirtyPublisher.register(new TrackerSource(meta.id(), meta.size(), meta.regionSize(), tracker));
                 }
             }
+            // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
+            InitialSyncSetup.beforeStart(handle, tracker, observer, config.nodeId(), clock);
             ProducerConfig.Resync r = config.resync();
             ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, scheduler,
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
-            VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
-            replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null, observer, services));
+            replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
+                    InitialSyncSetup.completing(observer, handle), services));
         }
     }
 
@@ -324,10 +328,12 @@ public final class Facility implements AutoCloseable, ControlHandler {
         List<VolumeMetadata> result = new ArrayList<>();
         for (ProducerConfig.VolumeSpec spec : config.volumes()) {
             if (!store.exists(spec.id())) {
-                // Declarative: a configured volume that does not exist yet is created, sparse.
-                VolumeMetadata created = store.create(spec.id(), spec.path(), spec.size(), spec.regionSize(), spec.role());
-                LOG.info("created volume {} ({}, region size {}, {}) at {}", created.id(), Sizes.format(created.size()),
-                        Sizes.format(created.regionSize()), created.role(), created.path());
+                // Declarative: a configured volume that does not exist yet is created (sparse, unless its path exists).
+                VolumeMetadata created = store.create(new VolumeStore.NewVolume(spec.id(), spec.path(), spec.size(), spec.regionSize(),
+                        spec.role(), config.nodeId(), spec.assumeClean()));
+                LOG.info("created volume {} ({}, region size {}, {}) at {}; generation {}, initial sync {}", created.id(),
+                        Sizes.format(created.size()), Sizes.format(created.regionSize()), created.role(), created.path(),
+                        created.generations().current().idText(), created.initialSync().phase());
                 result.add(created);
                 continue;
             }
@@ -343,6 +349,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
             }
             if (spec.path() != null && !spec.path().toAbsolutePath().equals(meta.path())) {
                 problems.add(prefix + "path: configured " + spec.path().toAbsolutePath() + " but the volume is backed by " + meta.path());
+            }
+            if (spec.assumeClean()) {
+                LOG.info("volume {}: {}assume.clean applies only when a volume is created; ignored", meta.id(), prefix);
             }
             if (meta.role() != spec.role()) {
                 LOG.info("volume {} keeps its recorded role {} (configured {} applies only at creation)", meta.id(), meta.role(), spec.role());
@@ -408,7 +417,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     new VolumeStatus.Generations(m.generations().current().idText(),
                             m.generations().entries().stream().map(Generation::idText).toList(), m.consistent()),
                     peer == null ? null : new VolumeStatus.Peer(peer.peerNode(), peer.peerRole().name(), peer.decision().name(),
-                            peer.currentGeneration(), peer.detail())));
+                            peer.currentGeneration(), peer.detail()),
+                    m.role() == Role.PRIMARY ? VolumeStatus.InitialSyncProgress.of(m.initialSync(), dirty, m.regionSize(),
+                            replayProgress.get(m.id())) : null));
         }
         String kafka = "DISABLED";
         long backlog = 0;

@@ -30,6 +30,7 @@ public final class TwoSites implements AutoCloseable {
     private int linkPortA;
     private int linkPortB;
     private final Properties extraA = new Properties();
+    private final Properties extraB = new Properties();
     private String primaryNode = "site-a";
     private String secondaryNode = "site-b";
 
@@ -43,6 +44,12 @@ public final class TwoSites implements AutoCloseable {
     /** An extra configuration property for site-a (the primary), set before {@link #start()}. */
     public TwoSites withPrimaryProperty(String key, String value) {
         extraA.setProperty(key, value);
+        return this;
+    }
+
+    /** An extra configuration property for site-b (the secondary), set before {@link #start()}. */
+    public TwoSites withSecondaryProperty(String key, String value) {
+        extraB.setProperty(key, value);
         return this;
     }
 
@@ -73,6 +80,7 @@ public final class TwoSites implements AutoCloseable {
     public void startB() {
         Properties b = props(secondaryNode, "SECONDARY", "127.0.0.1:" + reverseProxy.port());
         b.setProperty("producer.link.listen", "127.0.0.1:" + linkPortB);
+        b.putAll(extraB);
         siteB = Facility.start(ProducerConfig.from(b, Map.of()));
     }
 
