@@ -410,16 +410,16 @@ public final class Facility implements AutoCloseable, ControlHandler {
             long dirty = v.dirtyRegions();
             long oldest = v.oldestDirtyMillis();
             ReplicatedVolume.PeerState peer = v.peerState();
+            List<Long> pending = v.tracker() != null ? v.tracker().pendingEras() : List.of();
             list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), v.modeReason(), v.era(), dirty,
                     dirty * m.regionSize(), oldest == 0 ? null : oldest, m.size(), m.regionSize(),
-                    v.tracker() != null ? v.tracker().pendingEras() : List.of(),
-                    v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
+                    pending, v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
                     new VolumeStatus.Generations(m.generations().current().idText(),
                             m.generations().entries().stream().map(Generation::idText).toList(), m.consistent()),
                     peer == null ? null : new VolumeStatus.Peer(peer.peerNode(), peer.peerRole().name(), peer.decision().name(),
                             peer.currentGeneration(), peer.detail()),
                     m.role() == Role.PRIMARY ? VolumeStatus.InitialSyncProgress.of(m.initialSync(), dirty, m.regionSize(),
-                            replayProgress.get(m.id())) : null));
+                            pending, replayProgress.get(m.id())) : null));
         }
         String kafka = "DISABLED";
         long backlog = 0;

@@ -22,13 +22,17 @@ public record VolumeStatus(String volume, String role, String mode, String modeR
 
     /**
      * An initial sync: PENDING (the regions to copy are found when the volume is first run with a
-     * peer) or RUNNING, with the regions it marked, those still dirty, the percent copied, and the
-     * estimated seconds left at the replayer's last reported rate (null when unknown).
+     * peer) or RUNNING, with the regions it marked, those not copied yet, the percent copied, and
+     * the estimated seconds left at the replayer's last reported rate (null when unknown).
      */
     public record InitialSyncProgress(String phase, long regions, long remainingRegions, int percent, Long etaSeconds) {
-        /** From the persisted phase and region count, the volume's dirty count now and the replayer's last report. */
+        /**
+         * From the persisted phase and region count, the volume's dirty regions and pending eras now,
+         * and the replayer's last report. A region stays dirty until its whole era is replayed, so
+         * the bytes the replayer reports copied of a pending era count as done too.
+         */
         public static InitialSyncProgress of(io.blockrep.common.volume.InitialSync sync, long dirtyRegions, int regionSize,
-                                             ReplayProgress replay) {
+                                             java.util.List<Long> pendingEras, ReplayProgress replay) {
             if (sync.phase() == io.blockrep.common.volume.InitialSync.Phase.NONE) {
                 return null;
             }
@@ -36,6 +40,10 @@ public record VolumeStatus(String volume, String role, String mode, String modeR
                 return new InitialSyncProgress(sync.phase().name(), 0, 0, 0, null);
             }
             long remaining = Math.min(dirtyRegions, sync.regions());
+            if (replay != null && replay.bytesDone() < replay.bytesTotal() && !pendingEras.isEmpty()
+                    && replay.era() >= pendingEras.get(0)) {
+                remaining = Math.max(0, remaining - replay.bytesDone() / regionSize);
+            }
             int percent = sync.regions() == 0 ? 100 : (int) (100 * (sync.regions() - remaining) / sync.regions());
             Long eta = replay == null || replay.bytesPerSecond() <= 0 ? null
                     : (remaining * regionSize + replay.bytesPerSecond() - 1) / replay.bytesPerSecond();
