@@ -200,7 +200,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
-                    InitialSyncSetup.completing(observer, handle), services));
+                    InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
         }
     }
 

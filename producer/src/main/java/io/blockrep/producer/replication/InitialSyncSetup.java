@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * synced from it.
  *
  * <p>{@link #completing}: an observer that records the initial sync done (phase NONE) when the
- * volume first reaches REPLICATING, which it does only with no dirty region left.
+ * volume first reaches REPLICATING, which it does only with no dirty region left, and makes a
+ * volume promoted to STANDALONE PENDING.
  *
  * <p>Thread-safety: {@link #beforeStart} runs on the facility's start thread, before the volume
  * serves anything; the observer may be called from any thread (metadata updates are serialised
@@ -60,12 +61,7 @@ public final class InitialSyncSetup {
             return 0;
         }
         if (tracker == null) {
-            if (meta.initialSync().phase() == InitialSync.Phase.NONE) {
-                VolumeMetadata m = handle.update(v -> v.withInitialSync(InitialSync.PENDING)
-                        .withGenerations(v.generations().shared() ? v.generations().diverge(node, clock.millis()) : v.generations()));
-                LOG.info("volume {}: STANDALONE (no peer configured): its writes are not tracked, so the first peer it is attached to "
-                        + "gets an initial sync of every region that holds data (generation {})", meta.id(), m.generations().current().idText());
-            }
+            untracked(handle, node, clock);
             return 0;
         }
         if (meta.initialSync().phase() != InitialSync.Phase.PENDING) {
@@ -90,6 +86,17 @@ public final class InitialSyncSetup {
         return regions.getLongCardinality();
     }
 
+    /** A PRIMARY whose writes are not tracked (no peer): PENDING, in a generation of its own. Idempotent. */
+    private static void untracked(VolumeHandle handle, String node, Clock clock) {
+        if (handle.metadata().initialSync().phase() != InitialSync.Phase.NONE) {
+            return;
+        }
+        VolumeMetadata m = handle.update(v -> v.withInitialSync(InitialSync.PENDING)
+                .withGenerations(v.generations().shared() ? v.generations().diverge(node, clock.millis()) : v.generations()));
+        LOG.info("volume {}: STANDALONE (no peer configured): its writes are not tracked, so the first peer it is attached to "
+                + "gets an initial sync of every region that holds data (generation {})", m.id(), m.generations().current().idText());
+    }
+
     /** Marks {@code regions} dirty in the open era, all runs at once (they share the tracker's group commits); returns when durable. */
     private static void mark(String volume, RegionGeometry geometry, DirtyTracker tracker, RoaringBitmap regions,
                              VolumeObserver observer, long now) throws InterruptedException, ExecutionException {
@@ -108,8 +115,12 @@ public final class InitialSyncSetup {
         }
     }
 
-    /** {@code delegate}, and the initial sync recorded done when the volume enters REPLICATING. */
-    public static VolumeObserver completing(VolumeObserver delegate, VolumeHandle handle) {
+    /**
+     * {@code delegate}, and: the initial sync recorded done when the volume enters REPLICATING; a
+     * volume promoted without a tracker ({@code tracked} false: STANDALONE, its writes are not
+     * tracked) made PENDING, durably, before the promotion returns and so before its first write.
+     */
+    public static VolumeObserver completing(VolumeObserver delegate, VolumeHandle handle, boolean tracked, String node, Clock clock) {
         return new VolumeObserver() {
             @Override
             public void firstTouch(String volume, long era, long region, long timeMillis, DirtyCause cause) {
@@ -133,6 +144,9 @@ public final class InitialSyncSetup {
 
             @Override
             public void roleChanged(String volume, Role from, Role to, String reason) {
+                if (!tracked && to == Role.PRIMARY) {
+                    untracked(handle, node, clock);
+                }
                 delegate.roleChanged(volume, from, to, reason);
             }
 

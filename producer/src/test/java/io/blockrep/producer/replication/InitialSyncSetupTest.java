@@ -84,7 +84,7 @@ class InitialSyncSetupTest {
             // Once RUNNING, a restart scans nothing again: the bits are the record of what is left.
             assertThat(InitialSyncSetup.beforeStart(handle, tracker, touches, "site-a", Clock.systemUTC())).isZero();
 
-            VolumeObserver observer = InitialSyncSetup.completing(touches, handle);
+            VolumeObserver observer = InitialSyncSetup.completing(touches, handle, true, "site-a", Clock.systemUTC());
             observer.modeChanged("vol", Mode.LOGGING, Mode.RESYNCING, "link restored");
             assertThat(store.load("vol").initialSync().phase()).isEqualTo(InitialSync.Phase.RUNNING);
             observer.modeChanged("vol", Mode.CUTOVER, Mode.REPLICATING, "cutover complete");
@@ -112,12 +112,19 @@ class InitialSyncSetupTest {
     }
 
     @Test
-    void aSecondaryIsLeftAlone() throws IOException {
+    void aSecondaryIsLeftAloneUntilItIsPromotedWithoutAPeer() throws IOException {
         VolumeStore store = new VolumeStore(dir.resolve("state"));
         VolumeMetadata meta = store.create(new VolumeStore.NewVolume("vol", null, SIZE, R, Role.SECONDARY, "site-b", false));
         try (Volume volume = Volume.open(meta, false)) {
-            InitialSyncSetup.beforeStart(new VolumeHandle(volume, meta, store), null, VolumeObserver.NONE, "site-b", Clock.systemUTC());
+            VolumeHandle handle = new VolumeHandle(volume, meta, store);
+            InitialSyncSetup.beforeStart(handle, null, VolumeObserver.NONE, "site-b", Clock.systemUTC());
             assertThat(store.load("vol")).isEqualTo(meta);
+
+            handle.update(m -> m.withRole(Role.PRIMARY));
+            InitialSyncSetup.completing(VolumeObserver.NONE, handle, false, "site-b", Clock.systemUTC())
+                    .roleChanged("vol", Role.SECONDARY, Role.PRIMARY, "promoted");
+            assertThat(store.load("vol").initialSync()).as("STANDALONE writes are not tracked").isEqualTo(InitialSync.PENDING);
+            assertThat(store.load("vol").generations().current().nodeId()).isEqualTo("site-b");
         }
     }
 }
