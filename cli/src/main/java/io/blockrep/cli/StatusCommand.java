@@ -66,6 +66,10 @@ final class StatusCommand implements Callable<Integer> {
                         v.path("role").asText(), v.path("mode").asText(), v.path("era").asLong(), v.path("dirtyRegions").asLong(),
                         Sizes.human(v.path("dirtyBytes").asLong()), f.path("link").asText(), gen,
                         v.path("peer").path("decision").asText("-"), replay(v.path("replay")), age);
+                String initial = initialSync(v.path("initialSync"));
+                if (initial != null) {
+                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + initial);
+                }
                 String mode = v.path("mode").asText();
                 if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
                     notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("modeReason").asText());
@@ -97,6 +101,19 @@ final class StatusCommand implements Callable<Integer> {
         }
         long pct = 100 * r.path("bytesDone").asLong() / r.path("bytesTotal").asLong();
         return pct + "% " + Sizes.human(r.path("bytesPerSecond").asLong()) + "/s";
+    }
+
+    /** "initial sync 45%: 563 of 1024 region(s) left, ETA 2m" (RUNNING), a PENDING note, or null when there is none. */
+    static String initialSync(JsonNode s) {
+        if (!s.isObject()) {
+            return null;
+        }
+        if (s.path("phase").asText().equals("PENDING")) {
+            return "initial sync pending: the regions holding data are copied when the volume is first run with a peer";
+        }
+        JsonNode eta = s.path("etaSeconds");
+        return "initial sync " + s.path("percent").asInt() + "%: " + s.path("remainingRegions").asLong() + " of "
+                + s.path("regions").asLong() + " region(s) left, ETA " + (eta.isNumber() ? human(Duration.ofSeconds(eta.asLong())) : "unknown");
     }
 
     private static String human(Duration d) {

@@ -2,6 +2,8 @@ package io.blockrep.cli;
 
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.Sizes;
+import io.blockrep.common.volume.Generation;
+import io.blockrep.common.volume.InitialSync;
 import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
@@ -28,7 +30,10 @@ final class VolumeCommand implements Runnable {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create a volume: a sparse backing file (or an existing block device) and its metadata.")
+            description = {"Create a volume: a sparse backing file (or an existing file or block device) and its metadata.",
+                    "Over an existing path that holds data, a PRIMARY starts in a generation of its own and gives its first peer an "
+                            + "initial sync of every region that holds data (holes and zeros are skipped); a SECONDARY starts unrelated "
+                            + "to any primary (join them with blockrep replay --full). --assume-clean skips both."})
     static final class Create implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -55,6 +60,15 @@ final class VolumeCommand implements Runnable {
                 description = "PRIMARY or SECONDARY (default: ${DEFAULT-VALUE}).")
         Role role;
 
+        @Option(names = "--node", paramLabel = "NODE", defaultValue = "",
+                description = "This facility's node id (producer.node.id): names the generation of a copy over existing data.")
+        String node;
+
+        @Option(names = "--assume-clean",
+                description = "The copies on both sides are known to be identical (or both empty): no initial sync. Not checked; "
+                        + "blockrep verify compares them.")
+        boolean assumeClean;
+
         @Override
         public Integer call() {
             List<String> problems = new ArrayList<>();
@@ -63,10 +77,21 @@ final class VolumeCommand implements Runnable {
             if (!problems.isEmpty()) {
                 throw new InvalidInputException(problems, Main.EXIT_USAGE);
             }
-            VolumeMetadata meta = new VolumeStore(stateDir).create(id, path, bytes, (int) Math.min(region, Integer.MAX_VALUE), role);
-            spec.commandLine().getOut().printf("created volume %s: %s (%s), region size %s, role %s, backed by %s%n",
+            VolumeMetadata meta = new VolumeStore(stateDir).create(new VolumeStore.NewVolume(id, path, bytes,
+                    (int) Math.min(region, Integer.MAX_VALUE), role, node, assumeClean));
+            var out = spec.commandLine().getOut();
+            out.printf("created volume %s: %s (%s), region size %s, role %s, backed by %s%n",
                     meta.id(), Sizes.format(meta.size()), Sizes.human(meta.size()), Sizes.format(meta.regionSize()),
                     meta.role(), meta.path());
+            if (assumeClean) {
+                out.printf("assumed clean: no initial sync; both copies are taken to be identical (check with blockrep verify %s)%n", meta.id());
+            } else if (meta.initialSync().phase() == InitialSync.Phase.PENDING) {
+                out.printf("%s holds data: generation %s; its first peer gets an initial sync of every region that holds data%n",
+                        meta.path(), meta.generations().current().idText());
+            } else if (meta.generations().currentId() != Generation.CREATED) {
+                out.printf("%s holds data: generation %s, unrelated to any primary; join them with blockrep replay %s --full%n",
+                        meta.path(), meta.generations().current().idText(), meta.id());
+            }
             return 0;
         }
 

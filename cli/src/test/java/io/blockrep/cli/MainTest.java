@@ -59,6 +59,45 @@ class MainTest {
         assertThat(again.err()).contains("already exists");
     }
 
+    private Path fileWithData(String name) throws IOException {
+        Path file = dir.resolve(name);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(1 << 20);
+            f.seek(300_000);
+            f.write(new byte[] {1, 2, 3});
+        }
+        return file;
+    }
+
+    @Test
+    void volumeCreateOverDataPlansAnInitialSyncUnlessAssumedClean() throws IOException {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.blockrep.common.volume.VolumeStore.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        log.addAppender(logged);
+        try {
+            Run synced = run("volume", "create", "synced", "--state-dir", dir.toString(), "--size", "1M", "--node", "site-a",
+                    "--path", fileWithData("synced.img").toString());
+            assertThat(synced.exit()).as(synced.err()).isZero();
+            assertThat(synced.out()).contains("holds data").contains("initial sync of every region that holds data");
+            var store = new io.blockrep.common.volume.VolumeStore(dir);
+            assertThat(store.load("synced").initialSync()).isEqualTo(io.blockrep.common.volume.InitialSync.PENDING);
+            assertThat(store.load("synced").generations().current().nodeId()).isEqualTo("site-a");
+
+            Run clean = run("volume", "create", "clean", "--state-dir", dir.toString(), "--size", "1M", "--assume-clean",
+                    "--path", fileWithData("clean.img").toString());
+            assertThat(clean.exit()).as(clean.err()).isZero();
+            assertThat(clean.out()).contains("assumed clean: no initial sync");
+            assertThat(store.load("clean").initialSync()).isEqualTo(io.blockrep.common.volume.InitialSync.NONE);
+            assertThat(store.load("clean").generations()).isEqualTo(io.blockrep.common.volume.GenerationHistory.created());
+            assertThat(logged.list).extracting(e -> e.getFormattedMessage())
+                    .anySatisfy(m -> assertThat(m).contains("volume clean: created with assume-clean"));
+        } finally {
+            log.detachAppender(logged);
+        }
+    }
+
     @Test
     void volumeCreateListsEveryBadArgument() {
         Run r = run("volume", "create", "vol-b", "--state-dir", dir.toString(), "--size", "ten", "--region-size", "big");

@@ -32,6 +32,7 @@ import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
 import io.blockrep.producer.nbd.VolumeExport;
+import io.blockrep.producer.replication.InitialSyncSetup;
 import io.blockrep.producer.replication.SerialExecutor;
 import io.blockrep.producer.replication.Mode;
 import io.blockrep.producer.replication.PeerLink;
@@ -180,6 +181,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             });
         }
         for (VolumeMetadata meta : metas) {
+            VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
             DirtyTracker tracker = null;
             if (hasPeer) {
                 String excluded = config.volumes().stream().filter(s -> s.id().equals(meta.id())).findFirst()
@@ -196,12 +198,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     dirtyPublisher.register(new TrackerSource(meta.id(), meta.size(), meta.regionSize(), tracker));
                 }
             }
+            // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
+            InitialSyncSetup.beforeStart(handle, tracker, observer, config.nodeId(), clock);
             ProducerConfig.Resync r = config.resync();
             ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, scheduler,
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout(), config.link().restoreDamping()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
-            VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
-            replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null, observer, services));
+            replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
+                    InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
             linkEvents.put(meta.id(), new SerialExecutor(io, "link events of volume " + meta.id()));
         }
     }
@@ -348,10 +352,12 @@ public final class Facility implements AutoCloseable, ControlHandler {
         List<VolumeMetadata> result = new ArrayList<>();
         for (ProducerConfig.VolumeSpec spec : config.volumes()) {
             if (!store.exists(spec.id())) {
-                // Declarative: a configured volume that does not exist yet is created, sparse.
-                VolumeMetadata created = store.create(spec.id(), spec.path(), spec.size(), spec.regionSize(), spec.role());
-                LOG.info("created volume {} ({}, region size {}, {}) at {}", created.id(), Sizes.format(created.size()),
-                        Sizes.format(created.regionSize()), created.role(), created.path());
+                // Declarative: a configured volume that does not exist yet is created (sparse, unless its path exists).
+                VolumeMetadata created = store.create(new VolumeStore.NewVolume(spec.id(), spec.path(), spec.size(), spec.regionSize(),
+                        spec.role(), config.nodeId(), spec.assumeClean()));
+                LOG.info("created volume {} ({}, region size {}, {}) at {}; generation {}, initial sync {}", created.id(),
+                        Sizes.format(created.size()), Sizes.format(created.regionSize()), created.role(), created.path(),
+                        created.generations().current().idText(), created.initialSync().phase());
                 result.add(created);
                 continue;
             }
@@ -367,6 +373,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
             }
             if (spec.path() != null && !spec.path().toAbsolutePath().equals(meta.path())) {
                 problems.add(prefix + "path: configured " + spec.path().toAbsolutePath() + " but the volume is backed by " + meta.path());
+            }
+            if (spec.assumeClean()) {
+                LOG.info("volume {}: {}assume.clean applies only when a volume is created; ignored", meta.id(), prefix);
             }
             if (meta.role() != spec.role()) {
                 LOG.info("volume {} keeps its recorded role {} (configured {} applies only at creation)", meta.id(), meta.role(), spec.role());
@@ -425,14 +434,16 @@ public final class Facility implements AutoCloseable, ControlHandler {
             long dirty = v.dirtyRegions();
             long oldest = v.oldestDirtyMillis();
             ReplicatedVolume.PeerState peer = v.peerState();
+            List<Long> pending = v.tracker() != null ? v.tracker().pendingEras() : List.of();
             list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), v.modeReason(), v.era(), dirty,
                     dirty * m.regionSize(), oldest == 0 ? null : oldest, m.size(), m.regionSize(),
-                    v.tracker() != null ? v.tracker().pendingEras() : List.of(),
-                    v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
+                    pending, v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
                     new VolumeStatus.Generations(m.generations().current().idText(),
                             m.generations().entries().stream().map(Generation::idText).toList(), m.consistent()),
                     peer == null ? null : new VolumeStatus.Peer(peer.peerNode(), peer.peerRole().name(), peer.decision().name(),
-                            peer.currentGeneration(), peer.detail())));
+                            peer.currentGeneration(), peer.detail()),
+                    m.role() == Role.PRIMARY ? VolumeStatus.InitialSyncProgress.of(m.initialSync(), dirty, m.regionSize(),
+                            pending, replayProgress.get(m.id())) : null));
         }
         String kafka = "DISABLED";
         long backlog = 0;

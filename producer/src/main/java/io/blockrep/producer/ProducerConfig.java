@@ -97,11 +97,16 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Role of the volume when it is first created here; afterwards the role recorded in its metadata wins (changed by blockrep promote / demote). A SECONDARY is exported read-only.")
             .define("producer.volume.<id>.excluded", STRING, "",
                     "Byte ranges never marked dirty (scratch, swap), e.g. 0-1G,10G-12G.")
+            .define("producer.volume.<id>.assume.clean", BOOLEAN, "false",
+                    "At creation only: the copies on both sides are known to be identical (or both empty), so no initial sync is run (logged, not checked; blockrep verify compares them). Without it a volume created over a path that holds data gets a full sync of its non-zero regions on its first attachment to a peer.")
             .passThrough(KAFKA_CLIENT_PREFIX)
             .build();
 
-    /** One configured volume. {@code path} is null when the default location is meant. */
-    public record VolumeSpec(String id, long size, int regionSize, Path path, Role role, String excluded) {
+    /**
+     * One configured volume. {@code path} is null when the default location is meant;
+     * {@code assumeClean} applies only when the volume is created.
+     */
+    public record VolumeSpec(String id, long size, int regionSize, Path path, Role role, String excluded, boolean assumeClean) {
         public VolumeSpec {
             excluded = excluded == null ? "" : excluded;
         }
@@ -145,7 +150,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 (int) c.getSize("producer.volume.<id>.region.size", id),
                 c.getPath("producer.volume.<id>.path", id),
                 role(c, id),
-                c.getString("producer.volume.<id>.excluded", id))).toList();
+                c.getString("producer.volume.<id>.excluded", id),
+                c.getBoolean("producer.volume.<id>.assume.clean", id))).toList();
         Link link = new Link(c.getHostPort("producer.link.listen"), (HostPort) c.get("producer.link.peer"),
                 c.getString("producer.link.peer.id"), c.getString("producer.link.secret"),
                 c.getDuration("producer.link.ack.timeout"), c.getDuration("producer.link.heartbeat.interval"),

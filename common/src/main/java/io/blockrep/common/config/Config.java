@@ -69,6 +69,10 @@ public final class Config {
         return (Boolean) get(key);
     }
 
+    public boolean getBoolean(String key, String id) {
+        return (Boolean) get(key, id);
+    }
+
     public long getSize(String key) {
         return (Long) get(key);
     }

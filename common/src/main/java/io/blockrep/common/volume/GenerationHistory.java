@@ -36,6 +36,19 @@ public record GenerationHistory(List<Generation> entries, long bitmapGeneration,
         return new GenerationHistory(List.of(Generation.created()), Generation.CREATED, true);
     }
 
+    /**
+     * The history of a copy created over data of unknown origin: one new generation made by
+     * {@code node} and nothing before it, so it shares no generation with any other copy
+     * ({@link SyncDecision#UNRELATED}) until an operator joins them (a full copy).
+     */
+    public static GenerationHistory unrelated(String node, long nowMillis) {
+        long id;
+        do {
+            id = RANDOM.nextLong() & Long.MAX_VALUE;
+        } while (id == Generation.CREATED);
+        return new GenerationHistory(List.of(new Generation(id, node, nowMillis)), id, false);
+    }
+
     public Generation current() {
         return entries.get(0);
     }

@@ -21,12 +21,15 @@ import java.util.List;
  * Owns the on-disk layout of a volume's metadata file: a small JSON document with a
  * {@code format} version. Format 2 added the generation history and the consistent flag; a
  * format 1 file reads as generation {@link Generation#CREATED}, consistent, and is written back
- * as format 2 on its next change. Writes are atomic and durable: write a temp file, fsync it, rename it
- * over the old one, fsync the directory. A reader sees the old or the new file, never a mix.
+ * in the current format on its next change. Format 3 added the initial-sync state
+ * ({@link InitialSync}); format 1 and 2 files read as {@link InitialSync#NONE}. An older build
+ * refuses a format 3 file rather than ignore a pending initial sync. Writes are atomic and durable:
+ * write a temp file, fsync it, rename it over the old one, fsync the directory. A reader sees the
+ * old or the new file, never a mix.
  */
 public final class VolumeMetadataFile {
     public static final String MAGIC = "blockrep-volume";
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private VolumeMetadataFile() {
@@ -42,6 +45,8 @@ public final class VolumeMetadataFile {
         node.put("regionSize", meta.regionSize());
         node.put("role", meta.role().name());
         node.put("consistent", meta.consistent());
+        node.put("initialSync", meta.initialSync().phase().name());
+        node.put("initialSyncRegions", meta.initialSync().regions());
         GenerationHistory g = meta.generations();
         node.put("bitmapGeneration", String.format("%016x", g.bitmapGeneration()));
         node.put("generationShared", g.shared());
@@ -68,8 +73,8 @@ public final class VolumeMetadataFile {
             throw new FatalException(file + " is not a blockrep volume metadata file");
         }
         int format = node.path("format").asInt(-1);
-        if (format != 1 && format != FORMAT_VERSION) {
-            throw new FatalException(file + " has metadata format " + format + "; this build reads formats 1 and " + FORMAT_VERSION);
+        if (format < 1 || format > FORMAT_VERSION) {
+            throw new FatalException(file + " has metadata format " + format + "; this build reads formats 1 to " + FORMAT_VERSION);
         }
         try {
             GenerationHistory generations = format == 1 ? GenerationHistory.created() : generations(node);
@@ -79,7 +84,9 @@ public final class VolumeMetadataFile {
                     new RegionGeometry(node.path("size").asLong(), node.path("regionSize").asInt()),
                     Role.valueOf(node.path("role").asText()),
                     generations,
-                    format == 1 || node.path("consistent").asBoolean(true));
+                    format == 1 || node.path("consistent").asBoolean(true),
+                    format < 3 ? InitialSync.NONE : new InitialSync(InitialSync.Phase.valueOf(node.path("initialSync").asText()),
+                            node.path("initialSyncRegions").asLong()));
         } catch (RuntimeException e) {
             throw new FatalException("corrupt volume metadata " + file + ": " + e.getMessage(), e);
         }

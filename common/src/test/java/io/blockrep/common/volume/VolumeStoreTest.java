@@ -52,17 +52,76 @@ class VolumeStoreTest {
         assertThatThrownBy(() -> store.load("c")).isInstanceOf(FatalException.class).hasMessageContaining("volume.json");
     }
 
-    @Test
-    void metadataLayoutMatchesGoldenFile() throws IOException {
-        Path golden = Path.of("src/test/resources/golden/volume-v2.json");
+    private static VolumeMetadata golden(InitialSync initialSync) {
         GenerationHistory history = new GenerationHistory(List.of(new Generation(0x1234_5678_9abc_def0L, "site-b", 1_700_000_000_000L),
                 Generation.created()), Generation.CREATED, false);
-        VolumeMetadata meta = new VolumeMetadata("golden", Path.of("/var/lib/blockrep/golden.img"),
-                new RegionGeometry(1L << 30, 65536), Role.PRIMARY, history, false);
+        return new VolumeMetadata("golden", Path.of("/var/lib/blockrep/golden.img"),
+                new RegionGeometry(1L << 30, 65536), Role.PRIMARY, history, false, initialSync);
+    }
+
+    @Test
+    void metadataLayoutMatchesGoldenFile() throws IOException {
+        Path golden = Path.of("src/test/resources/golden/volume-v3.json");
+        VolumeMetadata meta = golden(InitialSync.running(1234));
         Path written = dir.resolve("volume.json");
         VolumeMetadataFile.write(written, meta);
         assertThat(Files.readString(written, StandardCharsets.UTF_8)).isEqualTo(Files.readString(golden, StandardCharsets.UTF_8));
         assertThat(VolumeMetadataFile.read(golden)).isEqualTo(meta);
+    }
+
+    @Test
+    void formatTwoReadsWithNoInitialSync() {
+        assertThat(VolumeMetadataFile.read(Path.of("src/test/resources/golden/volume-v2.json"))).isEqualTo(golden(InitialSync.NONE));
+    }
+
+    private Path imageWithData(String name, long size, long dataAt) throws IOException {
+        Path file = dir.resolve(name);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(size);
+            if (dataAt >= 0) {
+                f.seek(dataAt);
+                f.write(0x5a);
+            }
+        }
+        return file;
+    }
+
+    @Test
+    void aPrimaryOverExistingDataStartsInItsOwnGenerationWithItsInitialSyncPending() throws IOException {
+        VolumeStore store = new VolumeStore(dir);
+        VolumeMetadata meta = store.create(new VolumeStore.NewVolume("p", imageWithData("p.img", 4 << 20, (3 << 20) + 7), 4 << 20, 65536,
+                Role.PRIMARY, "site-a", false));
+        assertThat(meta.initialSync()).isEqualTo(InitialSync.PENDING);
+        assertThat(meta.generations().currentId()).isNotEqualTo(Generation.CREATED);
+        assertThat(meta.generations().current().nodeId()).isEqualTo("site-a");
+        assertThat(meta.generations().shared()).isFalse();
+        // A fresh peer (generation CREATED) is older: it is synced from this copy.
+        assertThat(SyncDecision.decide(meta.generations(), GenerationHistory.created())).isEqualTo(SyncDecision.LOCAL_NEWER);
+        assertThat(store.load("p")).isEqualTo(meta);
+    }
+
+    @Test
+    void aSecondaryOverExistingDataIsUnrelatedToAnyPrimary() throws IOException {
+        VolumeMetadata meta = new VolumeStore(dir).create(new VolumeStore.NewVolume("s", imageWithData("s.img", 1 << 20, 0), 1 << 20,
+                4096, Role.SECONDARY, "site-b", false));
+        assertThat(meta.initialSync()).isEqualTo(InitialSync.NONE);
+        assertThat(SyncDecision.decide(GenerationHistory.created(), meta.generations())).isEqualTo(SyncDecision.UNRELATED);
+        assertThat(SyncDecision.decide(GenerationHistory.created().diverge("site-a", 1), meta.generations())).isEqualTo(SyncDecision.UNRELATED);
+    }
+
+    @Test
+    void holesAndZerosOrAssumeCleanEqualAFreshCopy() throws IOException {
+        VolumeStore store = new VolumeStore(dir);
+        Path zeros = imageWithData("z.img", 2 << 20, -1);
+        Files.write(zeros, new byte[65536], java.nio.file.StandardOpenOption.WRITE); // allocated zeros
+        VolumeMetadata z = store.create(new VolumeStore.NewVolume("z", zeros, 2 << 20, 65536, Role.PRIMARY, "site-a", false));
+        VolumeMetadata clean = store.create(new VolumeStore.NewVolume("c", imageWithData("c.img", 2 << 20, 100), 2 << 20, 65536,
+                Role.PRIMARY, "site-a", true));
+        VolumeMetadata fresh = store.create(new VolumeStore.NewVolume("f", null, 2 << 20, 65536, Role.SECONDARY, "site-b", false));
+        for (VolumeMetadata m : List.of(z, clean, fresh)) {
+            assertThat(m.generations()).as(m.id()).isEqualTo(GenerationHistory.created());
+            assertThat(m.initialSync()).as(m.id()).isEqualTo(InitialSync.NONE);
+        }
     }
 
     @Test

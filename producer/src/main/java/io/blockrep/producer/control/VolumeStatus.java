@@ -4,11 +4,52 @@ package io.blockrep.producer.control;
  * What the control API reports for one volume. {@code oldestDirtyWriteMillis} is the RPO exposure:
  * the epoch millis of the oldest write the peer does not have yet, or null when nothing is dirty.
  * {@code pendingEras}: closed eras the replayer has not finished; {@code lastCutoverHoldMillis}: how
- * long the last cutover held writes (null before the first).
+ * long the last cutover held writes (null before the first); {@code initialSync}: the initial sync of
+ * a PRIMARY whose peer may lack its data (null when there is none).
  */
 public record VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
                            long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
-                           Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer) {
+                           Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer,
+                           InitialSyncProgress initialSync) {
+
+    /** The status of a volume with no initial sync to report. */
+    public VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
+                        long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
+                        Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer) {
+        this(volume, role, mode, modeReason, era, dirtyRegions, dirtyBytes, oldestDirtyWriteMillis, size, regionSize, pendingEras,
+                lastCutoverHoldMillis, replay, generations, peer, null);
+    }
+
+    /**
+     * An initial sync: PENDING (the regions to copy are found when the volume is first run with a
+     * peer) or RUNNING, with the regions it marked, those not copied yet, the percent copied, and
+     * the estimated seconds left at the replayer's last reported rate (null when unknown).
+     */
+    public record InitialSyncProgress(String phase, long regions, long remainingRegions, int percent, Long etaSeconds) {
+        /**
+         * From the persisted phase and region count, the volume's dirty regions and pending eras now,
+         * and the replayer's last report. A region stays dirty until its whole era is replayed, so
+         * the bytes the replayer reports copied of a pending era count as done too.
+         */
+        public static InitialSyncProgress of(io.blockrep.common.volume.InitialSync sync, long dirtyRegions, int regionSize,
+                                             java.util.List<Long> pendingEras, ReplayProgress replay) {
+            if (sync.phase() == io.blockrep.common.volume.InitialSync.Phase.NONE) {
+                return null;
+            }
+            if (sync.phase() == io.blockrep.common.volume.InitialSync.Phase.PENDING) {
+                return new InitialSyncProgress(sync.phase().name(), 0, 0, 0, null);
+            }
+            long remaining = Math.min(dirtyRegions, sync.regions());
+            if (replay != null && replay.bytesDone() < replay.bytesTotal() && !pendingEras.isEmpty()
+                    && replay.era() >= pendingEras.get(0)) {
+                remaining = Math.max(0, remaining - replay.bytesDone() / regionSize);
+            }
+            int percent = sync.regions() == 0 ? 100 : (int) (100 * (sync.regions() - remaining) / sync.regions());
+            Long eta = replay == null || replay.bytesPerSecond() <= 0 ? null
+                    : (remaining * regionSize + replay.bytesPerSecond() - 1) / replay.bytesPerSecond();
+            return new InitialSyncProgress(sync.phase().name(), sync.regions(), remaining, percent, eta);
+        }
+    }
 
     /** This copy's generation history (current first, 16 hex digits each) and whether its data is consistent. */
     public record Generations(String current, java.util.List<String> history, boolean consistent) {
