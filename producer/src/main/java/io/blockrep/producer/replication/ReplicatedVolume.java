@@ -841,9 +841,7 @@ public final class ReplicatedVolume implements NbdExport {
     }
 
     private CompletionStage<Void> mirrored(long offset, long length, IoAction local, java.util.function.Supplier<CompletionStage<Void>> remote) {
-        long first = geometry.firstRegion(offset);
-        long last = geometry.lastRegion(offset, length);
-        CompletionStage<Void> hot = tracker.activity().markHot(first, last);
+        CompletionStage<Void> hot = tracker.markHot(offset, length);
         return then(hot, () -> {
             CompletableFuture<Void> localDone = run(local);
             CompletableFuture<Throwable> remoteDone = remote.get().toCompletableFuture()
