@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -306,6 +307,23 @@ public final class DirtyTracker implements AutoCloseable {
                 throw new IllegalArgumentException("era " + era + " of volume " + volumeId + " is neither open nor pending");
             }
             return bits.clone();
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
+    /**
+     * The durable dirty regions of every pending era and the open one, oldest first, taken at one instant:
+     * no era change lands inside it, so an era in it existed when it was taken and one absent from it below
+     * the open era has been dropped for good. The bitmaps are copies the caller may keep.
+     */
+    public NavigableMap<Long, RoaringBitmap> dirtySnapshot() {
+        marking.readLock().lock();
+        try {
+            TreeMap<Long, RoaringBitmap> all = new TreeMap<>();
+            closed.forEach((era, bits) -> all.put(era, bits.clone()));
+            all.put(open.era(), open.regions());
+            return all;
         } finally {
             marking.readLock().unlock();
         }
