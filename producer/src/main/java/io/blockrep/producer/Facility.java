@@ -449,8 +449,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         long backlog = 0;
         if (dirtyPublisher != null) {
             PublisherStats stats = dirtyPublisher.stats();
-            kafka = stats.fatal() ? "FAILED: " + stats.lastError().map(Throwable::getMessage).orElse("?")
-                    : stats.kafkaReachable() ? "REACHABLE" : "UNREACHABLE";
+            kafka = stats.summary();
             backlog = stats.backlogRegions();
         }
         String link = peerLink == null ? (linkServer == null ? "NONE" : "LISTENING (" + linkServer.connectionCount() + " peer)") : peerLink.state();

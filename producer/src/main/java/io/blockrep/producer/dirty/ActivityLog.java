@@ -16,7 +16,7 @@ import org.roaringbitmap.RoaringBitmap;
  * round, as in {@link DirtyBitmap}.
  *
  * <p>Crash-safety order: a write to a region may be issued only after the stage of
- * {@link #markHot} for it completed. The caller may {@link #cool} a region only when both sides
+ * {@link DirtyTracker#markHot} for it completed. The caller may {@link #cool} a region only when both sides
  * have flushed every write to it and none is in flight; a cooled bit that is still on disk only
  * causes an extra copy after a crash. {@link #close()} empties the log: call it only after both
  * sides have flushed.
@@ -41,13 +41,19 @@ public final class ActivityLog implements AutoCloseable {
         return new ActivityLog(new DurableBitSet(f, hook));
     }
 
-    /** The hot regions on disk when the log was opened: what an unclean stop left behind. */
-    public RoaringBitmap foundAtOpen() {
+    /**
+     * The hot regions on disk when the log was opened: what an unclean stop left behind, unfiltered.
+     * {@link DirtyTracker#open} marks them dirty, less the excluded ranges.
+     */
+    RoaringBitmap foundAtOpen() {
         return foundAtOpen.clone();
     }
 
-    /** Records regions {@code first..last} as hot; completes when durable (at once if they are). */
-    public CompletionStage<Void> markHot(long first, long last) {
+    /**
+     * Records regions {@code first..last} as hot; completes when durable (at once if they are). Package-private:
+     * it does not know the excluded ranges; writers go through {@link DirtyTracker#markHot}, which filters them.
+     */
+    CompletionStage<Void> markHot(long first, long last) {
         return bits.set(first, last).thenApply(newly -> null);
     }
 

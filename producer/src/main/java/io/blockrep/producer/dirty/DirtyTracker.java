@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * file for an era above the open one, removed at the next open. Dropping era N: rewrite eras.json,
  * then delete the file; a leftover file of an unlisted era below the open one is removed at open.
  * At open, hot regions in the activity log are marked durably in the open era before the log is
- * emptied.
+ * emptied; regions wholly inside the excluded ranges are not marked, on this path as on every other
+ * ({@link #markWrite}, {@link #markHot}: the only public ways to mark a region dirty or hot).
  */
 public final class DirtyTracker implements DirtyLog, AutoCloseable {
     public static final String ERAS_FILE = "eras.json";
@@ -81,9 +83,9 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
     }
 
     /**
-     * Opens (or starts) dirty tracking in {@code volumeDir}. Hot regions left by an unclean stop
-     * are marked dirty in the open era durably, then the activity log is emptied; see
-     * {@link #recoveredHotRegions()}.
+     * Opens (or starts) dirty tracking in {@code volumeDir}. Hot regions left by an unclean stop,
+     * except those wholly inside {@code excluded}, are marked dirty in the open era durably, then the
+     * activity log is emptied; see {@link #recoveredHotRegions()}.
      */
     public static DirtyTracker open(Path volumeDir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded) {
         return open(volumeDir, meta, nodeId, excluded, 1);
@@ -140,16 +142,39 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
             writeEras(erasFile, meta.id(), nodeId, openEra, List.of());
         }
         ActivityLog activity = ActivityLog.open(volumeDir.resolve(ACTIVITY_FILE), meta.id(), nodeId, meta.geometry());
-        RoaringBitmap hot = activity.foundAtOpen();
-        if (!hot.isEmpty()) {
-            log.warn("volume {}: {} hot regions after an unclean stop; marking them dirty in era {}",
-                    meta.id(), hot.getLongCardinality(), openEra);
+        RoaringBitmap found = activity.foundAtOpen();
+        RoaringBitmap hot = new RoaringBitmap();
+        if (!found.isEmpty()) {
             List<CompletableFuture<MarkResult>> marks = new ArrayList<>();
-            hot.forEach((int r) -> marks.add(open.mark(Integer.toUnsignedLong(r), Integer.toUnsignedLong(r)).toCompletableFuture()));
+            for (RegionRange r : notExcluded(found, excluded, meta.geometry())) {
+                hot.add(r.first(), r.last() + 1);
+                marks.add(open.mark(r.first(), r.last()).toCompletableFuture());
+            }
+            log.warn("volume {}: {} hot regions after an unclean stop; marking them dirty in era {} ({} wholly inside excluded ranges skipped)",
+                    meta.id(), hot.getLongCardinality(), openEra, found.getLongCardinality() - hot.getLongCardinality());
             CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new)).join();
             activity.reset().toCompletableFuture().join();
         }
         return new DirtyTracker(volumeDir, meta, nodeId, excluded, open, closed, activity, hot);
+    }
+
+    /**
+     * The runs of {@code regions} that are not wholly inside excluded ranges, as a write covering each run would
+     * mark them: a region partly outside the excluded ranges stays in. The activity log may hold excluded regions
+     * that an older version marked, or that were hot before the ranges were configured.
+     */
+    private static List<RegionRange> notExcluded(RoaringBitmap regions, ExcludedRanges excluded, RegionGeometry geometry) {
+        List<RegionRange> out = new ArrayList<>();
+        for (long[] run : RegionRuns.of(regions)) {
+            if (run[0] >= geometry.regionCount()) {
+                break; // the bitmap file's geometry matched at open; defensive only
+            }
+            long last = Math.min(run[1], geometry.regionCount() - 1);
+            long start = geometry.regionStart(run[0]);
+            long end = geometry.regionStart(last) + geometry.regionLength(last);
+            out.addAll(excluded.regionsToMark(start, end - start, geometry));
+        }
+        return out;
     }
 
     public static String dirtyFileName(long era) {
@@ -198,7 +223,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
         return all;
     }
 
-    /** The activity log, to cool regions once both sides have flushed them. */
+    /** The activity log, to read and cool hot regions; regions are made hot only through {@link #markHot}. */
     public ActivityLog activity() {
         return activity;
     }
@@ -304,6 +329,23 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
         }
     }
 
+    /**
+     * The durable dirty regions of every pending era and the open one, oldest first, taken at one instant:
+     * no era change lands inside it, so an era in it existed when it was taken and one absent from it below
+     * the open era has been dropped for good. The bitmaps are copies the caller may keep.
+     */
+    public NavigableMap<Long, RoaringBitmap> dirtySnapshot() {
+        marking.readLock().lock();
+        try {
+            TreeMap<Long, RoaringBitmap> all = new TreeMap<>();
+            closed.forEach((era, bits) -> all.put(era, bits.clone()));
+            all.put(open.era(), open.regions());
+            return all;
+        } finally {
+            marking.readLock().unlock();
+        }
+    }
+
     /** Durable dirty (era, region) pairs over the open and pending eras: the live dirty records. */
     @Override
     public long dirtyRegionCount() {
@@ -321,7 +363,8 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
 
     /**
      * The hot regions an unclean stop left in the activity log, now dirty in the era that was open
-     * at open. All of them are reported (not only first touches), so the caller can publish them.
+     * at open (those wholly inside excluded ranges were left clean). All of them are reported (not only
+     * first touches), so the caller can publish them.
      */
     public RoaringBitmap recoveredHotRegions() {
         return recoveredHot.clone();

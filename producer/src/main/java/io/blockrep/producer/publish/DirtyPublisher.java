@@ -54,8 +54,27 @@ import org.slf4j.LoggerFactory;
  * A failed send, or a cluster probe (sent every reconcile interval, never waited for) that gets no answer
  * within the request timeout, puts Kafka in the unreachable state: the owner retries the connection with
  * backoff, rebuilds from the topic (a timed-out batch may have landed after all), and sends the backlog.
- * The probe is what notices a broker that went away while nothing failed to send. A fatal condition (non-compacted dirty topic, changed
- * partition count) stops the owner and is reported through {@link PublisherListener} and {@link #stats()}.
+ * The probe is what notices a broker that went away while nothing failed to send.
+ *
+ * <p>Reconcile reads each volume through one atomic {@link DirtySource#snapshot()}: replay reports drop eras
+ * while it runs, and it never reads an era on its own. An era that a snapshot shows dropped was replayed: its
+ * regions, hints and marker are forgotten, and hints that arrive later for it are ignored.
+ *
+ * <p>Failures, by kind:
+ * <ul>
+ * <li>Kafka failures (broker down, timeouts, expired batches, a failed connect or probe) are retried as above:
+ *     unreachable, reconnect with backoff up to 10 s, rebuild, send the backlog. {@link #stats()} shows UNREACHABLE.
+ * <li>Fatal, the owner stops for good ({@link FatalException}): a configuration that would misplace records —
+ *     the dirty topic is not compacted, its partition count changed ({@link PartitionCountGuard}), or the guard's
+ *     file cannot be read or written — and a {@link VirtualMachineError}. Reported through
+ *     {@link PublisherListener} as fatal and as FAILED in {@link #stats()}; retrying would not help.
+ * <li>Anything else thrown in the owner's loop (a bug, a source that failed to read its bitmaps) restarts the
+ *     loop ({@link RestartingLoop}: 0.5 s doubling to 60 s): the Kafka clients are closed and made anew, nothing
+ *     counts as in flight, the published set is rebuilt from Kafka and the bitmaps are reconciled again, so what
+ *     they hold is published after all. Logged at ERROR with the attempt, reported to the listener as not fatal,
+ *     and shown as RESTARTING (attempt n, last error …) in {@link PublisherStats#summary()} until publishing
+ *     resumes. Registered volumes, closed-era markers still due and queued hints are kept across a restart.
+ * </ul>
  */
 public final class DirtyPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyPublisher.class);
@@ -79,6 +98,7 @@ public final class DirtyPublisher implements AutoCloseable {
     private volatile long backlog;
     private volatile Throwable lastError;
     private volatile boolean fatal;
+    private final RestartingLoop restarts;
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -96,6 +116,8 @@ public final class DirtyPublisher implements AutoCloseable {
     private long nextReconcileMillis;
     private KafkaFuture<String> probe;
     private long nextProbeMillis;
+    /** Counts restarts of the loop; a failure reported by a callback of an earlier session's clients is ignored. */
+    private int session;
 
     private DirtyPublisher(PublisherConfig config, Clock clock, PublisherListener listener) {
         this.config = config;
@@ -104,6 +126,29 @@ public final class DirtyPublisher implements AutoCloseable {
         this.topic = config.topics().dirty();
         this.guard = new PartitionCountGuard(config.stateDir());
         this.hints = new ArrayBlockingQueue<>(config.hintQueueCapacity());
+        this.restarts = new RestartingLoop("dirty publisher", clock, new RestartingLoop.Owner() {
+            @Override
+            public void reset(Throwable cause) {
+                restartAfter(cause);
+            }
+
+            @Override
+            public void stopped(Throwable cause) {
+                fatal = true;
+                lastError = cause;
+                LOG.error("dirty publisher stopped", cause);
+                notifyListener(cause, true);
+            }
+
+            @Override
+            public boolean await(long millis) {
+                long until = clock.millis() + millis;
+                for (long now = clock.millis(); running && now < until; now = clock.millis()) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(until - now, 1_000)));
+                }
+                return running;
+            }
+        });
         this.owner = new Thread(this::run, "blockrep-dirty-publisher-" + config.node());
         this.owner.setDaemon(true);
     }
@@ -150,6 +195,10 @@ public final class DirtyPublisher implements AutoCloseable {
                 LOG.warn("era {} of unregistered volume {} closed; no marker sent", era, volume);
                 return;
             }
+            if (v.gone(era)) {
+                LOG.debug("era {} of {} closed and already replayed; no marker sent", era, volume);
+                return;
+            }
             EraOutbox e = v.era(era);
             e.closedRegionCount = regionCount;
             e.closedMillis = now;
@@ -166,7 +215,8 @@ public final class DirtyPublisher implements AutoCloseable {
     }
 
     public PublisherStats stats() {
-        return new PublisherStats(reachable, backlog, sent.get(), acked.get(), dropped.get(), lastError(), fatal);
+        return new PublisherStats(reachable, backlog, sent.get(), acked.get(), dropped.get(), lastError(), fatal,
+                restarts.stats());
     }
 
     /** Stops the owner thread, giving records in flight up to {@code maxBlock} to be acknowledged. Unsent bits stay in the bitmaps. */
@@ -191,41 +241,64 @@ public final class DirtyPublisher implements AutoCloseable {
 
     // ---- owner thread ----
 
+    /** The owner thread: runs the loop, restarting it after a failure that is not fatal (see the class comment). */
     private void run() {
         try {
-            while (running) {
-                if (!connected && clock.millis() >= nextConnectMillis) {
-                    connect();
-                }
-                if (connected) {
-                    rebuildWhereNeeded();
-                }
-                // After the blocking calls above and before any reconcile: a reconcile that ran ahead of the hints
-                // queued meanwhile would publish their regions from the bitmap, without first-write time and cause.
-                takeCommandsAndHints();
-                if (connected) {
-                    reconcileDue();
-                    sendDueMarkers();
-                    probe();
-                }
-                backlog = volumes.values().stream().mapToLong(VolumeOutbox::backlog).sum();
-                if (commands.isEmpty() && hints.isEmpty() && recorded.isEmpty()) {
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMillis()));
-                }
-            }
-        } catch (FatalException e) {
-            fatal = true;
-            lastError = e;
-            LOG.error("dirty publisher stopped: {}", e.getMessage());
-            listener.onFailure(e, true);
-        } catch (RuntimeException | Error e) {
-            fatal = true;
-            lastError = e;
-            LOG.error("dirty publisher failed", e);
-            listener.onFailure(e, true);
+            restarts.run(this::loop);
         } finally {
             reachable = false;
             closeClients(config.maxBlock());
+        }
+    }
+
+    private void loop() {
+        while (running) {
+            if (!connected && clock.millis() >= nextConnectMillis) {
+                connect();
+            }
+            if (connected) {
+                rebuildWhereNeeded();
+            }
+            // After the blocking calls above and before any reconcile: a reconcile that ran ahead of the hints
+            // queued meanwhile would publish their regions from the bitmap, without first-write time and cause.
+            takeCommandsAndHints();
+            if (connected) {
+                reconcileDue();
+                sendDueMarkers();
+                probe();
+            }
+            backlog = volumes.values().stream().mapToLong(VolumeOutbox::backlog).sum();
+            if (commands.isEmpty() && hints.isEmpty() && recorded.isEmpty()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMillis()));
+            }
+        }
+    }
+
+    /**
+     * The loop threw: drop the Kafka clients and everything in flight; after the backoff the loop connects,
+     * rebuilds and reconciles as after a start. Registered volumes, due markers and hints stay.
+     */
+    private void restartAfter(Throwable e) {
+        lastError = e;
+        reachable = false;
+        notifyListener(e, false);
+        session++;
+        connected = false;
+        probe = null;
+        closeClients(Duration.ZERO);
+        producer = null;
+        admin = null;
+        volumes.values().forEach(VolumeOutbox::restarted);
+        backoffMillis = 250;
+        nextConnectMillis = clock.millis();
+    }
+
+    /** A listener that throws must not take the owner thread with it. */
+    private void notifyListener(Throwable e, boolean isFatal) {
+        try {
+            listener.onFailure(e, isFatal);
+        } catch (RuntimeException le) {
+            LOG.warn("publisher listener failed", le);
         }
     }
 
@@ -263,6 +336,9 @@ public final class DirtyPublisher implements AutoCloseable {
                 LOG.debug("hint for unregistered volume {} ignored", h.volume());
                 continue;
             }
+            if (v.gone(h.era())) {
+                continue; // a hint that came after its era was replayed and dropped
+            }
             EraOutbox e = v.era(h.era());
             e.hint(h.region(), h.firstWriteMillis(), h.cause());
             // After a failed send keep recording the batch's touches; the regions go out after the next connect.
@@ -282,7 +358,7 @@ public final class DirtyPublisher implements AutoCloseable {
         hints.drainTo(recorded);
         for (Hint h : recorded.subList(from, recorded.size())) {
             VolumeOutbox v = volumes.get(h.volume());
-            if (v != null) {
+            if (v != null && !v.gone(h.era())) {
                 v.era(h.era()).hint(h.region(), h.firstWriteMillis(), h.cause());
             }
         }
@@ -301,7 +377,7 @@ public final class DirtyPublisher implements AutoCloseable {
             }
             connected = true;
             if (volumes.isEmpty()) {
-                reachable = true; // otherwise once the volumes are rebuilt: reachable means ready to publish
+                publishing(); // otherwise once the volumes are rebuilt: reachable means ready to publish
             }
             nextProbeMillis = clock.millis() + config.reconcileInterval().toMillis();
             volumes.replaceAll((id, v) -> relocated(v));
@@ -312,12 +388,7 @@ public final class DirtyPublisher implements AutoCloseable {
 
     private VolumeOutbox relocated(VolumeOutbox v) {
         int p = TopicLayout.partitionFor(v.source.volume(), partitions);
-        if (p == v.partition) {
-            return v;
-        }
-        VolumeOutbox moved = new VolumeOutbox(v.source, p);
-        moved.eras.putAll(v.eras);
-        return moved;
+        return p == v.partition ? v : v.movedTo(p);
     }
 
     private void rebuildWhereNeeded() {
@@ -345,12 +416,18 @@ public final class DirtyPublisher implements AutoCloseable {
                 v.rebuilt = true;
                 v.reconcileDue = true;
             }
-            reachable = true;
+            publishing();
             backoffMillis = 250;
             LOG.info("rebuilt published regions of {} volume(s) from {} partitions {}", ids.size(), topic, parts);
         } catch (io.blockrep.common.RetriableException | KafkaException e) {
             failed(e);
         }
+    }
+
+    /** Kafka is reachable and the volumes are rebuilt: records go out again. Ends a restart. */
+    private void publishing() {
+        reachable = true;
+        restarts.recovered();
     }
 
     private void reconcileDue() {
@@ -372,13 +449,12 @@ public final class DirtyPublisher implements AutoCloseable {
     /**
      * Sends what the bitmaps have and Kafka lacks. The hints queued when the bitmaps have been read are
      * recorded before anything is sent: a hint is offered after its bit is set, so every region whose hint
-     * came before the read goes out with the hint's first-write time and cause.
+     * came before the read goes out with the hint's first-write time and cause. The bitmaps are read in one
+     * atomic snapshot: an era dropped after it is only sent from the snapshot (a record the replayer copies
+     * once more, harmless), never read again.
      */
     private void reconcile(VolumeOutbox v) {
-        Set<Long> live = new HashSet<>(v.source.eras());
-        for (long era : live) {
-            v.era(era).dirty = v.source.dirtyRegions(era);
-        }
+        Set<Long> live = v.apply(v.source.snapshot());
         recordQueuedHints();
         for (long era : live) {
             EraOutbox e = v.era(era);
@@ -431,7 +507,12 @@ public final class DirtyPublisher implements AutoCloseable {
     private boolean send(int partition, DirtyKey key, byte[] value, java.util.function.Consumer<Exception> onAck, Runnable undo) {
         Future<RecordMetadata> future;
         try {
-            future = producer.send(new ProducerRecord<>(topic, partition, key.bytes(), value), (md, ex) -> command(() -> onAck.accept(ex)));
+            int s = session;
+            future = producer.send(new ProducerRecord<>(topic, partition, key.bytes(), value), (md, ex) -> command(() -> {
+                if (ex == null || s == session) {
+                    onAck.accept(ex);
+                }
+            }));
         } catch (KafkaException | IllegalStateException e) {
             undo.run();
             failed(e);
@@ -559,7 +640,11 @@ public final class DirtyPublisher implements AutoCloseable {
             }
         }
         if (admin != null) {
-            admin.close(Duration.ZERO);
+            try {
+                admin.close(Duration.ZERO);
+            } catch (RuntimeException e) {
+                LOG.debug("closing admin client", e);
+            }
         }
     }
 }

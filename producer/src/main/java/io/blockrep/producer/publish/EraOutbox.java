@@ -68,6 +68,17 @@ final class EraOutbox {
         return closedRegionCount >= 0 && !markerPublished && !markerInFlight && inFlight.isEmpty() && backlog() == 0;
     }
 
+    /**
+     * The source dropped this era: it was replayed, so nothing of it is left to publish, neither its regions
+     * nor its marker. Records in flight still complete.
+     */
+    void forget() {
+        dirty = new RoaringBitmap();
+        hinted.clear();
+        touches.clear();
+        closedRegionCount = -1;
+    }
+
     /** Nothing left to do for an era the source no longer has. */
     boolean idle() {
         return inFlight.isEmpty() && !markerInFlight && (closedRegionCount < 0 || markerPublished);

@@ -3,7 +3,7 @@ package io.blockrep.producer.publish;
 import io.blockrep.schemas.VolumeEvent;
 import io.blockrep.schemas.codec.Codecs;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * a time in order and waits for each acknowledgement: events are few, and stop-and-wait keeps their
  * order across failures. While Kafka is unreachable the head event is retried with backoff; the buffer
  * is flushed when Kafka answers again. The topic must exist ({@link DirtyPublisher} creates it).
+ *
+ * <p>Failures: a retriable Kafka failure keeps the head event and retries it with backoff up to 10 s; any
+ * other failure to send an event, or to encode it, drops that event (WARN, counted). Anything else the loop throws (a bug, a producer
+ * that cannot be created) restarts it with a new Kafka producer after a bounded backoff ({@link RestartingLoop};
+ * the buffered events are kept); only a {@link VirtualMachineError} or a FatalException ends it.
  */
 public final class EventPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
@@ -44,10 +49,30 @@ public final class EventPublisher implements AutoCloseable {
     private volatile Throwable lastError;
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final RestartingLoop restarts;
 
     private EventPublisher(PublisherConfig config) {
         this.config = config;
         this.topic = config.topics().events();
+        this.restarts = new RestartingLoop("event publisher", Clock.systemUTC(), new RestartingLoop.Owner() {
+            @Override
+            public void reset(Throwable cause) {
+                lastError = cause;
+                reachable = false;
+            }
+
+            @Override
+            public void stopped(Throwable cause) {
+                lastError = cause;
+                LOG.error("event publisher stopped", cause);
+            }
+
+            @Override
+            public boolean await(long millis) throws InterruptedException {
+                awaitHead(millis);
+                return running;
+            }
+        });
         this.owner = new Thread(this::run, "blockrep-event-publisher-" + config.node());
         this.owner.setDaemon(true);
     }
@@ -102,6 +127,11 @@ public final class EventPublisher implements AutoCloseable {
         return Optional.ofNullable(lastError);
     }
 
+    /** Restarts of the owner loop after unexpected failures. */
+    public PublisherStats.Restarts restarts() {
+        return restarts.stats();
+    }
+
     /** Stops the owner thread; events still buffered are dropped (they are also in the log). */
     @Override
     public void close() {
@@ -121,6 +151,15 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            restarts.run(this::loop);
+        } finally {
+            reachable = false;
+        }
+    }
+
+    /** One run of the owner loop, with its own Kafka producer; InterruptedException when closing. */
+    private void loop() throws InterruptedException {
         long backoff = 250;
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-events"));
         try {
@@ -131,18 +170,17 @@ public final class EventPublisher implements AutoCloseable {
                 }
                 if (trySend(producer, head)) {
                     removeHead(head);
+                    restarts.recovered();
                     backoff = 250;
                 } else {
                     awaitHead(backoff);
                     backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
                 }
             }
-        } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
             // close() interrupts the owner; anything still buffered is dropped with the process.
             LOG.debug("event publisher stopping with {} event(s) unsent", eventsBuffered());
-        } catch (RuntimeException e) {
-            lastError = e;
-            LOG.error("event publisher failed", e);
+            throw new InterruptedException("closing");
         } finally {
             reachable = false;
             // Clear the interrupt that stopped the loop, or the producer's bounded close fails at once.
@@ -164,8 +202,12 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     private boolean trySend(KafkaProducer<byte[], byte[]> producer, VolumeEvent event) throws InterruptedException {
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
-                event.getVolume().getBytes(StandardCharsets.UTF_8), Codecs.VOLUME_EVENT.encode(event));
+        ProducerRecord<byte[], byte[]> record;
+        try {
+            record = new ProducerRecord<>(topic, event.getVolume().getBytes(StandardCharsets.UTF_8), Codecs.VOLUME_EVENT.encode(event));
+        } catch (RuntimeException e) {
+            return failed(e, event); // an event that cannot be encoded never will be: dropped, not retried
+        }
         try {
             producer.send(record).get(config.maxBlock().toMillis() + config.deliveryTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
             published.incrementAndGet();

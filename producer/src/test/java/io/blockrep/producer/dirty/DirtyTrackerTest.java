@@ -138,6 +138,40 @@ class DirtyTrackerTest {
         }
     }
 
+    /**
+     * Regression: after an unclean stop every hot region became dirty, excluded ranges or not. A region
+     * wholly inside excluded ranges (here one range ends where the next begins) must stay clean; a region
+     * only partly excluded is still marked, as a write to its other bytes would mark it.
+     */
+    @Test
+    void hotRegionsInsideExcludedRangesDoNotComeBackDirtyAfterACrash() {
+        // regions 2..3 wholly excluded (two adjacent ranges), region 5 half excluded, region 8 not at all
+        ExcludedRanges scratch = ExcludedRanges.parse(2L * R + "-" + (3L * R + 100) + "," + (3L * R + 100) + "-" + 4L * R
+                + "," + 5L * R + "-" + (5L * R + R / 2));
+        DirtyTracker t = DirtyTracker.open(dir, META, "site-a", scratch);
+        // As the mirrored write path did, and as a log written before the ranges were excluded holds.
+        t.activity().markHot(2, 3).toCompletableFuture().join();
+        t.activity().markHot(5, 5).toCompletableFuture().join();
+        t.activity().markHot(8, 8).toCompletableFuture().join();
+        t.abandon();
+        try (DirtyTracker after = DirtyTracker.open(dir, META, "site-a", scratch)) {
+            assertThat(after.dirtyRegions(1).toArray()).containsExactly(5, 8);
+            assertThat(after.recoveredHotRegions().toArray()).containsExactly(5, 8);
+            assertThat(after.activity().hotRegions().isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void markHotLeavesRegionsWhollyInsideExcludedRangesCold() {
+        DirtyTracker t = DirtyTracker.open(dir, META, "site-a", ExcludedRanges.parse(2L * R + "-" + 4L * R));
+        t.markHot(R + R / 2, 3L * R).toCompletableFuture().join(); // touches regions 1..4; 2 and 3 excluded
+        assertThat(t.activity().hotRegions().toArray()).containsExactly(1, 4);
+        t.abandon();
+        try (DirtyTracker after = DirtyTracker.open(dir, META, "site-a", ExcludedRanges.parse(2L * R + "-" + 4L * R))) {
+            assertThat(after.dirtyRegions(1).toArray()).containsExactly(1, 4);
+        }
+    }
+
     @Test
     void cleanCloseLeavesNoHotRegions() {
         try (DirtyTracker t = open()) {

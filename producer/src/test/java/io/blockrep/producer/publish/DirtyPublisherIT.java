@@ -221,6 +221,73 @@ class DirtyPublisherIT {
         assertThat(keys).containsExactly("not a key", "vol-e/site-a/1/5", "vol-e/site-a/1/6", "vol-e/site-a/1/5", "vol-e/site-a/1/7");
     }
 
+    /** A source whose reads fail {@code failures} times once armed, as a bug in the publisher's loop would. */
+    private static final class FailingSource implements DirtySource {
+        private final MemorySource bitmaps;
+        private final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+
+        FailingSource(MemorySource bitmaps) {
+            this.bitmaps = bitmaps;
+        }
+
+        @Override
+        public String volume() {
+            return bitmaps.volume();
+        }
+
+        @Override
+        public long volumeSize() {
+            return bitmaps.volumeSize();
+        }
+
+        @Override
+        public int regionSize() {
+            return bitmaps.regionSize();
+        }
+
+        @Override
+        public java.util.NavigableMap<Long, org.roaringbitmap.RoaringBitmap> snapshot() {
+            if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IllegalStateException("scripted failure of the publisher's loop");
+            }
+            return bitmaps.snapshot();
+        }
+    }
+
+    /** Regression (issue 11, seen 4): one exception in the publisher's loop ended Kafka publishing until a process restart. */
+    @Test
+    void aPublisherWhoseLoopThrewRestartsAndPublishesWhatTheBitmapsHold(KafkaBroker kafka) {
+        PublisherConfig config = config(kafka, "crash.");
+        MemorySource bitmaps = new MemorySource("vol-h");
+        FailingSource vol = new FailingSource(bitmaps);
+        bitmaps.mark(1, 0);
+        List<Throwable> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (DirtyPublisher p = DirtyPublisher.start(config, Clock.systemUTC(), (e, isFatal) -> told.add(e))) {
+            p.register(vol);
+            await().atMost(Duration.ofSeconds(30)).until(() -> p.stats().recordsAcked() == 1);
+            vol.failures.set(2);
+            for (int r = 1; r <= 20; r++) {
+                bitmaps.mark(1, r);
+            }
+            for (int r = 0; r < 10; r++) {
+                bitmaps.mark(2, r);
+            }
+            // Two failed reconciles: restart attempt 1, then 2 (0.5 s, then 1 s of backoff); shown while they last.
+            await().atMost(Duration.ofSeconds(30)).until(() -> p.stats().summary()
+                    .startsWith("RESTARTING (attempt 2, last error java.lang.IllegalStateException: scripted failure"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> p.stats().recordsAcked() == 31 && p.stats().backlogRegions() == 0);
+            PublisherStats stats = p.stats();
+            assertThat(stats.fatal()).isFalse();
+            assertThat(stats.kafkaReachable()).isTrue();
+            assertThat(stats.restarts().count()).isEqualTo(2);
+            assertThat(stats.restarts().inProgress()).isFalse();
+            assertThat(stats.restarts().lastCrash()).get().asString().contains("scripted failure");
+            assertThat(stats.summary()).isEqualTo("REACHABLE");
+        }
+        assertThat(told).filteredOn(e -> e.getMessage().contains("scripted failure")).hasSize(2);
+        assertThat(readAll(kafka, config).stream().map(r -> DirtyKey.parse(r.key())).toList()).doesNotHaveDuplicates().hasSize(31);
+    }
+
     @Test
     void refusesADirtyTopicWhosePartitionCountChanged(KafkaBroker kafka) {
         PublisherConfig config = config(kafka, "guard.");

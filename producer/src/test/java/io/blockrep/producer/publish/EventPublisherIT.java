@@ -126,6 +126,23 @@ class EventPublisherIT {
         assertThat(sequencesOf(kafka, config)).containsExactly(0L, 8L, 9L, 10L, 11L, 12L);
     }
 
+    /** Regression (issue 11, deliver 2): one event that failed to encode ended event publishing until a restart. */
+    @Test
+    void anEventThatCannotBeEncodedIsDroppedAndTheOthersFollow(KafkaBroker kafka) {
+        PublisherConfig config = config(kafka, "poison.");
+        VolumeEvent poison = new VolumeEvent(); // no node, type or time: Avro refuses to write it
+        poison.setVolume("vol-p");
+        try (EventPublisher p = EventPublisher.start(config)) {
+            p.publish(event("vol-p", 0));
+            p.publish(poison);
+            p.publish(event("vol-p", 2));
+            await().atMost(Duration.ofSeconds(30)).until(() -> p.eventsPublished() == 2 && p.eventsBuffered() == 0);
+            assertThat(p.eventsDropped()).isEqualTo(1);
+            assertThat(p.lastError()).isPresent();
+        }
+        assertThat(sequencesOf(kafka, config)).containsExactly(0L, 2L);
+    }
+
     private static VolumeEvent event(String volume, long seq) {
         return VolumeEvent.newBuilder().setVolume(volume).setNode(NODE).setTimeMillis(1_000 + seq)
                 .setType(EventType.MODE_CHANGED).setMode("LOGGING").setEra(seq).build();

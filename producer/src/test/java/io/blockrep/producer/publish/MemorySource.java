@@ -1,7 +1,6 @@
 package io.blockrep.producer.publish;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -39,13 +38,9 @@ final class MemorySource implements DirtySource {
     }
 
     @Override
-    public synchronized List<Long> eras() {
-        return new ArrayList<>(eras.keySet());
-    }
-
-    @Override
-    public synchronized RoaringBitmap dirtyRegions(long era) {
-        RoaringBitmap b = eras.get(era);
-        return b == null ? new RoaringBitmap() : b.clone();
+    public synchronized NavigableMap<Long, RoaringBitmap> snapshot() {
+        TreeMap<Long, RoaringBitmap> copy = new TreeMap<>();
+        eras.forEach((era, bits) -> copy.put(era, bits.clone()));
+        return copy;
     }
 }
