@@ -154,6 +154,11 @@ public final class InitialSyncSetup {
             public void syncDecided(String volume, String peer, SyncDecision decision, String detail) {
                 delegate.syncDecided(volume, peer, decision, detail);
             }
+
+            @Override
+            public void invariantViolated(String volume, String detail) {
+                delegate.invariantViolated(volume, detail);
+            }
         };
     }
 }
