@@ -579,10 +579,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     @Override
-    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra) {
+    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied) {
         ReplicatedVolume v = replicated(volume);
         try {
-            v.erasReplayed(regionCountByEra);
+            v.erasReplayed(regionCountByEra, copied);
         } catch (InvalidInputException e) {
             LOG.warn("{}", e.getMessage());
             throw e;

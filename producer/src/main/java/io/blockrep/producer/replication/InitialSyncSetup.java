@@ -156,6 +156,11 @@ public final class InitialSyncSetup {
             }
 
             @Override
+            public void republish(String volume, long era, RoaringBitmap regions) {
+                delegate.republish(volume, era, regions);
+            }
+
+            @Override
             public void invariantViolated(String volume, String detail) {
                 delegate.invariantViolated(volume, detail);
             }
