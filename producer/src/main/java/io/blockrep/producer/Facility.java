@@ -97,6 +97,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final Map<String, VolumeStatus.ReplayProgress> replayProgress = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService io;
     private final ScheduledExecutorService scheduler;
+    /** The volumes' mode timers (cutover and other hold bounds, LOGGING retries): never behind the checkpoint's blocking flushes. */
+    private final ScheduledExecutorService modeTimers;
     private DirtyPublisher dirtyPublisher;
     private EventPublisher eventPublisher;
     private PublishingObserver observer;
@@ -110,6 +112,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         this.clock = clock;
         this.io = Executors.newFixedThreadPool(4, daemon("volume-io-" + config.nodeId()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("facility-" + config.nodeId()));
+        this.modeTimers = Executors.newSingleThreadScheduledExecutor(daemon("mode-timers-" + config.nodeId()));
     }
 
     /** Locks the state directory, opens (creating when missing) every configured volume and starts serving. */
@@ -201,7 +204,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
             InitialSyncSetup.beforeStart(handle, tracker, observer, config.nodeId(), clock);
             ProducerConfig.Resync r = config.resync();
-            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, scheduler,
+            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, modeTimers,
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout(), config.link().restoreDamping()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
@@ -576,10 +579,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     @Override
-    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra) {
+    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied) {
         ReplicatedVolume v = replicated(volume);
         try {
-            v.erasReplayed(regionCountByEra);
+            v.erasReplayed(regionCountByEra, copied);
         } catch (InvalidInputException e) {
             LOG.warn("{}", e.getMessage());
             throw e;
@@ -643,6 +646,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         closeQuietly(control);
         closeQuietly(nbd);
         scheduler.shutdownNow();
+        modeTimers.shutdownNow();
         for (ReplicatedVolume v : replicated.values()) {
             settleActivity(v);
         }

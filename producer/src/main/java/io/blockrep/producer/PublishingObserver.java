@@ -76,6 +76,13 @@ final class PublishingObserver implements VolumeObserver {
     }
 
     @Override
+    public void republish(String volume, long era, org.roaringbitmap.RoaringBitmap regions) {
+        if (dirty != null) {
+            dirty.republish(volume, era, regions);
+        }
+    }
+
+    @Override
     public void invariantViolated(String volume, String detail) {
         // OTHER with a kind, not a new EventType symbol: readers of the current schema decode it as is.
         event(volume, EventType.OTHER, Mode.LOGGING.name(), Map.of("kind", "INVARIANT_VIOLATED", "detail", detail));

@@ -1,7 +1,9 @@
 package io.blockrep.producer.control;
 
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
+import org.roaringbitmap.RoaringBitmap;
 
 /** What the control API can ask of a facility. Implementations are thread-safe. */
 public interface ControlHandler {
@@ -12,11 +14,12 @@ public interface ControlHandler {
 
     /**
      * The replayer copied every region of the eras it names, each with its era-closed marker's region
-     * count ({@code regionCountByEra}); the facility drops exactly those eras and moves on. Refused with
+     * count ({@code regionCountByEra}) and the regions it copied ({@code copied}); the facility drops
+     * exactly those eras and moves on. Refused with
      * an {@link io.blockrep.common.InvalidInputException}, nothing dropped, when an era is not pending or
      * its count differs from the era's bitmap.
      */
-    void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra);
+    void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied);
 
     /** Marks regions found to differ from the replica dirty; returns how many were newly marked. */
     long markDiffering(String volume, List<Long> regions);

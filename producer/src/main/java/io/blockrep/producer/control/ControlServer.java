@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -18,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/link/cut       drop the replication link and stop reconnecting
  * POST /v1/link/restore   reconnect
  * POST /v1/volumes/{id}/approve            start the resync of a volume in AWAITING_APPROVAL
- * POST /v1/volumes/{id}/replayed           body {"eras":[{"era":N,"regions":C},...]}: the replayer copied these eras,
+ * POST /v1/volumes/{id}/replayed           body {"eras":[{"era":N,"regions":C,"copied":B},...]}: the replayer copied these eras,
  *                                          C from each era's closed marker; 409 (nothing dropped) unless they match
  * POST /v1/volumes/{id}/dirty              body {"regions":[...]}: regions that differ from the replica
  * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
@@ -235,21 +237,29 @@ public final class ControlServer implements AutoCloseable {
                     + REPLAY_REPORT_FORM));
             return;
         }
-        SortedMap<Long, Long> report;
+        ReplayBody report;
         try {
             report = replayReport(JSON.readTree(ex.getRequestBody().readNBytes(1 << 20)));
         } catch (IOException | IllegalArgumentException e) {
             reply(ex, 400, Map.of("error", "body must be " + REPLAY_REPORT_FORM + ": " + e.getMessage()));
             return;
         }
-        handler.erasReplayed(volume, report);
-        reply(ex, 200, Map.of("volume", volume, "droppedEras", List.copyOf(report.keySet())));
+        handler.erasReplayed(volume, report.counts(), report.copied());
+        reply(ex, 200, Map.of("volume", volume, "droppedEras", List.copyOf(report.counts().keySet())));
     }
 
-    static final String REPLAY_REPORT_FORM = "{\"eras\":[{\"era\":N,\"regions\":C},...]} (C: the era-closed marker's region count)";
+    static final String REPLAY_REPORT_FORM = "{\"eras\":[{\"era\":N,\"regions\":C,\"copied\":B},...]} (C: the era-closed marker's "
+            + "region count; B: the regions copied, a RoaringBitmap in its portable serialisation, base64)";
 
-    /** {"eras":[{"era":N,"regions":C},...]}: at least one era, each once, N >= 1, C >= 0. */
-    static SortedMap<Long, Long> replayReport(JsonNode body) {
+    /** A parsed replay report: per era, its marker's region count, and the regions the replayer copied. */
+    record ReplayBody(SortedMap<Long, Long> counts, Map<Long, RoaringBitmap> copied) {
+    }
+
+    /**
+     * {"eras":[{"era":N,"regions":C,"copied":"B"},...]}: at least one era, each once, N >= 1, C >= 0, B the
+     * regions copied as a RoaringBitmap in its portable serialisation, base64.
+     */
+    static ReplayBody replayReport(JsonNode body) {
         JsonNode list = body == null ? null : body.get("eras");
         if (list == null || !list.isArray() || list.isEmpty()) {
             throw new IllegalArgumentException("no eras, or not an array");
@@ -258,18 +268,34 @@ public final class ControlServer implements AutoCloseable {
             throw new IllegalArgumentException(list.size() + " eras, more than " + MAX_REPORTED_ERAS);
         }
         SortedMap<Long, Long> report = new TreeMap<>();
+        Map<Long, RoaringBitmap> copied = new HashMap<>();
         for (JsonNode e : list) {
             JsonNode era = e.get("era");
             JsonNode regions = e.get("regions");
+            JsonNode regionsCopied = e.get("copied");
             if (era == null || regions == null || !era.isIntegralNumber() || !regions.isIntegralNumber() || !era.canConvertToLong()
                     || !regions.canConvertToLong() || era.asLong() < 1 || regions.asLong() < 0) {
                 throw new IllegalArgumentException("bad entry " + e + " (era >= 1 and regions >= 0, both integers)");
             }
+            if (regionsCopied == null || !regionsCopied.isTextual()) {
+                throw new IllegalArgumentException("era " + era.asLong() + ": no \"copied\" (the regions copied, a base64 RoaringBitmap)");
+            }
             if (report.put(era.asLong(), regions.asLong()) != null) {
                 throw new IllegalArgumentException("era " + era.asLong() + " named twice");
             }
+            copied.put(era.asLong(), regionSet(regionsCopied.asText(), era.asLong()));
         }
-        return report;
+        return new ReplayBody(report, copied);
+    }
+
+    private static RoaringBitmap regionSet(String base64, long era) {
+        try {
+            RoaringBitmap set = new RoaringBitmap();
+            set.deserialize(java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(base64)));
+            return set;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("era " + era + ": \"copied\" is not a base64 RoaringBitmap: " + e.getMessage());
+        }
     }
 
     private static void readEndpoint(HttpExchange ex, String action, String volume, String query, ControlHandler handler)

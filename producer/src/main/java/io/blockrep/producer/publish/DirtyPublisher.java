@@ -206,6 +206,28 @@ public final class DirtyPublisher implements AutoCloseable {
         });
     }
 
+    /**
+     * Regions of a pending era that the source's bitmap holds but a replay report did not cover (their
+     * records were tombstoned by someone else, or lost): their records are published again, so the
+     * replayer sees them live and copies them. The era's marker was sent already; the replayer copies
+     * whatever is live in a closed era when it steps, so order does not matter here.
+     */
+    public void republish(String volume, long era, RoaringBitmap regions) {
+        RoaringBitmap again = regions.clone();
+        command(() -> {
+            VolumeOutbox v = volumes.get(volume);
+            if (v == null || v.gone(era)) {
+                return;
+            }
+            EraOutbox e = v.era(era);
+            e.published.andNot(again);
+            e.dirty.or(again);
+            v.reconcileDue = true;
+            LOG.warn("volume {}: {} region(s) of era {} are dirty here but were not reported copied; their records are published again",
+                    volume, again.getLongCardinality(), era);
+        });
+    }
+
     public boolean kafkaReachable() {
         return reachable;
     }

@@ -154,6 +154,16 @@ public final class InitialSyncSetup {
             public void syncDecided(String volume, String peer, SyncDecision decision, String detail) {
                 delegate.syncDecided(volume, peer, decision, detail);
             }
+
+            @Override
+            public void republish(String volume, long era, RoaringBitmap regions) {
+                delegate.republish(volume, era, regions);
+            }
+
+            @Override
+            public void invariantViolated(String volume, String detail) {
+                delegate.invariantViolated(volume, detail);
+            }
         };
     }
 }

@@ -6,10 +6,12 @@ import io.blockrep.producer.dirty.DirtyLog;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -290,9 +292,9 @@ final class ModeMachine {
      * copied → CUTOVER; RESYNCING otherwise → close the next era; CUTOVER and the last era copied
      * → REPLICATING.
      */
-    void erasReplayed(SortedMap<Long, Long> report) {
+    void erasReplayed(SortedMap<Long, Long> report, Map<Long, RoaringBitmap> copiedRegions) {
         synchronized (lock) {
-            long copied = resync.drop(report);
+            long copied = resync.drop(report, copiedRegions);
             if (!tracker.pendingEras().isEmpty()) {
                 return;
             }

@@ -1,6 +1,5 @@
 package io.blockrep.producer.replication;
 
-import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.volume.Generation;
@@ -19,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -197,15 +197,16 @@ public final class ReplicatedVolume {
     }
 
     /**
-     * The replayer copied every live region of exactly the eras in {@code regionCountByEra} (each
-     * with the region count of its era-closed marker). Refused, with nothing dropped, when an era is
-     * not pending here or its count differs from this side's bitmap.
+     * The replayer copied {@code copied} (per era, the regions it copied) of exactly the eras in
+     * {@code regionCountByEra} (each with the region count of its era-closed marker). Refused, with
+     * nothing dropped, when an era is not pending here, its count differs from this side's bitmap, or
+     * a region this side logged in it was not reported copied (its record is then published again).
      */
-    public void erasReplayed(SortedMap<Long, Long> regionCountByEra) {
+    public void erasReplayed(SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied) {
         if (tracker == null) {
             throw new InvalidInputException("volume '" + name() + "' is not replicated");
         }
-        machine.erasReplayed(regionCountByEra);
+        machine.erasReplayed(regionCountByEra, copied);
     }
 
     /**

@@ -1,7 +1,12 @@
 package io.blockrep.producer.replication;
 
 import io.blockrep.producer.dirty.DirtyLog;
+import io.blockrep.common.InvalidInputException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.Map;
 import java.util.SortedMap;
@@ -23,6 +28,8 @@ final class ResyncCoordinator {
     private final VolumeObserver observer;
     /** Closed eras not announced yet → the last write epoch admitted before the close. Under the machine's lock (awaitsDrain: any thread). */
     private final Map<Long, Long> awaiting = new ConcurrentSkipListMap<>();
+    /** Per pending era, the regions replay reports said were copied so far. Under the machine's lock. */
+    private final Map<Long, RoaringBitmap> copiedSoFar = new HashMap<>();
 
     ResyncCoordinator(String volume, DirtyLog tracker, VolumeObserver observer) {
         this.volume = volume;
@@ -75,20 +82,48 @@ final class ResyncCoordinator {
     }
 
     /**
-     * Drops exactly the eras of {@code report} (era → the region count of its era-closed marker),
-     * after checking every one against this side's bitmaps ({@link ReplayReport#check}): any problem
-     * refuses the whole report with nothing dropped. Returns the number of distinct regions the
-     * dropped eras held.
+     * Drops exactly the eras of {@code counts} (era → the region count of its era-closed marker),
+     * after checking every one against this side's bitmaps: {@link ReplayReport#check} (closed,
+     * pending, the count matches), and coverage: every region this side logged in the era must be
+     * among the regions the replayer says it copied ({@code copied}, accumulated over the reports of
+     * an era, since a report after a refusal names only what the next pass copied). Any problem
+     * refuses the whole report with nothing dropped; regions not covered have their dirty records
+     * published again (a tombstone written by someone else can delay a resync, never drop a region).
+     * Returns the number of distinct regions the dropped eras held.
      */
-    long drop(SortedMap<Long, Long> report) {
-        new ReplayReport(report).requireValid(volume, tracker);
-        RoaringBitmap copied = new RoaringBitmap();
-        for (long era : report.keySet()) {
-            copied.or(tracker.dirtyRegions(era));
-            tracker.dropEra(era);
+    long drop(SortedMap<Long, Long> counts, Map<Long, RoaringBitmap> copied) {
+        new ReplayReport(counts).requireValid(volume, tracker);
+        copiedSoFar.keySet().retainAll(tracker.pendingEras());
+        Map<Long, RoaringBitmap> missing = new TreeMap<>();
+        for (long era : counts.keySet()) {
+            RoaringBitmap covered = copiedSoFar.computeIfAbsent(era, e -> new RoaringBitmap());
+            RoaringBitmap claim = copied.get(era);
+            if (claim != null) {
+                covered.or(claim);
+            }
+            RoaringBitmap lacking = RoaringBitmap.andNot(tracker.dirtyRegions(era), covered);
+            if (!lacking.isEmpty()) {
+                missing.put(era, lacking);
+            }
         }
-        LOG.info("volume {}: era(s) {} replayed ({} region(s)); pending {}", volume, report.keySet(), copied.getLongCardinality(),
+        if (!missing.isEmpty()) {
+            List<String> problems = new ArrayList<>();
+            missing.forEach((era, regions) -> {
+                observer.republish(volume, era, regions);
+                problems.add("era " + era + ": " + regions.getLongCardinality() + " region(s) logged here were not reported copied "
+                        + "(first " + regions.first() + ")");
+            });
+            throw new InvalidInputException("volume '" + volume + "': replay report " + counts + " refused, nothing dropped: "
+                    + String.join("; ", problems) + "; their dirty records are published again, so the replayer copies them");
+        }
+        RoaringBitmap all = new RoaringBitmap();
+        for (long era : counts.keySet()) {
+            all.or(tracker.dirtyRegions(era));
+            tracker.dropEra(era);
+            copiedSoFar.remove(era);
+        }
+        LOG.info("volume {}: era(s) {} replayed ({} region(s)); pending {}", volume, counts.keySet(), all.getLongCardinality(),
                 tracker.pendingEras());
-        return copied.getLongCardinality();
+        return all.getLongCardinality();
     }
 }

@@ -36,6 +36,13 @@ public interface VolumeObserver {
     }
 
     /**
+     * Regions of a pending era this side logged that a replay report did not cover: their dirty
+     * records must be published again (someone else tombstoned them, or they were lost).
+     */
+    default void republish(String volume, long era, org.roaringbitmap.RoaringBitmap regions) {
+    }
+
+    /**
      * A bug: the replication invariant (DESIGN.md "The promise") did not hold; the volume went to
      * LOGGING so a resync repairs it. Reported as an event, for a bug report.
      */

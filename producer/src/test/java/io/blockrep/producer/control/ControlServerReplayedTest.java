@@ -76,7 +76,7 @@ class ControlServerReplayedTest {
 
     @Test
     void aMatchingReportDropsExactlyTheNamedEras() throws Exception {
-        HttpResponse<String> r = post("/v1/volumes/vol/replayed", "{\"eras\":[{\"era\":2,\"regions\":1}]}");
+        HttpResponse<String> r = post("/v1/volumes/vol/replayed", "{\"eras\":[{\"era\":2,\"regions\":1,\"copied\":\"" + copied(10) + "\"}]}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).contains("\"droppedEras\" : [ 2 ]");
         assertThat(tracker.pendingEras()).containsExactly(1L);
@@ -85,13 +85,13 @@ class ControlServerReplayedTest {
     @Test
     void aReportTheBitmapsDoNotConfirmIsRefusedWith409AndDropsNothing() throws Exception {
         HttpResponse<String> wrongCount = post("/v1/volumes/vol/replayed",
-                "{\"eras\":[{\"era\":1,\"regions\":2},{\"era\":2,\"regions\":1}]}");
+                "{\"eras\":[{\"era\":1,\"regions\":2,\"copied\":\"" + copied(0, 1, 2) + "\"},{\"era\":2,\"regions\":1,\"copied\":\"" + copied(10) + "\"}]}");
         assertThat(wrongCount.statusCode()).isEqualTo(409);
         assertThat(wrongCount.body()).contains("nothing dropped")
                 .contains("era 1: the report counts 2 region(s), this facility's bitmap of the era holds 3");
 
         HttpResponse<String> notPending = post("/v1/volumes/vol/replayed",
-                "{\"eras\":[{\"era\":2,\"regions\":1},{\"era\":3,\"regions\":0}]}");
+                "{\"eras\":[{\"era\":2,\"regions\":1,\"copied\":\"" + copied(10) + "\"},{\"era\":3,\"regions\":0,\"copied\":\"" + copied() + "\"}]}");
         assertThat(notPending.statusCode()).isEqualTo(409);
         assertThat(notPending.body()).contains("era 3 is not closed (the open era is 3)").contains("pending eras [1, 2]");
         assertThat(tracker.pendingEras()).containsExactly(1L, 2L);
@@ -104,11 +104,20 @@ class ControlServerReplayedTest {
         assertThat(old.body()).contains("use the body form");
         for (String bad : new String[] {"", "{}", "{\"eras\":[]}", "{\"eras\":[{\"era\":1}]}", "{\"eras\":[{\"era\":0,\"regions\":0}]}",
                 "{\"eras\":[{\"era\":1,\"regions\":-1}]}", "{\"eras\":[{\"era\":1.5,\"regions\":3}]}",
-                "{\"eras\":[{\"era\":1,\"regions\":3},{\"era\":1,\"regions\":3}]}"}) {
+                "{\"eras\":[{\"era\":1,\"regions\":3},{\"era\":1,\"regions\":3}]}", "{\"eras\":[{\"era\":1,\"regions\":3}]}",
+                "{\"eras\":[{\"era\":1,\"regions\":3,\"copied\":\"not base64!\"}]}"}) {
             HttpResponse<String> r = post("/v1/volumes/vol/replayed", bad);
             assertThat(r.statusCode()).as(bad).isEqualTo(400);
             assertThat(r.body()).as(bad).contains("body must be");
         }
         assertThat(tracker.pendingEras()).containsExactly(1L, 2L);
+    }
+
+    /** A region set as the replayer sends it: a RoaringBitmap's portable serialisation, base64. */
+    private static String copied(int... regions) {
+        org.roaringbitmap.RoaringBitmap r = org.roaringbitmap.RoaringBitmap.bitmapOf(regions);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(r.serializedSizeInBytes());
+        r.serialize(buf);
+        return java.util.Base64.getEncoder().encodeToString(buf.array());
     }
 }

@@ -127,4 +127,15 @@ class InitialSyncSetupTest {
             assertThat(store.load("vol").generations().current().nodeId()).isEqualTo("site-b");
         }
     }
+
+    @Test
+    void theCompletingObserverForwardsEveryCallOfTheInterface() throws Exception {
+        VolumeObserver wrapper = InitialSyncSetup.completing(VolumeObserver.NONE, null, true, "site-a", Clock.systemUTC());
+        for (java.lang.reflect.Method m : VolumeObserver.class.getMethods()) {
+            if (!java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                assertThat(wrapper.getClass().getMethod(m.getName(), m.getParameterTypes()).getDeclaringClass())
+                        .as("%s is forwarded, not left to the interface's default", m.getName()).isEqualTo(wrapper.getClass());
+            }
+        }
+    }
 }

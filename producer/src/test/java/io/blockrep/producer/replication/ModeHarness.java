@@ -91,6 +91,12 @@ final class ModeHarness {
         }
 
         @Override
+        public void republish(String v, long era, RoaringBitmap regions) {
+            steps.add("  republished era " + era + " regions " + regions);
+            records.computeIfAbsent(era, e -> new RoaringBitmap()).or(regions);
+        }
+
+        @Override
         public void invariantViolated(String v, String detail) {
             violations.add(detail);
         }
@@ -162,12 +168,14 @@ final class ModeHarness {
             return false;
         }
         note("replay eras " + report);
+        Map<Long, RoaringBitmap> copied = new HashMap<>();
         for (long era : report.keySet()) {
             RoaringBitmap regions = records.getOrDefault(era, new RoaringBitmap());
             regions.forEach((int r) -> replica.copied(r, sourceVersion(r)));
+            copied.put(era, regions.clone());
         }
         try {
-            volume.erasReplayed(report);
+            volume.erasReplayed(report, copied);
             report.keySet().forEach(e -> {
                 markers.remove(e);
                 records.remove(e);
@@ -197,13 +205,26 @@ final class ModeHarness {
         long before = log.dirtyRegionCount();
         List<Long> erasBefore = log.pendingEras();
         try {
-            volume.erasReplayed(report);
+            volume.erasReplayed(report, Map.of());
             throw new AssertionError("a report not matching the closed eras was accepted: " + report);
         } catch (InvalidInputException expected) {
             if (log.dirtyRegionCount() != before || !log.pendingEras().equals(erasBefore)) {
                 throw new AssertionError("a refused report dropped something: " + report);
             }
         }
+    }
+
+    /** Someone else tombstones a live dirty record: the replayer no longer sees that region. */
+    void forgeTombstone() {
+        List<Long> eras = records.entrySet().stream().filter(e -> !e.getValue().isEmpty()).map(Map.Entry::getKey).toList();
+        if (eras.isEmpty()) {
+            return;
+        }
+        long era = eras.get(random.nextInt(eras.size()));
+        RoaringBitmap regions = records.get(era);
+        int region = regions.select(random.nextInt(regions.getCardinality()));
+        note("forged tombstone for era " + era + " region " + region);
+        regions.remove(region);
     }
 
     void approve() {

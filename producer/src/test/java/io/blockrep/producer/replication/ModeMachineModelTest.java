@@ -17,13 +17,14 @@ import org.slf4j.LoggerFactory;
  * Model-based test of the mode machine: seeded random interleavings of writes, write completions
  * (success, link loss, ack timeout, refusal, an I/O error on the peer), durable marks, I/O pool
  * tasks in any order, link down and up, timers (damping retries, cutover and restore hold bounds),
- * replays (and bogus replay reports), approval, flushes, demote and promote — checking after every
+ * replays (and bogus replay reports, and dirty records tombstoned by someone else), approval, flushes, demote and promote — checking after every
  * step that no acknowledged write is outside both the replica and the dirty set, that REPLICATING
  * never has a dirty region and that no invariant violation was reported; and at the end of each
  * run that, healed, the volume gets back to REPLICATING with replica = source.
  *
  * <p>{@code -Dblockrep.model.runs=N} (default 2000) and {@code -Dblockrep.model.steps=N} (default
- * 200) size it; {@code -Dblockrep.model.seed=S} runs one seed (a failure prints the line to use).
+ * 200) size it, {@code -Dblockrep.model.base=S} moves the first seed; {@code -Dblockrep.model.seed=S} runs one
+ * seed (a failure prints the line to use).
  */
 class ModeMachineModelTest {
     private static final long BASE_SEED = 0x5eed_b10c_0000L;
@@ -52,14 +53,18 @@ class ModeMachineModelTest {
     void noInterleavingLeavesAnAcknowledgedWriteOutsideReplicaAndDirtySet() {
         int runs = Integer.getInteger("blockrep.model.runs", 2000);
         int steps = Integer.getInteger("blockrep.model.steps", 200);
+        long base = Long.getLong("blockrep.model.base", BASE_SEED);
         String one = System.getProperty("blockrep.model.seed");
         if (one != null) {
             run(Long.decode(one), steps);
             return;
         }
+        long started = System.nanoTime();
         for (int i = 0; i < runs; i++) {
-            run(BASE_SEED + i, steps);
+            run(base + i, steps);
         }
+        LoggerFactory.getLogger("io.blockrep.model").info("{} seeded interleavings of {} steps passed in {} ms (seeds {}..{})",
+                runs, steps, (System.nanoTime() - started) / 1_000_000, base, base + runs - 1);
     }
 
     static void run(long seed, int steps) {
@@ -115,8 +120,10 @@ class ModeMachineModelTest {
             h.timer.fireNext();
         } else if (dice < 90) {
             h.replay();
-        } else if (dice < 92) {
+        } else if (dice < 91) {
             h.badReplay();
+        } else if (dice < 92) {
+            h.forgeTombstone();
         } else if (dice < 94) {
             if (h.volume.mode() == Mode.AWAITING_APPROVAL) {
                 h.approve();

@@ -131,7 +131,7 @@ class ReplicatedVolumeGenerationTest {
         for (int r = 6; r < 9; r++) {
             write(v, r * (long) REGION);
         }
-        v.erasReplayed(new TreeMap<>(Map.of(first, 6L)));
+        v.erasReplayed(new TreeMap<>(Map.of(first, 6L)), Map.of(first, v.tracker().dirtyRegions(first)));
         assertThat(v.mode()).as("3 regions left, fewer than the 6 just copied: another pass").isEqualTo(Mode.RESYNCING);
         long second = v.tracker().pendingEras().iterator().next();
         assertThat(v.tracker().dirtyRegions(second).getLongCardinality()).isEqualTo(3);
@@ -139,7 +139,7 @@ class ReplicatedVolumeGenerationTest {
         for (int r = 9; r < 13; r++) {
             write(v, r * (long) REGION);
         }
-        v.erasReplayed(new TreeMap<>(Map.of(second, 3L)));
+        v.erasReplayed(new TreeMap<>(Map.of(second, 3L)), Map.of(second, v.tracker().dirtyRegions(second)));
         assertThat(v.mode()).as("4 regions left, no fewer than the 3 just copied: cut over although above the threshold of 2")
                 .isEqualTo(Mode.CUTOVER);
     }

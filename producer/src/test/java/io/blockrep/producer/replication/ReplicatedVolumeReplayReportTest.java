@@ -99,20 +99,20 @@ class ReplicatedVolumeReplayReportTest {
 
     @Test
     void aReportOfTheLaterEraDoesNotDropTheEarlierOneItDidNotName() {
-        v.erasReplayed(report(second, 2));
+        v.erasReplayed(report(second, 2), copiedAll(v));
         assertThat(v.tracker().pendingEras()).as("era %d was not reported", first).containsExactly(first);
         assertThat(v.tracker().dirtyRegions(first).getLongCardinality()).isEqualTo(6);
         assertThat(v.mode()).as("an era is still pending: wait, no cutover").isEqualTo(Mode.RESYNCING);
         long openBefore = v.tracker().openEra();
 
-        v.erasReplayed(report(first, 6));
+        v.erasReplayed(report(first, 6), copiedAll(v));
         assertThat(v.tracker().pendingEras()).doesNotContain(first, second);
         assertThat(v.tracker().openEra()).as("nothing pending: the resync moves on (here: cutover)").isGreaterThan(openBefore);
     }
 
     @Test
     void aReportWhoseCountDiffersFromTheErasBitmapIsRefusedAndDropsNothing() {
-        assertThatThrownBy(() -> v.erasReplayed(report(first, 5, second, 2)))
+        assertThatThrownBy(() -> v.erasReplayed(report(first, 5, second, 2), copiedAll(v)))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("nothing dropped")
                 .hasMessageContaining("era " + first + ": the report counts 5 region(s), this facility's bitmap of the era holds 6");
@@ -123,25 +123,34 @@ class ReplicatedVolumeReplayReportTest {
     @Test
     void aReportNamingAnEraThatIsNotPendingIsRefusedWholeAndDropsNothing() {
         long openEra = v.tracker().openEra();
-        assertThatThrownBy(() -> v.erasReplayed(report(second, 2, openEra, 0)))
+        assertThatThrownBy(() -> v.erasReplayed(report(second, 2, openEra, 0), copiedAll(v)))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("era " + openEra + " is not closed");
-        assertThatThrownBy(() -> v.erasReplayed(report(first - 1, 0, second, 2)))
+        assertThatThrownBy(() -> v.erasReplayed(report(first - 1, 0, second, 2), copiedAll(v)))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("era " + (first - 1) + " is not pending");
-        assertThatThrownBy(() -> v.erasReplayed(new TreeMap<>()))
+        assertThatThrownBy(() -> v.erasReplayed(new TreeMap<>(), copiedAll(v)))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("names no era");
         assertThat(v.tracker().pendingEras()).containsExactly(first, second);
 
         // A report repeated after it was applied (a replayer that crashed before it recorded it) changes nothing.
-        v.erasReplayed(report(first, 6));
+        v.erasReplayed(report(first, 6), copiedAll(v));
         long openAfter = v.tracker().openEra();
-        assertThatThrownBy(() -> v.erasReplayed(report(first, 6)))
+        assertThatThrownBy(() -> v.erasReplayed(report(first, 6), copiedAll(v)))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("era " + first + " is not pending (already dropped");
         assertThat(v.tracker().pendingEras()).containsExactly(second);
         assertThat(v.tracker().openEra()).isEqualTo(openAfter);
         assertThat(v.mode()).isEqualTo(Mode.RESYNCING);
+    }
+
+    /** Every region of every pending era, as a replayer that copied them all reports it. */
+    private static java.util.Map<Long, org.roaringbitmap.RoaringBitmap> copiedAll(ReplicatedVolume v) {
+        java.util.Map<Long, org.roaringbitmap.RoaringBitmap> all = new java.util.HashMap<>();
+        for (long era : v.tracker().pendingEras()) {
+            all.put(era, v.tracker().dirtyRegions(era));
+        }
+        return all;
     }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import org.roaringbitmap.RoaringBitmap;
 
 /**
  * A small client of a facility's control API (HTTP + JSON; see the README's "Control API"). Used by
@@ -149,15 +150,17 @@ public final class FacilityClient {
 
     /**
      * Tells the facility that every region of the named eras of {@code volume} was copied, each with
-     * the region count of its era-closed marker ({@code POST .../replayed}, body
-     * {@code {"eras":[{"era":N,"regions":C},...]}}). The facility drops exactly those eras, or none.
+     * the region count of its era-closed marker and the regions copied of it ({@code POST .../replayed}, body
+     * {@code {"eras":[{"era":N,"regions":C,"copied":B},...]}}, B a base64 RoaringBitmap). The facility drops
+     * exactly those eras, or none: it refuses a report that does not cover every region it logged in them.
      *
      * @throws ReplayReportRefusedException when the facility refused the report (HTTP 409): an era is
      *         not pending there or its count differs from the era's bitmap; nothing was dropped
      */
-    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra) {
-        List<Map<String, Long>> eras = new ArrayList<>();
-        regionCountByEra.forEach((era, regions) -> eras.add(Map.of("era", era, "regions", regions)));
+    public void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied) {
+        List<Map<String, Object>> eras = new ArrayList<>();
+        regionCountByEra.forEach((era, regions) -> eras.add(Map.of("era", era, "regions", regions,
+                "copied", base64(copied.getOrDefault(era, new RoaringBitmap())))));
         byte[] body;
         try {
             body = JSON.writeValueAsBytes(Map.of("eras", eras));
@@ -173,6 +176,15 @@ public final class FacilityClient {
             throw new FatalException(address + ": POST " + path + " " + regionCountByEra + " failed (HTTP " + r.status() + "): "
                     + errorOf(r));
         }
+    }
+
+    /** A region set in RoaringBitmap's portable serialisation, base64: compact for runs of adjacent regions. */
+    static String base64(RoaringBitmap regions) {
+        RoaringBitmap r = regions.clone();
+        r.runOptimize();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(r.serializedSizeInBytes());
+        r.serialize(buf);
+        return java.util.Base64.getEncoder().encodeToString(buf.array());
     }
 
     /** The facility refused a replay report (HTTP 409) and dropped nothing; the message is the facility's. */

@@ -64,7 +64,7 @@ public final class ReplayEngine {
          *
          * @throws FacilityClient.ReplayReportRefusedException when the facility refused the report
          */
-        void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra);
+        void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied);
 
         /** {@code node}'s facility's open and pending eras of {@code volume} (asked after a refused report). */
         FacilityClient.FacilityEras eras(String volume, String node);
@@ -173,7 +173,7 @@ public final class ReplayEngine {
             }
         }
         long copiedAt = System.nanoTime();
-        Outcome outcome = report(d, report);
+        Outcome outcome = report(d, report, live);
         LOG.debug("volume {}: eras {} copied in {} ms, reported in {} ms", d.volume(), report,
                 (copiedAt - started) / 1_000_000, (System.nanoTime() - copiedAt) / 1_000_000);
         if (copied != null) {
@@ -212,9 +212,9 @@ public final class ReplayEngine {
      * markers, or a stale marker) count as done, and the rest is reported once more; whatever is
      * still refused is returned.
      */
-    private Outcome report(Direction d, SortedMap<Long, Long> report) {
+    private Outcome report(Direction d, SortedMap<Long, Long> report, Map<Long, RoaringBitmap> copied) {
         try {
-            nodes.erasReplayed(d.volume(), d.source(), report);
+            nodes.erasReplayed(d.volume(), d.source(), report, copied);
             return Outcome.TAKEN;
         } catch (FacilityClient.ReplayReportRefusedException refused) {
             FacilityClient.FacilityEras there = nodes.eras(d.volume(), d.source());
@@ -231,7 +231,7 @@ public final class ReplayEngine {
                 return new Outcome(rest, refused.getMessage());
             }
             try {
-                nodes.erasReplayed(d.volume(), d.source(), rest);
+                nodes.erasReplayed(d.volume(), d.source(), rest, copied);
                 return Outcome.TAKEN;
             } catch (FacilityClient.ReplayReportRefusedException again) {
                 return new Outcome(rest, again.getMessage());

@@ -120,8 +120,8 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     }
 
     @Override
-    public void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra) {
-        control(node).erasReplayed(volume, regionCountByEra);
+    public void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied) {
+        control(node).erasReplayed(volume, regionCountByEra, copied);
     }
 
     @Override

@@ -50,6 +50,8 @@ class ReplayEngineTest {
     private final DirtySetIndex index = new DirtySetIndex();
     private final Map<String, byte[]> disks = new HashMap<>();
     private final List<String> reports = new ArrayList<>();
+    /** The regions each report said were copied, per era. */
+    private final List<Map<Long, RoaringBitmap>> copiedReports = new ArrayList<>();
     private final List<String> tombstoned = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     /** Each node's facility: its pending eras with their region counts, and its open era. */
@@ -121,8 +123,9 @@ class ReplayEngineTest {
 
         /** As a facility does: drops the named eras if each is pending with that count, else refuses and drops nothing. */
         @Override
-        public void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra) {
+        public void erasReplayed(String volume, String node, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied) {
             reports.add(node + " " + regionCountByEra);
+            copiedReports.add(new TreeMap<>(copied));
             TreeMap<Long, Long> pending = facilityPending(node);
             List<String> problems = new ArrayList<>();
             regionCountByEra.forEach((era, count) -> {
@@ -206,6 +209,8 @@ class ReplayEngineTest {
         assertThat(forward.direction()).isEqualTo(new ReplayEngine.Direction(VOLUME, "site-a", "site-b", 5));
         assertThat(calls).containsExactly("read site-a", "write site-b");
         assertThat(reports).containsExactly("site-a {5=4}");
+        assertThat(copiedReports.get(0)).as("the report names the regions it copied, for the facility to check against its bitmap")
+                .isEqualTo(Map.of(5L, RoaringBitmap.bitmapOf(3, 4, 5, 40)));
         assertThat(tombstoned).allMatch(t -> t.startsWith("site-a/5/"));
         assertThat(forward.progress().regionsCopied()).isEqualTo(4);
         assertThat(Arrays.copyOfRange(disks.get("site-b"), 3 * REGION, 6 * REGION))
