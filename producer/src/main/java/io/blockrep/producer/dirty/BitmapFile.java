@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -159,6 +160,14 @@ public final class BitmapFile implements Closeable {
             throw new FatalException("cannot create bitmap " + file + ": it already exists", e);
         } catch (IOException e) {
             closeQuietly(ch);
+            if (ch != null) {
+                // A half-made file (the disk filled up, say) must not block a retry with "it already exists".
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+            }
             throw new FatalException("cannot create bitmap " + file + ": " + e, e);
         }
     }
