@@ -138,13 +138,18 @@ public final class Facility implements AutoCloseable, ControlHandler {
 
         VolumeStore store = new VolumeStore(config.stateDir());
         List<VolumeMetadata> metas = provision(store, config);
+        Map<String, DataSetJournal.Recovery> recovered = new LinkedHashMap<>();
         for (VolumeMetadata meta : metas) {
             Volume v = Volume.open(meta, false);
             volumes.put(meta.id(), v);
             resources.add(v);
-            DataSetJournal.recover(store.volumeDir(meta.id()), v);
+            DataSetJournal.Recovery r = DataSetJournal.recover(store.volumeDir(meta.id()), v);
+            if (r.foundAny()) {
+                recovered.put(meta.id(), r);
+            }
         }
         startPublishers();
+        recovered.forEach((id, r) -> observer.event(id, EventType.OTHER, null, Map.of("kind", "JOURNAL_RECOVERY", "detail", r.summary())));
         startVolumes(store, metas);
         startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),

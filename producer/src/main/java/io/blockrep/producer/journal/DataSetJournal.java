@@ -264,10 +264,25 @@ public final class DataSetJournal implements Closeable {
     }
 
     /** What {@link #recover} did, by set id. */
-    public record Recovery(List<Long> reapplied, List<Long> discarded) {
+    /**
+     * What recovery found: sets applied again (committed, not yet dropped), discarded (never
+     * committed) and already applied (dropped before the stop; only the file was left).
+     */
+    public record Recovery(List<Long> reapplied, List<Long> discarded, List<Long> alreadyApplied) {
         public Recovery {
             reapplied = List.copyOf(reapplied);
             discarded = List.copyOf(discarded);
+            alreadyApplied = List.copyOf(alreadyApplied);
+        }
+
+        public boolean foundAny() {
+            return !reapplied.isEmpty() || !discarded.isEmpty() || !alreadyApplied.isEmpty();
+        }
+
+        /** One line for logs and events. */
+        public String summary() {
+            return (reapplied.size() + discarded.size() + alreadyApplied.size()) + " journal file(s): re-applied " + reapplied
+                    + ", discarded as uncommitted " + discarded + ", already applied before the stop " + alreadyApplied;
         }
     }
 
@@ -283,8 +298,9 @@ public final class DataSetJournal implements Closeable {
         Path dir = directory(volumeDir);
         List<Long> reapplied = new ArrayList<>();
         List<Long> discarded = new ArrayList<>();
+        List<Long> alreadyApplied = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
-            return new Recovery(reapplied, discarded);
+            return new Recovery(reapplied, discarded, alreadyApplied);
         }
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "set-*.journal")) {
@@ -295,7 +311,8 @@ public final class DataSetJournal implements Closeable {
             DataSetJournal j = open(f);
             try {
                 if (j.dropped) {
-                    log.debug("volume '{}': removed dropped data set journal {}", volume.id(), f);
+                    alreadyApplied.add(j.setId);
+                    log.info("volume '{}': data set journal {} was applied before the stop (dropped); removed", volume.id(), f);
                 } else if (j.committed) {
                     reapply(j, volume);
                     reapplied.add(j.setId);
@@ -309,7 +326,11 @@ public final class DataSetJournal implements Closeable {
             }
             j.delete();
         }
-        return new Recovery(reapplied, discarded);
+        Recovery r = new Recovery(reapplied, discarded, alreadyApplied);
+        if (r.foundAny()) {
+            log.warn("volume '{}': journal recovery after an unclean stop: {}", volume.id(), r.summary());
+        }
+        return r;
     }
 
     /**

@@ -115,6 +115,8 @@ class DataSetJournalTest {
 
         assertThat(r.reapplied()).isEmpty();
         assertThat(r.discarded()).isEmpty();
+        assertThat(r.alreadyApplied()).as("reported, not only removed (issue #12, seen 5)").containsExactly(20L);
+        assertThat(r.summary()).contains("already applied before the stop [20]");
         assertThat(sha256(volume)).isEqualTo(expected);
         assertThat(DataSetJournal.file(volumeDir, 20)).doesNotExist();
     }
