@@ -40,7 +40,13 @@ final class ReplayerCommand implements Callable<Integer> {
                 out.printf("replayer %s: group %s on %s, %d volume(s) configured%n", cfg.id(), cfg.groupId(),
                         cfg.bootstrapServers(), cfg.volumes().size());
                 out.flush();
-                signal.await();
+                Throwable failed = signal.awaitOrFailure(service.failed());
+                if (failed != null) {
+                    // The worker or the consumer died: leave the group at once (close) so another instance takes over, and exit non-zero.
+                    spec.commandLine().getErr().println("replayer " + cfg.id() + " failed: " + failed);
+                    spec.commandLine().getErr().flush();
+                    throw new io.blockrep.common.FatalException("replayer " + cfg.id() + " stopped after a failure: " + failed, failed);
+                }
                 out.println("stopping replayer " + cfg.id() + " ...");
                 out.flush();
             }

@@ -30,6 +30,21 @@ final class UntilInterrupted implements AutoCloseable {
         stopRequested.await();
     }
 
+    /**
+     * Waits for a stop signal or for {@code failed} to complete, whichever comes first; returns the
+     * failure, or null after a stop signal. A component that died must end the process (non-zero), not
+     * leave it looking alive.
+     */
+    Throwable awaitOrFailure(java.util.concurrent.CompletionStage<Throwable> failed) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<Throwable> f = failed.toCompletableFuture();
+        while (!stopRequested.await(200, TimeUnit.MILLISECONDS)) {
+            if (f.isDone()) {
+                return f.join();
+            }
+        }
+        return null;
+    }
+
     /** Signals that the verb has stopped its components; call from a finally block. */
     @Override
     public void close() {

@@ -82,6 +82,11 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private DirtyTopicFollower(Properties clientProperties, String groupId, String topic, OwnershipListener listener) {
         Properties p = Clients.consumer(clientProperties, "blockrep-dirty-follower", groupId);
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        // A replayer killed with -9 is replaced within the session timeout (Kafka's default, 45 s, left a
+        // volume RESYNCING with no progress that long): 6 s, the broker's smallest allowed by default, with
+        // heartbeats every 1.5 s. Either can be overridden with replayer.kafka.session.timeout.ms / heartbeat.interval.ms.
+        p.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
+        p.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1500");
         this.consumer = new KafkaConsumer<>(p);
         this.topic = topic;
         this.listener = listener;

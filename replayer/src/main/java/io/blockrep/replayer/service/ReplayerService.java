@@ -20,8 +20,11 @@ import org.slf4j.LoggerFactory;
  * configured volume through {@link ReplayEngine} whenever a closed era is ready.
  *
  * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn. A
- * failure of one step is logged and retried on the next round (after {@code retryDelay}); it never
- * stops the other volumes.
+ * failure of one step (a facility unreachable, a refused report) is logged and retried on the next
+ * round (after {@code retryDelay}); it never stops the other volumes. An unexpected failure of the
+ * worker (any other exception or error) or of the consumer ends the service: it leaves the consumer
+ * group at once, so another instance takes its volumes over, and {@link #failed()} completes, so the
+ * process that runs it exits non-zero instead of looking alive.
  */
 public final class ReplayerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayerService.class);
@@ -33,12 +36,20 @@ public final class ReplayerService implements AutoCloseable {
     private final ReplayerRuntime runtime;
     private final DirtyTopicFollower follower;
     private final Thread worker;
+    private final Stepper stepper;
     private final Map<String, Long> retryAt = new HashMap<>();
     private volatile boolean running = true;
+    private final java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
 
-    private ReplayerService(ReplayerConfig config, ReplayerRuntime runtime) {
+    /** One replay step of a volume: {@link ReplayerRuntime#step} in production; a seam for tests that make it fail. */
+    interface Stepper {
+        ReplayEngine.Step step(io.blockrep.replayer.index.DirtySetIndex index, VolumeNodes v) throws InterruptedException;
+    }
+
+    private ReplayerService(ReplayerConfig config, ReplayerRuntime runtime, Stepper stepper) {
         this.config = config;
         this.runtime = runtime;
+        this.stepper = stepper == null ? runtime::step : stepper;
         Properties props = runtime.clientProperties();
         this.follower = DirtyTopicFollower.start(props, config.groupId(), new TopicLayout(config.topicPrefix()).dirty(),
                 new DirtyTopicFollower.OwnershipListener() {
@@ -57,9 +68,14 @@ public final class ReplayerService implements AutoCloseable {
     }
 
     public static ReplayerService start(ReplayerConfig config) {
+        return start(config, null);
+    }
+
+    /** As {@link #start(ReplayerConfig)}, with the step replaced (tests); null = the real one. */
+    static ReplayerService start(ReplayerConfig config, Stepper stepper) {
         ReplayerRuntime runtime = ReplayerRuntime.open(config);
         try {
-            ReplayerService s = new ReplayerService(config, runtime);
+            ReplayerService s = new ReplayerService(config, runtime, stepper);
             s.worker.start();
             return s;
         } catch (RuntimeException e) {
@@ -72,11 +88,37 @@ public final class ReplayerService implements AutoCloseable {
         return follower.ownedVolumes();
     }
 
+    /** Completes with the failure that ended the service (its worker or its consumer died); never completes otherwise. */
+    public java.util.concurrent.CompletionStage<Throwable> failed() {
+        return failed;
+    }
+
     private void run() {
+        try {
+            loop();
+        } catch (RuntimeException | Error e) {
+            LOG.error("replayer {}: the worker failed and the service stops (leaving the group, so another instance takes over): {}",
+                    config.id(), e.toString(), e);
+            fail(e);
+        }
+    }
+
+    private void fail(Throwable e) {
+        running = false;
+        try {
+            follower.close();
+        } catch (RuntimeException closing) {
+            e.addSuppressed(closing);
+        }
+        failed.complete(e);
+    }
+
+    private void loop() {
         runtime.warmUp();
         while (running) {
             if (follower.failure().isPresent()) {
                 LOG.error("replayer {}: the dirty-topic consumer failed: {}", config.id(), follower.failure().get().toString());
+                fail(follower.failure().get());
                 return;
             }
             Set<String> owned = follower.ownedVolumes();
@@ -86,7 +128,7 @@ public final class ReplayerService implements AutoCloseable {
                     continue;
                 }
                 try {
-                    worked |= runtime.step(follower.index(), v) != null;
+                    worked |= stepper.step(follower.index(), v) != null;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
