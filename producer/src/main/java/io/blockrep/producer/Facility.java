@@ -443,7 +443,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             long oldest = v.oldestDirtyMillis();
             ReplicatedVolume.PeerState peer = v.peerState();
             List<Long> pending = v.tracker() != null ? v.tracker().pendingEras() : List.of();
-            list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), v.modeReason(), v.era(), dirty,
+            list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), reasonWithReplayWait(v), v.era(), dirty,
                     dirty * m.regionSize(), oldest == 0 ? null : oldest, m.size(), m.regionSize(),
                     pending, v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
                     new VolumeStatus.Generations(m.generations().current().idText(),
@@ -464,6 +464,25 @@ public final class Facility implements AutoCloseable, ControlHandler {
         return new FacilityStatus(config.nodeId(), clock.millis(), link, peerLink == null ? null : peerLink.peer(),
                 kafka, backlog, list);
     }
+
+    /**
+     * The mode's reason, and while closed eras wait for a replayer that has not reported on them for
+     * {@link #REPLAYER_WAIT_SHOWN}, how long: a replayer that died (before its group noticed) or none at all.
+     */
+    private String reasonWithReplayWait(ReplicatedVolume v) {
+        long since = v.waitingForReplaySinceMillis();
+        if (since < 0 || (v.mode() != Mode.RESYNCING && v.mode() != Mode.CUTOVER)) {
+            return v.modeReason();
+        }
+        VolumeStatus.ReplayProgress p = replayProgress.get(v.name());
+        long lastNews = Math.max(since, p == null ? 0 : p.reportedMillis());
+        long quiet = clock.millis() - lastNews;
+        return quiet < REPLAYER_WAIT_SHOWN.toMillis() ? v.modeReason()
+                : v.modeReason() + "; waiting for a replayer for " + quiet / 1000 + " s (none has reported on era(s) "
+                        + v.tracker().pendingEras() + ")";
+    }
+
+    private static final Duration REPLAYER_WAIT_SHOWN = Duration.ofSeconds(5);
 
     @Override
     public RoleChange promote(String volume, boolean force) {

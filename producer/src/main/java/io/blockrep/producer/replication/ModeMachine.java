@@ -90,7 +90,7 @@ final class ModeMachine {
         this.timer = services.timer();
         this.io = services.io();
         this.clock = services.clock();
-        this.resync = tracker == null ? null : new ResyncCoordinator(volume, tracker, observer);
+        this.resync = tracker == null ? null : new ResyncCoordinator(volume, tracker, observer, services.clock());
         this.mode = initial;
         this.reason = why;
     }
@@ -108,6 +108,13 @@ final class ModeMachine {
     String reason() {
         synchronized (lock) {
             return reason;
+        }
+    }
+
+    /** See {@link ResyncCoordinator#oldestAnnouncedMillis()}; -1 without a tracker. */
+    long waitingForReplaySinceMillis() {
+        synchronized (lock) {
+            return resync == null ? -1 : resync.oldestAnnouncedMillis();
         }
     }
 

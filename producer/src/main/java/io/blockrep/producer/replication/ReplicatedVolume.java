@@ -399,6 +399,11 @@ public final class ReplicatedVolume {
         return activity.checkpoint(timeoutMillis);
     }
 
+    /** Epoch millis since which the oldest closed era has waited for the replayer, or -1 when none waits. */
+    public long waitingForReplaySinceMillis() {
+        return machine.waitingForReplaySinceMillis();
+    }
+
     /** How long the last cutover held writes, in ms, or -1 before the first cutover. */
     public long lastHoldMillis() {
         return machine.lastHoldMillis();

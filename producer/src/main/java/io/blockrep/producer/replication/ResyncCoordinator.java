@@ -31,10 +31,29 @@ final class ResyncCoordinator {
     /** Per pending era, the regions replay reports said were copied so far. Under the machine's lock. */
     private final Map<Long, RoaringBitmap> copiedSoFar = new HashMap<>();
 
-    ResyncCoordinator(String volume, DirtyLog tracker, VolumeObserver observer) {
+    /** When each pending era's marker was last announced (epoch millis). Under the machine's lock (read: any thread). */
+    private final Map<Long, Long> announcedAt = new ConcurrentSkipListMap<>();
+    private final java.time.Clock clock;
+
+    ResyncCoordinator(String volume, DirtyLog tracker, VolumeObserver observer, java.time.Clock clock) {
         this.volume = volume;
         this.tracker = tracker;
         this.observer = observer;
+        this.clock = clock;
+    }
+
+    /**
+     * Epoch millis since which the oldest pending era has been announced without being replayed, or
+     * -1 when no announced era is pending: how long the volume has been waiting for a replayer.
+     */
+    long oldestAnnouncedMillis() {
+        announcedAt.keySet().retainAll(tracker.pendingEras());
+        return announcedAt.values().stream().mapToLong(Long::longValue).min().orElse(-1);
+    }
+
+    private void announce(long era) {
+        announcedAt.putIfAbsent(era, clock.millis());
+        observer.eraClosed(volume, era, tracker.dirtyRegions(era).getLongCardinality());
     }
 
     /**
@@ -44,7 +63,7 @@ final class ResyncCoordinator {
     void begin(WriteEpochs writes) {
         for (long era : tracker.pendingEras()) {
             if (!awaiting.containsKey(era)) {
-                observer.eraClosed(volume, era, tracker.dirtyRegions(era).getLongCardinality());
+                announce(era);
             }
         }
         closeEraAndAnnounce(writes);
@@ -75,8 +94,7 @@ final class ResyncCoordinator {
             Map.Entry<Long, Long> e = it.next();
             if (writes.drainedUpTo(e.getValue())) {
                 it.remove();
-                long era = e.getKey();
-                observer.eraClosed(volume, era, tracker.dirtyRegions(era).getLongCardinality());
+                announce(e.getKey());
             }
         }
     }
@@ -121,6 +139,7 @@ final class ResyncCoordinator {
             all.or(tracker.dirtyRegions(era));
             tracker.dropEra(era);
             copiedSoFar.remove(era);
+            announcedAt.remove(era);
         }
         LOG.info("volume {}: era(s) {} replayed ({} region(s)); pending {}", volume, counts.keySet(), all.getLongCardinality(),
                 tracker.pendingEras());
