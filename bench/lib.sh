@@ -65,7 +65,7 @@ PY
 
 # link_restore PORT: the facility's link comes back (the control API call the CLI's `link restore` makes,
 # without a JVM start inside the measured time: in an outage nothing is started, the network returns)
-link_restore() { "$PY" -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$1/v1/link/restore', method='POST'), timeout=10).read()"; }
+link_restore() { "$PY" -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$1/v1/link/restore', method='POST', headers={'Content-Type': 'application/json'}), timeout=10).read()"; }
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 

@@ -21,9 +21,12 @@ final class ApproveCommand implements Callable<Integer> {
             description = "Control API of the primary facility (default: ${DEFAULT-VALUE}).")
     String control;
 
+    @CommandLine.Mixin
+    ControlTokenOption auth;
+
     @Override
     public Integer call() {
-        FacilityClient.of(control).approve(volume);
+        FacilityClient.of(control, auth.token()).approve(volume);
         spec.commandLine().getOut().println("approved: " + volume + " is RESYNCING; the replayer copies its dirty regions"
                 + " (watch with blockrep status, or run blockrep replay " + volume + ")");
         spec.commandLine().getOut().flush();

@@ -23,9 +23,12 @@ final class LinkCommand implements Callable<Integer> {
             description = "Control API address of the primary facility (default: ${DEFAULT-VALUE}).")
     String control;
 
+    @CommandLine.Mixin
+    ControlTokenOption auth;
+
     @Override
     public Integer call() {
-        FacilityClient.of(control).post("/v1/link/" + action.name());
+        FacilityClient.of(control, auth.token()).post("/v1/link/" + action.name());
         spec.commandLine().getOut().println(action == Action.cut
                 ? "link cut; writes continue in LOGGING mode (see: blockrep status)"
                 : "link restoring; it counts as restored after the damping interval");

@@ -2,6 +2,7 @@ package io.blockrep.cli;
 
 import io.blockrep.common.FatalException;
 import io.blockrep.common.Sizes;
+import io.blockrep.common.config.ControlToken;
 import io.blockrep.kafka.EmbeddedKafka;
 import io.blockrep.kafka.EmbeddedKafkaConfig;
 import io.blockrep.producer.Facility;
@@ -33,6 +34,8 @@ import picocli.CommandLine.Option;
 final class QuickstartCommand implements Callable<Integer> {
     static final int SITE_B_OFFSET = 10;
     static final String REPLAYER_PROPERTIES = "replayer.properties";
+    /** The control API admin token both facilities require and the replayer and the verbs send; made once, 0600. */
+    static final String CONTROL_TOKEN = "control.token";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -62,6 +65,7 @@ final class QuickstartCommand implements Callable<Integer> {
         Path base = dir.toAbsolutePath();
         long size = Sizes.parse(volumeSize);
         String secret = secret(base);
+        Path token = controlToken(base);
         int linkPort = controlPort + SITE_B_OFFSET - 1;
         out.println("blockrep quickstart: starting embedded Kafka, site-a (primary) and site-b (secondary) in " + base + " ...");
         out.flush();
@@ -72,10 +76,12 @@ final class QuickstartCommand implements Callable<Integer> {
                 kafka.start();
                 // Each site listens and connects to the other: roles can move (blockrep promote / demote).
                 Properties b = site(base, "site-b", "SECONDARY", nbdPort + SITE_B_OFFSET, controlPort + SITE_B_OFFSET, size, secret);
+                b.setProperty("producer.control.token.file", token.toString());
                 b.setProperty("producer.link.listen", "127.0.0.1:" + linkPort);
                 b.setProperty("producer.link.peer", "127.0.0.1:" + (controlPort - 1));
                 b.setProperty("producer.link.peer.id", "site-a");
                 Properties a = site(base, "site-a", "PRIMARY", nbdPort, controlPort, size, secret);
+                a.setProperty("producer.control.token.file", token.toString());
                 // site-a's link server answers the replayer's reads, and takes site-b's writes after a role switch.
                 a.setProperty("producer.link.listen", "127.0.0.1:" + (controlPort - 1));
                 a.setProperty("producer.link.peer", "127.0.0.1:" + linkPort);
@@ -85,8 +91,8 @@ final class QuickstartCommand implements Callable<Integer> {
                 try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
                      Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()));
                      ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(
-                             replayerProperties(base, kafka, siteA, siteB, secret), Map.of()))) {
-                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES));
+                             replayerProperties(base, kafka, siteA, siteB, secret, token), Map.of()))) {
+                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), token);
                     signal.await();
                     out.println("stopping ...");
                     out.flush();
@@ -113,8 +119,10 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     /** The in-process replayer's configuration, also written to the quickstart directory for {@code blockrep replay}. */
-    private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret) {
+    private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret,
+                                                 Path token) {
         Properties p = new Properties();
+        p.setProperty("replayer.control.token.file", token.toString());
         p.setProperty("replayer.id", "quickstart-replayer");
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", secret);
@@ -153,7 +161,20 @@ final class QuickstartCommand implements Callable<Integer> {
         }
     }
 
-    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig) {
+    /** The control API token file of this quickstart directory: kept between runs, made (random, 0600) when missing. */
+    private static Path controlToken(Path base) {
+        Path file = base.resolve(CONTROL_TOKEN);
+        try {
+            if (!Files.exists(file)) {
+                ControlToken.create(file);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new FatalException("cannot make the control API token " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig, Path token) {
         String host = siteA.nbdHost();
         String uri = "nbd://" + host + ":" + siteA.nbdPort() + "/demo";
         String controls = host + ":" + siteA.controlPort() + "," + host + ":" + siteB.controlPort();
@@ -163,6 +184,8 @@ final class QuickstartCommand implements Callable<Integer> {
         ProducerCommand.printServing(out, siteB);
         out.println("  site-a replicates demo to site-b over the link on " + host + ":" + siteB.linkPort());
         out.println("  a replayer resyncs demo after link outages (its configuration: " + replayerConfig + ")");
+        out.println("  the control APIs require the admin token in " + token + " (the verbs below send it from");
+        out.println("  BLOCKREP_CONTROL_TOKEN, or give --token-file " + token + ")");
         out.println();
         out.println("Write to the primary from another terminal (the replica on site-b follows):");
         out.println("  nbdinfo --list nbd://" + host + ":" + siteA.nbdPort());
@@ -171,6 +194,7 @@ final class QuickstartCommand implements Callable<Integer> {
         out.println("  nbd-client " + host + " " + siteA.nbdPort() + " /dev/nbd0 -N demo   # kernel client, where /dev/nbd* exists");
         out.println();
         out.println("Watch, cut and restore the link (writes go on in LOGGING mode while it is cut):");
+        out.println("  export BLOCKREP_CONTROL_TOKEN=$(cat " + token + ")");
         out.println("  bin/blockrep status --control " + controls);
         out.println("  bin/blockrep link cut --control " + host + ":" + siteA.controlPort());
         out.println("  qemu-io -f raw " + uri + " -c 'write -P 0xcd 8M 4M'      # logged: regions become dirty");

@@ -70,10 +70,10 @@ final class ReplayCommand implements Callable<Integer> {
                 Duration.ofSeconds(10));
         if (service.isPresent()) {
             // A running service copies this volume anyway, from a warm process: follow it instead of copying twice.
-            FacilityClient primary = new FacilityClient(current.primary().control());
+            FacilityClient primary = FacilityClient.of(current.primary());
             bar.line(volume + " is replayed by the replayer service " + service.get() + "; following its progress");
             if (full) {
-                fullCopy(primary, new FacilityClient(current.peer().control()), current, bar);
+                fullCopy(primary, FacilityClient.of(current.peer()), current, bar);
             }
             return untilReplicating(primary, current, bar, deadline, status -> {
                 showServiceProgress(status.path("replay"), bar);

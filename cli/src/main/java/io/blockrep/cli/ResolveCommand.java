@@ -63,11 +63,24 @@ final class ResolveCommand implements Callable<Integer> {
             description = "Give up waiting for the resync after this long (default: ${DEFAULT-VALUE}).")
     String timeout;
 
+    @CommandLine.Mixin
+    ControlTokenOption auth;
+
+    /** A --control address, with --token-file / BLOCKREP_CONTROL_TOKEN, else the token of the configured node at that address. */
+    private static FacilityClient client(ReplayerConfig cfg, String control, String token) {
+        FacilityClient given = FacilityClient.of(control, token);
+        if (token != null) {
+            return given;
+        }
+        return cfg.nodes().values().stream().filter(n -> n.control().equals(given.address())).findFirst()
+                .map(FacilityClient::of).orElse(given);
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
-        List<FacilityClient> clients = controls.stream().map(FacilityClient::of).toList();
+        List<FacilityClient> clients = controls.stream().map(c -> client(cfg, c, auth.token())).toList();
         SplitBrainResolver resolver = new SplitBrainResolver(volume);
         Plan plan = resolver.plan(primary, clients);
         describe(out, plan);

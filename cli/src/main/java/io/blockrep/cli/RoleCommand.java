@@ -20,12 +20,15 @@ abstract class RoleCommand implements Callable<Integer> {
             description = "Control API of the facility (default: ${DEFAULT-VALUE}).")
     String control;
 
+    @CommandLine.Mixin
+    ControlTokenOption auth;
+
     /** Asks the facility for the role change; returns its RoleChange document. */
     abstract JsonNode change(FacilityClient facility);
 
     @Override
     public Integer call() {
-        JsonNode r = change(FacilityClient.of(control));
+        JsonNode r = change(FacilityClient.of(control, auth.token()));
         PrintWriter out = spec.commandLine().getOut();
         out.println(r.path("node").asText() + "/" + volume + ": " + r.path("role").asText() + ", " + r.path("mode").asText()
                 + " (" + r.path("note").asText() + ")");

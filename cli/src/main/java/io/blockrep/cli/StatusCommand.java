@@ -25,6 +25,9 @@ final class StatusCommand implements Callable<Integer> {
             description = "Control API address of each facility (default: ${DEFAULT-VALUE}); repeat or comma-separate for several.")
     List<String> controls;
 
+    @CommandLine.Mixin
+    ControlTokenOption auth;
+
     @Option(names = "--json", description = "Print the facilities' status documents as a JSON array.")
     boolean json;
 
@@ -32,8 +35,9 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
+        String token = auth.token();
         for (String c : controls) {
-            all.add(FacilityClient.of(c).get("/v1/status"));
+            all.add(FacilityClient.of(c, token).get("/v1/status"));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -50,7 +50,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
         CurrentPrimary current = CurrentPrimary.find(cfg, volume);
-        FacilityClient primary = new FacilityClient(current.primary().control());
+        FacilityClient primary = FacilityClient.of(current.primary());
         JsonNode status = current.status();
         RegionGeometry geometry = new RegionGeometry(status.path("size").asLong(), status.path("regionSize").asInt());
         PrintWriter out = spec.commandLine().getOut();

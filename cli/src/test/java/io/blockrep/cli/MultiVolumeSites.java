@@ -136,7 +136,7 @@ final class MultiVolumeSites implements AutoCloseable {
 
     private static void post(Facility site, String path) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + site.controlPort() + path))
-                .timeout(HTTP_TIMEOUT).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .timeout(HTTP_TIMEOUT).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IOException("POST " + path + " on " + site.nodeId() + ": HTTP " + r.statusCode() + " " + r.body());
         }

@@ -9,6 +9,7 @@ import io.blockrep.testkit.FreePorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -47,9 +48,19 @@ class QuickstartIT {
 
             String uri = "nbd://127.0.0.1:" + nbdPort + "/demo";
             String control = "127.0.0.1:" + controlPort;
+            Path tokenFile = dir.resolve("qs/control.token");
+            String token = tokenFile.toString();
+            assertThat(qs.stdout()).contains(token);
+            assertThat(Files.getPosixFilePermissions(tokenFile))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                            PosixFilePermission.OWNER_WRITE);
+            // The control APIs run with a token by default: a caller without it is refused, and nothing is done.
+            ExternalCommand.Result anonymous = cli(java, jar, "link", "cut", "--control", control);
+            assertThat(anonymous.exitCode()).as(anonymous.describe()).isNotZero();
+            assertThat(anonymous.stdout() + anonymous.stderr()).contains("401");
             // site-a starts in LOGGING and replicates once the link has been healthy for the damping interval.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> cli(java, jar, "status", "--control", control).stdout().contains("REPLICATING"));
+                    .until(() -> cli(java, jar, "status", "--control", control, "--token-file", token).stdout().contains("REPLICATING"));
             ExternalCommand.Result list = ExternalCommand.run(Duration.ofSeconds(30), "nbdinfo", "--list", "nbd://127.0.0.1:" + nbdPort);
             assertThat(list.exitCode()).as(list.describe()).isZero();
             assertThat(list.stdout()).contains("export=\"demo\"").contains("268435456");
@@ -77,18 +88,18 @@ class QuickstartIT {
                     .as("site-b's replica equals site-a's volume")
                     .isEqualTo(Checksums.sha256(dir.resolve("qs/site-a/volumes/demo/data.img")));
 
-            ExternalCommand.Result cut = cli(java, jar, "link", "cut", "--control", control);
+            ExternalCommand.Result cut = cli(java, jar, "link", "cut", "--control", control, "--token-file", token);
             assertThat(cut.exitCode()).as(cut.describe()).isZero();
             ExternalCommand.Result logged = ExternalCommand.run(Duration.ofSeconds(30), "qemu-io", "-f", "raw", uri, "-c", "write -P 0xcd 8M 4M");
             assertThat(logged.exitCode()).as(logged.describe()).isZero();
-            ExternalCommand.Result status = cli(java, jar, "status", "--control", control, "--json");
+            ExternalCommand.Result status = cli(java, jar, "status", "--control", control, "--token-file", token, "--json");
             assertThat(status.exitCode()).as(status.describe()).isZero();
             assertThat(status.stdout()).contains("\"mode\" : \"LOGGING\"").contains("\"dirtyRegions\" : 64");
 
-            ExternalCommand.Result restore = cli(java, jar, "link", "restore", "--control", control);
+            ExternalCommand.Result restore = cli(java, jar, "link", "restore", "--control", control, "--token-file", token);
             assertThat(restore.exitCode()).as(restore.describe()).isZero();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> cli(java, jar, "status", "--control", control).stdout().contains("REPLICATING"));
+                    .until(() -> cli(java, jar, "status", "--control", control, "--token-file", token).stdout().contains("REPLICATING"));
             assertThat(Checksums.sha256(dir.resolve("qs/site-b/volumes/demo/data.img")))
                     .as("after the outage the replayer brought site-b's replica back to site-a's contents")
                     .isEqualTo(Checksums.sha256(dir.resolve("qs/site-a/volumes/demo/data.img")));

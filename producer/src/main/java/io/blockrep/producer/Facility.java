@@ -14,7 +14,9 @@ import io.blockrep.common.volume.Volume;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
 import io.blockrep.producer.control.ControlHandler;
+import io.blockrep.producer.control.ControlAccess;
 import io.blockrep.producer.control.ControlServer;
+import io.blockrep.common.config.ControlToken;
 import io.blockrep.producer.control.DirtyRegions;
 import io.blockrep.producer.control.FacilityStatus;
 import io.blockrep.producer.control.RoleChange;
@@ -155,7 +157,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
                 config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new))));
         nbd.start();
-        control = ControlServer.start(config.controlListen(), this);
+        control = ControlServer.start(config.controlListen(), controlAccess(config), this);
         if (peerLink != null) {
             peerLink.start();
             long every = config.checkpointInterval().toMillis();
@@ -164,6 +166,16 @@ public final class Facility implements AutoCloseable, ControlHandler {
         LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
                 config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
                 linkServer == null ? "" : ", link " + config.link().listen().host() + ":" + linkServer.port());
+    }
+
+    /** The control API's tokens, read once at start (the configuration checked them). */
+    private static ControlAccess controlAccess(ProducerConfig config) {
+        ProducerConfig.ControlAuth auth = config.controlAuth();
+        if (auth.tokenFile() == null) {
+            return ControlAccess.open(config.controlListen().host());
+        }
+        return ControlAccess.tokens(config.controlListen().host(), ControlToken.read("producer.control.token.file", auth.tokenFile()),
+                auth.readTokenFile() == null ? null : ControlToken.read("producer.control.read.token.file", auth.readTokenFile()));
     }
 
     /**

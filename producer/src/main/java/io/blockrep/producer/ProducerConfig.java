@@ -12,6 +12,7 @@ import static io.blockrep.common.config.ConfigType.STRING;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigDef;
+import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import io.blockrep.common.volume.RegionGeometry;
@@ -30,7 +31,8 @@ import java.util.Properties;
  * table of keys; the README's configuration reference is generated from it and checked by a test.
  */
 public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
-                             Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes) {
+                             Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes,
+                             ControlAuth controlAuth) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
@@ -45,7 +47,11 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
             .define("producer.nbd.max.connections", INT, "64", Validators.range(1, 4096),
                     "Most NBD client connections served at once; more are refused.")
             .define("producer.control.listen", HOST_PORT, "127.0.0.1:10811",
-                    "Address of the HTTP control API (status, link cut/restore); port 0 picks a free port.")
+                    "Address of the HTTP control API (status, link cut/restore); port 0 picks a free port. A non-loopback address needs producer.control.token.file.")
+            .define("producer.control.token.file", PATH, null,
+                    "File holding the control API's admin token (one line, at least 16 characters): every request must then carry it, or the read token, as Authorization: Bearer. Unset = no token, allowed only on a loopback listen address.")
+            .define("producer.control.read.token.file", PATH, null,
+                    "File holding a read-only control API token: GET /v1/status and .../regions only. Needs producer.control.token.file.")
             .define("producer.link.listen", HOST_PORT, "127.0.0.1:10810",
                     "Address the replication link listens on; the peer connects here for the volumes it is PRIMARY for. Every facility with a peer or a SECONDARY volume listens.")
             .define("producer.link.peer", HOST_PORT, null,
@@ -123,6 +129,10 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
     }
 
+    /** Control API tokens: files holding the admin and the read-only token; both null = no token (loopback only). */
+    public record ControlAuth(Path tokenFile, Path readTokenFile) {
+    }
+
     /** Resync settings: autosync, and when and how long a cutover may hold writes. */
     public record Resync(boolean autosync, int cutoverRegions, Duration cutoverHoldTimeout) {
     }
@@ -166,11 +176,35 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 c.getHostPort("producer.control.listen"), link, kafka,
                 new Resync(c.getBoolean("producer.autosync"), c.getInt("producer.resync.cutover.regions"),
                         c.getDuration("producer.resync.cutover.hold.timeout")),
-                c.getDuration("producer.activity.checkpoint.interval"), volumes);
+                c.getDuration("producer.activity.checkpoint.interval"), volumes,
+                new ControlAuth(c.getPath("producer.control.token.file"), c.getPath("producer.control.read.token.file")));
     }
 
     private static Role role(Config c, String id) {
         return Role.valueOf(c.getString("producer.volume.<id>.role", id).toUpperCase(Locale.ROOT));
+    }
+
+    /** Readable tokens; a read token only with an admin token; an admin token whenever the API listens off loopback. */
+    private static List<String> controlAuthProblems(Config c) {
+        List<String> problems = new ArrayList<>();
+        for (String key : List.of("producer.control.token.file", "producer.control.read.token.file")) {
+            if (c.get(key) != null) {
+                String problem = ControlToken.problem(key, c.getPath(key));
+                if (problem != null) {
+                    problems.add(problem);
+                }
+            }
+        }
+        if (c.get("producer.control.read.token.file") != null && c.get("producer.control.token.file") == null) {
+            problems.add("producer.control.read.token.file: needs producer.control.token.file (the admin token) as well");
+        }
+        HostPort listen = (HostPort) c.get("producer.control.listen");
+        if (listen != null && c.get("producer.control.token.file") == null && !ControlToken.isLoopback(listen.host())) {
+            problems.add("producer.control.listen: " + listen.host() + " is not a loopback address, so the control API needs a token:"
+                    + " set producer.control.token.file (a file with one random line of at least " + ControlToken.MIN_LENGTH
+                    + " characters, e.g. from openssl rand -hex 32)");
+        }
+        return problems;
     }
 
     /** Rules that involve several keys; reported together with the per-key problems. */
@@ -197,6 +231,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         if (c.isSet("producer.link.secret") && c.getString("producer.link.secret").length() < 16) {
             problems.add("producer.link.secret: must be at least 16 characters");
         }
+        problems.addAll(controlAuthProblems(c));
         if (c.isSet("producer.topic.replication.factor") && c.getInt("producer.topic.replication.factor") == 0) {
             problems.add("producer.topic.replication.factor: 0 is not a replication factor (use -1 for the broker's default)");
         }

@@ -4,6 +4,7 @@ import static io.blockrep.common.config.ConfigType.BOOLEAN;
 import static io.blockrep.common.config.ConfigType.DURATION;
 import static io.blockrep.common.config.ConfigType.HOST_PORT;
 import static io.blockrep.common.config.ConfigType.LIST;
+import static io.blockrep.common.config.ConfigType.PATH;
 import static io.blockrep.common.config.ConfigType.SIZE;
 import static io.blockrep.common.config.ConfigType.STRING;
 
@@ -11,6 +12,7 @@ import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigKey;
 import io.blockrep.common.config.ConfigDef;
+import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import java.nio.file.Path;
@@ -54,6 +56,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Bytes per data set (applied atomically on the target, then tombstoned). The replayer keeps three set buffers: about 3x this of heap.")
             .define("replayer.skip.identical", BOOLEAN, "false",
                     "Ask the target for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a hash on both sides).")
+            .define("replayer.control.token.file", PATH, null,
+                    "File holding the token sent to the facilities' control APIs (their producer.control.token.file, the admin token: the replayer reports replayed eras); unset = none sent.")
             .required("replayer.nodes", LIST, Validators.listOf(ID_REGEX, "node ids", true),
                     "Node ids of the facilities this replayer copies between (their producer.node.id).")
             .perIdFrom("replayer.nodes")
@@ -61,6 +65,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Link address of the facility (its producer.link.listen): sources are read and replicas written through it.")
             .required("replayer.node.<id>.control", HOST_PORT, Validators.pattern(".+", "host:port"),
                     "Control API of the facility (its producer.control.listen), told when its eras are replayed.")
+            .define("replayer.node.<id>.control.token.file", PATH, null,
+                    "Token file for this facility's control API, when it differs from replayer.control.token.file.")
             .required("replayer.volumes", LIST, Validators.listOf(ID_REGEX, "volume ids", true),
                     "Volumes this replayer resynchronises.")
             .perIdFrom("replayer.volumes")
@@ -69,8 +75,14 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .passThrough(KAFKA_CLIENT_PREFIX)
             .build();
 
-    /** A facility: its node id, its link address (read from as a source, written to as a target) and its control API. */
-    public record Node(String id, HostPort link, HostPort control) {
+    /**
+     * A facility: its node id, its link address (read from as a source, written to as a target), its
+     * control API and the file of the token sent there (null = none).
+     */
+    public record Node(String id, HostPort link, HostPort control, Path controlTokenFile) {
+        public Node(String id, HostPort link, HostPort control) {
+            this(id, link, control, null);
+        }
     }
 
     /**
@@ -135,7 +147,9 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
         Config c = DEF.parse(props, env, ReplayerConfig::crossChecks);
         Map<String, Node> nodes = new LinkedHashMap<>();
         for (String id : c.ids("replayer.nodes")) {
-            nodes.put(id, new Node(id, c.getHostPort("replayer.node.<id>.link", id), c.getHostPort("replayer.node.<id>.control", id)));
+            Path token = c.getPath("replayer.node.<id>.control.token.file", id);
+            nodes.put(id, new Node(id, c.getHostPort("replayer.node.<id>.link", id), c.getHostPort("replayer.node.<id>.control", id),
+                    token != null ? token : c.getPath("replayer.control.token.file")));
         }
         List<VolumeNodes> volumes = new ArrayList<>();
         for (String id : c.ids("replayer.volumes")) {
@@ -152,6 +166,16 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
     private static List<String> crossChecks(Config c) {
         List<String> problems = new ArrayList<>();
         List<String> known = c.ids("replayer.nodes");
+        List<String> tokenKeys = new ArrayList<>(List.of("replayer.control.token.file"));
+        known.forEach(id -> tokenKeys.add("replayer.node." + id + ".control.token.file"));
+        for (String key : tokenKeys) {
+            if (c.get(key) != null) {
+                String problem = ControlToken.problem(key, (Path) c.get(key));
+                if (problem != null) {
+                    problems.add(problem);
+                }
+            }
+        }
         for (String volume : c.ids("replayer.volumes")) {
             List<String> pair = c.getList("replayer.volume.<id>.nodes", volume);
             for (String node : pair == null ? List.<String>of() : pair) {

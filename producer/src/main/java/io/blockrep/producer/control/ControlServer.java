@@ -15,8 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.roaringbitmap.RoaringBitmap;
@@ -37,7 +40,18 @@ import org.slf4j.LoggerFactory;
  * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
  * </pre>
  *
- * Four request threads; handlers are quick and thread-safe.
+ * Who may call what is {@link ControlAccess}'s to decide, before any endpoint runs: a bearer token
+ * with the read or the admin role, and no request a web browser could send.
+ *
+ * <p>No client can hold a request thread that others need. The JDK server reads a request's headers
+ * and body on the executor's threads with blocking reads, so: one thread per request in progress, up
+ * to {@link #MAX_THREADS} (more are refused by closing their connection, never queued behind slow
+ * ones); a whole request (headers and body) must arrive within {@link #REQUEST_DEADLINE} and an answer
+ * be taken within {@link #RESPONSE_DEADLINE}, else the server closes the connection, which ends the
+ * blocked read or write; each endpoint takes a body of bounded size, refused (413) from its
+ * {@code Content-Length} before anything is read. The deadlines are the JDK's
+ * {@code sun.net.httpserver.maxReqTime} / {@code maxRspTime} (seconds, read once per JVM when the first
+ * server is made): set here unless given on the command line.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
@@ -52,6 +66,16 @@ public final class ControlServer implements AutoCloseable {
 
     /** Most bytes one {@code GET .../data} returns. */
     public static final int MAX_DATA_READ = 32 << 20;
+
+    /** Most requests served at once; one more finds its connection closed. */
+    static final int MAX_THREADS = 32;
+    /** Most open connections (busy or idle keep-alive); more are closed at accept. */
+    static final int MAX_CONNECTIONS = 64;
+    /** Longest time from a request's first byte to the end of its body. */
+    static final Duration REQUEST_DEADLINE = Duration.ofSeconds(10);
+    /** Longest time from the end of a request to the end of its answer (up to 32 MiB for {@code .../data}). */
+    static final Duration RESPONSE_DEADLINE = Duration.ofSeconds(60);
+    private static final int SMALL_BODY = 64 << 10;
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -68,33 +92,56 @@ public final class ControlServer implements AutoCloseable {
      */
     static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
+    /** A server open to every local caller (no token): for a loopback listen address only. */
     public static ControlServer start(HostPort listen, ControlHandler handler) throws IOException {
-        if (System.getProperty(NODELAY_PROPERTY) == null) {
-            System.setProperty(NODELAY_PROPERTY, "true"); // read once, when the first server is made
-        }
+        return start(listen, ControlAccess.open(listen.host()), handler);
+    }
+
+    public static ControlServer start(HostPort listen, ControlAccess access, ControlHandler handler) throws IOException {
+        // All read once, when the first server of the JVM is made.
+        setUnlessGiven(NODELAY_PROPERTY, "true");
+        setUnlessGiven("sun.net.httpserver.maxReqTime", Long.toString(REQUEST_DEADLINE.toSeconds()));
+        setUnlessGiven("sun.net.httpserver.maxRspTime", Long.toString(RESPONSE_DEADLINE.toSeconds()));
+        setUnlessGiven("sun.net.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
         HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 16);
-        // Several threads: a replayer's 'replayed' call (a cutover holds writes until it is answered) must not
-        // queue behind status polls or progress reports. The handler is thread-safe.
-        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+        // One thread per request in progress: a replayer's 'replayed' call (a cutover holds writes until it is
+        // answered) never queues behind status polls, progress reports or a slow client. Past MAX_THREADS the
+        // executor refuses and the server closes that connection. The handler is thread-safe.
+        ExecutorService executor = new ThreadPoolExecutor(4, MAX_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "control-api");
             t.setDaemon(true);
             return t;
         });
         server.setExecutor(executor);
-        server.createContext("/", exchange -> dispatch(exchange, handler));
+        server.createContext("/", exchange -> dispatch(exchange, access, handler));
         server.start();
         LOG.info("control API listening on {}:{}", listen.host(), server.getAddress().getPort());
         return new ControlServer(server, executor);
+    }
+
+    private static void setUnlessGiven(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
     }
 
     public int port() {
         return server.getAddress().getPort();
     }
 
-    private static void dispatch(HttpExchange ex, ControlHandler handler) throws IOException {
+    private static void dispatch(HttpExchange ex, ControlAccess access, ControlHandler handler) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
+            ControlAccess.Refusal refused = access.check(ex, level(method, path));
+            if (refused != null) {
+                if (refused.status() == 401) {
+                    ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"blockrep control API\"");
+                }
+                LOG.debug("control API refused {} {} from {}: {}", method, path, ex.getRemoteAddress(), refused.message());
+                reply(ex, refused.status(), Map.of("error", refused.message()));
+                return;
+            }
             try {
                 switch (path) {
                     case "/v1/status" -> {
@@ -116,6 +163,8 @@ public final class ControlServer implements AutoCloseable {
                     }
                     default -> volumeEndpoint(ex, method, path, handler);
                 }
+            } catch (BodyTooLargeException e) {
+                reply(ex, 413, Map.of("error", e.getMessage()));
             } catch (BlockrepException e) {
                 reply(ex, 409, Map.of("error", e.getMessage()));
             } catch (RuntimeException e) {
@@ -123,6 +172,39 @@ public final class ControlServer implements AutoCloseable {
                 reply(ex, 500, Map.of("error", e.toString()));
             }
         }
+    }
+
+    /** READ for the status and dirty-region runs; ADMIN for everything else (state changes, volume bytes, unknown paths). */
+    static ControlAccess.Level level(String method, String path) {
+        return method.equals("GET") && (path.equals("/v1/status") || READ_ONLY.matcher(path).matches())
+                ? ControlAccess.Level.READ : ControlAccess.Level.ADMIN;
+    }
+
+    private static final Pattern READ_ONLY = Pattern.compile("/v1/volumes/[a-z0-9][a-z0-9-]{0,62}/regions");
+
+    /** A request body that is larger than its endpoint takes (HTTP 413). */
+    static final class BodyTooLargeException extends RuntimeException {
+        BodyTooLargeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The request body, at most {@code cap} bytes: a larger declared {@code Content-Length} is refused
+     * before anything is read, a larger chunked body once {@code cap} is passed. The read blocks, but the
+     * server's request deadline closes a connection whose body does not arrive in time.
+     */
+    static byte[] body(HttpExchange ex, int cap) throws IOException {
+        String declared = ex.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null && declared.strip().matches("\\d{1,18}") && Long.parseLong(declared.strip()) > cap) {
+            throw new BodyTooLargeException("request body of " + declared.strip() + " bytes; " + ex.getRequestURI().getPath()
+                    + " takes at most " + cap);
+        }
+        byte[] bytes = ex.getRequestBody().readNBytes(cap + 1);
+        if (bytes.length > cap) {
+            throw new BodyTooLargeException("request body larger than " + cap + " bytes");
+        }
+        return bytes;
     }
 
     private static void volumeEndpoint(HttpExchange ex, String method, String path, ControlHandler handler) throws IOException {
@@ -146,7 +228,7 @@ public final class ControlServer implements AutoCloseable {
         if (action.equals("merge")) {
             List<long[]> runs;
             try {
-                runs = runs(JSON.readTree(ex.getRequestBody().readNBytes(64 << 20)));
+                runs = runs(JSON.readTree(body(ex, 64 << 20)));
             } catch (IOException | IllegalArgumentException e) {
                 reply(ex, 400, Map.of("error", "body must be {\"runs\":[[first,last],...]} of region numbers: " + e.getMessage()));
                 return;
@@ -198,7 +280,7 @@ public final class ControlServer implements AutoCloseable {
         if (m.group(2).equals("progress")) {
             VolumeStatus.ReplayProgress progress;
             try {
-                progress = JSON.readValue(ex.getRequestBody().readNBytes(1 << 16), VolumeStatus.ReplayProgress.class);
+                progress = JSON.readValue(body(ex, SMALL_BODY), VolumeStatus.ReplayProgress.class);
             } catch (IOException e) {
                 reply(ex, 400, Map.of("error", "body must be a ReplayProgress JSON object: " + e.getMessage()));
                 return;
@@ -210,7 +292,7 @@ public final class ControlServer implements AutoCloseable {
         if (m.group(2).equals("dirty")) {
             JsonNode body;
             try {
-                body = JSON.readTree(ex.getRequestBody().readNBytes(64 << 20));
+                body = JSON.readTree(body(ex, 64 << 20));
             } catch (IOException e) {
                 reply(ex, 400, Map.of("error", "body must be JSON: {\"regions\":[...]}"));
                 return;
@@ -239,7 +321,7 @@ public final class ControlServer implements AutoCloseable {
         }
         ReplayBody report;
         try {
-            report = replayReport(JSON.readTree(ex.getRequestBody().readNBytes(1 << 20)));
+            report = replayReport(JSON.readTree(body(ex, 1 << 20)));
         } catch (IOException | IllegalArgumentException e) {
             reply(ex, 400, Map.of("error", "body must be " + REPLAY_REPORT_FORM + ": " + e.getMessage()));
             return;

@@ -33,7 +33,7 @@ public record CurrentPrimary(Node primary, Node peer, JsonNode status) {
         for (String id : v.nodes()) {
             Node node = config.node(id);
             try {
-                JsonNode status = new FacilityClient(node.control()).volumeStatus(volume);
+                JsonNode status = FacilityClient.of(node).volumeStatus(volume);
                 String role = status.path("role").asText("?");
                 answers.add(id + " is " + role);
                 if ("PRIMARY".equals(role)) {

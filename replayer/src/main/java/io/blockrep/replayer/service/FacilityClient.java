@@ -34,15 +34,40 @@ public final class FacilityClient {
     private static final int CONNECT_TIMEOUT_MILLIS = 3_000;
     private static final int READ_TIMEOUT_MILLIS = 10_000;
     private final HostPort address;
+    /** Sent as {@code Authorization: Bearer}; null = none. */
+    private final String token;
 
+    /** A client that sends no token (a facility on loopback with none configured). */
     public FacilityClient(HostPort address) {
+        this(address, null);
+    }
+
+    public FacilityClient(HostPort address, String token) {
         this.address = address;
+        this.token = token;
+    }
+
+    /** The client of a configured node, with the token of its {@code control.token.file} (read now). */
+    public static FacilityClient of(io.blockrep.replayer.ReplayerConfig.Node node) {
+        return new FacilityClient(node.control(), node.controlTokenFile() == null ? null
+                : io.blockrep.common.config.ControlToken.read("replayer.node." + node.id() + ".control.token.file",
+                        node.controlTokenFile()));
+    }
+
+    /** The same facility, with {@code token} instead (null: keep this client's). */
+    public FacilityClient withToken(String token) {
+        return token == null ? this : new FacilityClient(address, token);
     }
 
     /** Parses a {@code --control} value, as a usage error when it is not host:port. */
     public static FacilityClient of(String text) {
+        return of(text, null);
+    }
+
+    /** Parses a {@code --control} value; {@code token} (null = none) is sent with every request. */
+    public static FacilityClient of(String text, String token) {
         try {
-            return new FacilityClient(HostPort.parse(text));
+            return new FacilityClient(HostPort.parse(text), token);
         } catch (IllegalArgumentException e) {
             throw new io.blockrep.common.InvalidInputException("--control: " + e.getMessage());
         }
@@ -172,6 +197,9 @@ public final class FacilityClient {
         if (r.status() == 409) {
             throw new ReplayReportRefusedException(errorOf(r));
         }
+        if (r.status() == 401 || r.status() == 403) {
+            throw new FatalException(address + " refused POST " + path + " (HTTP " + r.status() + "): " + errorOf(r));
+        }
         if (r.status() != 200) {
             throw new FatalException(address + ": POST " + path + " " + regionCountByEra + " failed (HTTP " + r.status() + "): "
                     + errorOf(r));
@@ -233,6 +261,9 @@ public final class FacilityClient {
             c.setReadTimeout(READ_TIMEOUT_MILLIS);
             c.setUseCaches(false);
             c.setRequestMethod(method);
+            if (token != null) {
+                c.setRequestProperty("Authorization", "Bearer " + token);
+            }
             if (body != null) {
                 c.setDoOutput(true);
                 c.setFixedLengthStreamingMode(body.length);
@@ -271,6 +302,10 @@ public final class FacilityClient {
             String message = json.path("error").asText("HTTP " + status);
             if (status == 409) {
                 throw new io.blockrep.common.InvalidInputException(message);
+            }
+            if (status == 401 || status == 403) {
+                throw new io.blockrep.common.InvalidInputException(address + " refused " + method + " " + path + " (HTTP " + status
+                        + "): " + message);
             }
             throw new FatalException(address + ": " + message);
         }

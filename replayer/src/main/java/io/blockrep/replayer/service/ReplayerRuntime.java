@@ -60,7 +60,7 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         this.tombstoner = new Tombstoner(clientProperties, layout, Duration.ofSeconds(10));
         this.events = new ReplayEvents(clientProperties, layout, config.id(), Clock.systemUTC());
         for (Node n : config.nodes().values()) {
-            controls.put(n.id(), new FacilityClient(n.control()));
+            controls.put(n.id(), FacilityClient.of(n));
         }
         ReplayedRegions replayed = new ReplayedRegions() {
             @Override
