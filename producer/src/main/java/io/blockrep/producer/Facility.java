@@ -4,6 +4,7 @@ import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.Sizes;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.common.link.LinkHandshake;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.SharedSecret;
@@ -50,7 +51,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
@@ -128,12 +128,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     private void startComponents() throws IOException {
-        Files.createDirectories(config.stateDir());
-        FileChannel lockChannel = FileChannel.open(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileModes.createPrivateDirectories(config.stateDir());
+        FileChannel lockChannel = FileModes.openPrivate(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         resources.add(lockChannel);
         lock(lockChannel, config.stateDir());
 
         VolumeStore store = new VolumeStore(config.stateDir());
+        store.restrictModes();
         List<VolumeMetadata> metas = provision(store, config);
         for (VolumeMetadata meta : metas) {
             Volume v = Volume.open(meta, false);
