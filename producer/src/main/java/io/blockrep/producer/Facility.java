@@ -42,6 +42,7 @@ import io.blockrep.producer.replication.VolumeHandle;
 import io.blockrep.producer.replication.ReplicatedVolume;
 import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
+import io.blockrep.producer.publish.KafkaBootstrap;
 import io.blockrep.producer.publish.PublisherConfig;
 import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.DirtyCause;
@@ -224,6 +225,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 }
             });
             eventPublisher = EventPublisher.start(pc);
+            if (!KafkaBootstrap.resolves(k.bootstrapServers())) {
+                LOG.warn("producer.kafka.bootstrap.servers={}: no address in it resolves; dirty records and events wait in the "
+                        + "local bitmaps and buffers until Kafka can be reached", k.bootstrapServers());
+            }
+        } else if (config.link().peer() != null) {
+            LOG.warn("producer.link.peer is set but producer.kafka.bootstrap.servers is not: Kafka is off, dirty regions are kept "
+                    + "in the local bitmaps only and no replayer can see or resynchronise them (check the key's spelling)");
         } else {
             LOG.info("no producer.kafka.bootstrap.servers: dirty regions are kept in the local bitmaps only");
         }

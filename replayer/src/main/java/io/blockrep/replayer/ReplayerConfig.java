@@ -13,6 +13,7 @@ import io.blockrep.common.config.ConfigKey;
 import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
+import io.blockrep.schemas.client.KafkaClientCheck;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .perIdFrom("replayer.volumes")
             .required("replayer.volume.<id>.nodes", LIST, TWO_NODES,
                     "The two nodes holding the volume, from replayer.nodes; whichever has closed eras ready is the source, the other the target.")
-            .passThrough(KAFKA_CLIENT_PREFIX)
+            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS)
             .build();
 
     /** A facility: its node id, its link address (read from as a source, written to as a target) and its control API. */
@@ -128,7 +129,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
     }
 
     public static ReplayerConfig load(Path file, Map<String, String> env) {
-        return from(ConfigDef.readFile(file), env);
+        Properties props = ConfigDef.readFile(file);
+        ReplayerConfig config = from(props, env);
+        KafkaClientCheck.CLIENTS.warnExposedSecrets(file, props, KAFKA_CLIENT_PREFIX, config.clientProperties(), "replayer.link.secret");
+        return config;
     }
 
     public static ReplayerConfig from(Properties props, Map<String, String> env) {
