@@ -3,6 +3,7 @@ package io.blockrep.cli;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.Sizes;
 import io.blockrep.common.config.ControlToken;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.kafka.EmbeddedKafka;
 import io.blockrep.kafka.EmbeddedKafkaConfig;
 import io.blockrep.producer.Facility;
@@ -134,27 +135,38 @@ final class QuickstartCommand implements Callable<Integer> {
         }
         p.setProperty("replayer.volumes", "demo");
         p.setProperty("replayer.volume.demo.nodes", "site-a,site-b");
-        Path file = base.resolve(REPLAYER_PROPERTIES);
-        try (java.io.Writer w = Files.newBufferedWriter(file)) {
-            p.store(w, "written by blockrep quickstart; use with: blockrep replay demo --config " + file);
-        } catch (IOException e) {
-            throw new FatalException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        writeReplayerProperties(base.resolve(REPLAYER_PROPERTIES), p);
         return p;
     }
 
-    /** A random link secret, made once per quickstart directory and kept there. */
-    private static String secret(Path base) {
+    /** Writes the replayer's properties, which hold the link secret: 0600, whatever the umask. */
+    static void writeReplayerProperties(Path file, Properties p) {
+        try {
+            java.io.StringWriter w = new java.io.StringWriter();
+            p.store(w, "written by blockrep quickstart; use with: blockrep replay demo --config " + file);
+            FileModes.writePrivateString(file, w.toString());
+        } catch (IOException e) {
+            throw new FatalException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A random link secret, made once per quickstart directory and kept there, 0600 in a 0700
+     * directory (an older run's looser modes are tightened).
+     */
+    static String secret(Path base) {
         Path file = base.resolve("link.secret");
         try {
+            FileModes.createPrivateDirectories(base);
+            FileModes.restrict(base);
             if (Files.exists(file)) {
+                FileModes.restrict(file);
                 return Files.readString(file).trim();
             }
-            Files.createDirectories(base);
             byte[] bytes = new byte[24];
             new SecureRandom().nextBytes(bytes);
             String secret = HexFormat.of().formatHex(bytes);
-            Files.writeString(file, secret + "\n");
+            FileModes.writePrivateString(file, secret + "\n");
             return secret;
         } catch (IOException e) {
             throw new FatalException("cannot keep the link secret in " + file + ": " + e.getMessage(), e);

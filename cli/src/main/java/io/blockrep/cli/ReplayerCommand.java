@@ -23,6 +23,9 @@ final class ReplayerCommand implements Callable<Integer> {
     @Option(names = "--config-reference", description = "Print the table of configuration keys (Markdown) and exit.")
     boolean reference;
 
+    @Option(names = "--check", description = "Validate the configuration (including the replayer.kafka.* client settings) and exit.")
+    boolean check;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -35,6 +38,11 @@ final class ReplayerCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
         }
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
+        if (check) {
+            out.printf("%s: configuration is valid (%d volume(s))%n", config, cfg.volumes().size());
+            out.flush();
+            return 0;
+        }
         try (UntilInterrupted signal = new UntilInterrupted()) {
             try (ReplayerService service = ReplayerService.start(cfg)) {
                 out.printf("replayer %s: group %s on %s, %d volume(s) configured%n", cfg.id(), cfg.groupId(),

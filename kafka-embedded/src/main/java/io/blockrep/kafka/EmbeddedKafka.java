@@ -12,7 +12,9 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -29,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * for trials, the quickstart and tests.
  *
  * <p>Both listeners bind only {@link EmbeddedKafkaConfig#host()}: {@code PLAINTEXT://host:P} for
- * clients and {@code CONTROLLER://host:C} for the quorum. A port given as 0 is chosen once, at the
+ * clients and {@code CONTROLLER://host:C} for the quorum. Optional secure client listeners
+ * ({@link EmbeddedKafkaConfig.Builder#secureListener}: SSL, SASL_SSL) bind the same host; brokers
+ * and the controller keep talking PLAINTEXT among themselves. A port given as 0 is chosen once, at the
  * first {@link #start()}, and kept: {@link #stop()} shuts the broker down but keeps its data and
  * its ports, so a later {@code start()} comes back at the same {@link #bootstrapServers()} with
  * the same topics and records. The data directory is formatted only when it holds no
@@ -59,6 +63,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final EmbeddedKafkaConfig config;
     private int brokerPort;
     private int controllerPort;
+    private final Map<String, Integer> securePorts = new LinkedHashMap<>();
     private KafkaRaftServer server;
     private boolean closed;
 
@@ -66,6 +71,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.config = config;
         this.brokerPort = config.brokerPort();
         this.controllerPort = config.controllerPort();
+        this.securePorts.putAll(config.secureListeners());
     }
 
     /**
@@ -89,6 +95,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         ensureFree(BROKER_LISTENER, address, brokerPort);
         ensureFree(CONTROLLER_LISTENER, address, controllerPort);
+        pickSecurePorts(address);
+        for (Map.Entry<String, Integer> l : securePorts.entrySet()) {
+            ensureFree(l.getKey(), address, l.getValue());
+        }
         Properties props = brokerProperties();
         formatIfNeeded();
         KafkaRaftServer starting = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
@@ -137,6 +147,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         return hostForUrl() + ":" + brokerPort();
     }
 
+    /**
+     * {@code host:port} of the secure listener with {@code protocol} (SSL, SASL_SSL, ...).
+     *
+     * @throws IllegalArgumentException if there is no such listener
+     * @throws IllegalStateException if its port is 0 and the broker has never been started
+     */
+    public synchronized String bootstrapServers(String protocol) {
+        Integer port = securePorts.get(protocol);
+        if (port == null) {
+            throw new IllegalArgumentException("no " + protocol + " listener; configured: " + securePorts.keySet());
+        }
+        if (port == 0) {
+            throw new IllegalStateException("ports are chosen at the first start(); the broker has not been started");
+        }
+        return hostForUrl() + ":" + port;
+    }
+
     /** The PLAINTEXT listener's port; known after the first {@link #start()} when configured as 0. */
     public synchronized int brokerPort() {
         requirePorts();
@@ -165,10 +192,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("node.id", Integer.toString(NODE_ID));
         p.put("process.roles", "broker,controller");
         p.put("controller.quorum.voters", NODE_ID + "@" + host + ":" + controllerPort);
+        StringBuilder secure = new StringBuilder();
+        StringBuilder protocols = new StringBuilder();
+        securePorts.forEach((protocol, port) -> {
+            secure.append(',').append(protocol).append("://").append(host).append(':').append(port);
+            protocols.append(',').append(protocol).append(':').append(protocol);
+        });
         p.put("listeners", BROKER_LISTENER + "://" + host + ":" + brokerPort + ","
-                + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort);
-        p.put("advertised.listeners", BROKER_LISTENER + "://" + host + ":" + brokerPort);
-        p.put("listener.security.protocol.map", BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+                + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort + secure);
+        p.put("advertised.listeners", BROKER_LISTENER + "://" + host + ":" + brokerPort + secure);
+        p.put("listener.security.protocol.map", BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT" + protocols);
         p.put("controller.listener.names", CONTROLLER_LISTENER);
         p.put("inter.broker.listener.name", BROKER_LISTENER);
         p.put("log.dirs", config.dataDir().toAbsolutePath().toString());
@@ -238,6 +271,24 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot find a free port on " + address, e);
+        }
+    }
+
+    /** Free ports for secure listeners configured with port 0; chosen once and remembered, like the others. */
+    private void pickSecurePorts(InetAddress address) {
+        for (Map.Entry<String, Integer> l : securePorts.entrySet()) {
+            if (l.getValue() != 0) {
+                continue;
+            }
+            int port;
+            do {
+                try (ServerSocket s = new ServerSocket(0, 1, address)) {
+                    port = s.getLocalPort();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot find a free port on " + address, e);
+                }
+            } while (port == brokerPort || port == controllerPort || securePorts.containsValue(port));
+            l.setValue(port);
         }
     }
 

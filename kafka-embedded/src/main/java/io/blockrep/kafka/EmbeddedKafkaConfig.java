@@ -13,9 +13,18 @@ import java.util.Objects;
  * @param controllerPort   CONTROLLER listener port, 0 = pick a free one at first start
  * @param host             the one address both listeners bind to (default 127.0.0.1)
  * @param extraProperties  broker properties applied last; they override the single-node defaults
+ * @param secureListeners  extra client listeners, by security protocol ({@code SSL}, {@code SASL_SSL},
+ *                         {@code SASL_PLAINTEXT}) to port (0 = pick a free one at first start); each
+ *                         is named after its protocol, so its settings are
+ *                         {@code listener.name.<protocol lower-case>.*} extra properties (keystore,
+ *                         {@code ssl.client.auth}, SASL JAAS). Empty by default: PLAINTEXT only.
  */
 public record EmbeddedKafkaConfig(
-        Path dataDir, int brokerPort, int controllerPort, String host, Map<String, String> extraProperties) {
+        Path dataDir, int brokerPort, int controllerPort, String host, Map<String, String> extraProperties,
+        Map<String, Integer> secureListeners) {
+
+    /** The protocols a secure listener may use. */
+    public static final java.util.Set<String> SECURE_PROTOCOLS = java.util.Set.of("SSL", "SASL_SSL", "SASL_PLAINTEXT");
 
     public static final String DEFAULT_HOST = "127.0.0.1";
 
@@ -31,6 +40,18 @@ public record EmbeddedKafkaConfig(
             throw new IllegalArgumentException("brokerPort and controllerPort must differ: " + brokerPort);
         }
         extraProperties = Map.copyOf(extraProperties);
+        secureListeners = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(secureListeners));
+        secureListeners.forEach((protocol, port) -> {
+            if (!SECURE_PROTOCOLS.contains(protocol)) {
+                throw new IllegalArgumentException("secure listener protocol must be one of " + SECURE_PROTOCOLS + ", was " + protocol);
+            }
+            checkPort(protocol + " port", port);
+        });
+    }
+
+    /** As before secure listeners existed: PLAINTEXT only. */
+    public EmbeddedKafkaConfig(Path dataDir, int brokerPort, int controllerPort, String host, Map<String, String> extraProperties) {
+        this(dataDir, brokerPort, controllerPort, host, extraProperties, Map.of());
     }
 
     public static Builder builder(Path dataDir) {
@@ -50,6 +71,7 @@ public record EmbeddedKafkaConfig(
         private int controllerPort;
         private String host = DEFAULT_HOST;
         private final Map<String, String> extraProperties = new LinkedHashMap<>();
+        private final Map<String, Integer> secureListeners = new LinkedHashMap<>();
 
         private Builder(Path dataDir) {
             this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
@@ -76,8 +98,17 @@ public record EmbeddedKafkaConfig(
             return this;
         }
 
+        /**
+         * An extra client listener with {@code protocol} (SSL, SASL_SSL, SASL_PLAINTEXT) on {@code port}
+         * (0 = a free one); configure it with {@code listener.name.<protocol lower-case>.*} properties.
+         */
+        public Builder secureListener(String protocol, int port) {
+            secureListeners.put(Objects.requireNonNull(protocol, "protocol"), port);
+            return this;
+        }
+
         public EmbeddedKafkaConfig build() {
-            return new EmbeddedKafkaConfig(dataDir, brokerPort, controllerPort, host, extraProperties);
+            return new EmbeddedKafkaConfig(dataDir, brokerPort, controllerPort, host, extraProperties, secureListeners);
         }
     }
 }

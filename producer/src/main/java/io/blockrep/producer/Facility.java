@@ -4,6 +4,7 @@ import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.Sizes;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.common.link.LinkHandshake;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.SharedSecret;
@@ -43,6 +44,7 @@ import io.blockrep.producer.replication.VolumeHandle;
 import io.blockrep.producer.replication.ReplicatedVolume;
 import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
+import io.blockrep.producer.publish.KafkaBootstrap;
 import io.blockrep.producer.publish.PublisherConfig;
 import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.DirtyCause;
@@ -52,7 +54,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
@@ -133,12 +134,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     private void startComponents() throws IOException {
-        Files.createDirectories(config.stateDir());
-        FileChannel lockChannel = FileChannel.open(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileModes.createPrivateDirectories(config.stateDir());
+        FileChannel lockChannel = FileModes.openPrivate(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         resources.add(lockChannel);
         lock(lockChannel, config.stateDir());
 
         VolumeStore store = new VolumeStore(config.stateDir());
+        store.restrictModes();
         List<VolumeMetadata> metas = provision(store, config);
         Map<String, DataSetJournal.Recovery> recovered = new LinkedHashMap<>();
         for (VolumeMetadata meta : metas) {
@@ -243,6 +245,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 }
             });
             eventPublisher = EventPublisher.start(pc);
+            if (!KafkaBootstrap.resolves(k.bootstrapServers())) {
+                LOG.warn("producer.kafka.bootstrap.servers={}: no address in it resolves; dirty records and events wait in the "
+                        + "local bitmaps and buffers until Kafka can be reached", k.bootstrapServers());
+            }
+        } else if (config.link().peer() != null) {
+            LOG.warn("producer.link.peer is set but producer.kafka.bootstrap.servers is not: Kafka is off, dirty regions are kept "
+                    + "in the local bitmaps only and no replayer can see or resynchronise them (check the key's spelling)");
         } else {
             LOG.info("no producer.kafka.bootstrap.servers: dirty regions are kept in the local bitmaps only");
         }

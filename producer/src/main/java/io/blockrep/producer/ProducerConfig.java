@@ -18,6 +18,7 @@ import io.blockrep.common.config.Validators;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.Role;
 import io.blockrep.producer.dirty.ExcludedRanges;
+import io.blockrep.schemas.client.KafkaClientCheck;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Byte ranges never marked dirty (scratch, swap), e.g. 0-1G,10G-12G.")
             .define("producer.volume.<id>.assume.clean", BOOLEAN, "false",
                     "At creation only: the copies on both sides are known to be identical (or both empty), so no initial sync is run (logged, not checked; blockrep verify compares them). Without it a volume created over a path that holds data gets a full sync of its non-zero regions on its first attachment to a peer.")
-            .passThrough(KAFKA_CLIENT_PREFIX)
+            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS)
             .build();
 
     /**
@@ -150,7 +151,11 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
 
     /** Reads and validates a properties file, with {@code BLOCKREP_*} environment overrides. */
     public static ProducerConfig load(Path file, Map<String, String> env) {
-        return from(ConfigDef.readFile(file), env);
+        Properties props = ConfigDef.readFile(file);
+        ProducerConfig config = from(props, env);
+        KafkaClientCheck.CLIENTS.warnExposedSecrets(file, props, KAFKA_CLIENT_PREFIX, config.kafka().clientProperties(),
+                "producer.link.secret");
+        return config;
     }
 
     public static ProducerConfig from(Properties props, Map<String, String> env) {

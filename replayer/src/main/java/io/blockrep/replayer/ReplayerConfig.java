@@ -15,6 +15,7 @@ import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
+import io.blockrep.schemas.client.KafkaClientCheck;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,7 +73,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .perIdFrom("replayer.volumes")
             .required("replayer.volume.<id>.nodes", LIST, TWO_NODES,
                     "The two nodes holding the volume, from replayer.nodes; whichever has closed eras ready is the source, the other the target.")
-            .passThrough(KAFKA_CLIENT_PREFIX)
+            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS)
             .build();
 
     /**
@@ -140,7 +141,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
     }
 
     public static ReplayerConfig load(Path file, Map<String, String> env) {
-        return from(ConfigDef.readFile(file), env);
+        Properties props = ConfigDef.readFile(file);
+        ReplayerConfig config = from(props, env);
+        KafkaClientCheck.CLIENTS.warnExposedSecrets(file, props, KAFKA_CLIENT_PREFIX, config.clientProperties(), "replayer.link.secret");
+        return config;
     }
 
     public static ReplayerConfig from(Properties props, Map<String, String> env) {

@@ -20,12 +20,17 @@ import java.util.function.Function;
  * once for every id listed in the value of its id list key — the one named by the last
  * {@link Builder#perIdFrom(String)} before the key was defined. A table may have several id lists
  * ({@code replayer.nodes} and {@code replayer.volumes}, say).
- * Keys under a pass-through prefix (for example {@code producer.kafka.}) are not checked here;
- * they are handed as they are to a client library. Any other unknown key is a problem: a typo
- * must not silently fall back to a default.
+ * Keys under a pass-through prefix (for example {@code producer.kafka.}) are handed, without the
+ * prefix, to a client library; the table does not know them, but a {@link PassThroughCheck} given
+ * with the prefix checks them against the library's own table. Any other unknown key is a problem:
+ * a typo must not silently fall back to a default.
  *
  * <p>Environment variables override the file: {@code BLOCKREP_} followed by the key upper-cased
- * with '.' and '-' replaced by '_' (e.g. {@code BLOCKREP_PRODUCER_NODE_ID}).
+ * with '.' and '-' replaced by '_' (e.g. {@code BLOCKREP_PRODUCER_NODE_ID}). Pass-through keys can
+ * be set the same way: a variable named {@code BLOCKREP_} + the prefix upper-cased ('.' as '_',
+ * e.g. {@code BLOCKREP_PRODUCER_KAFKA_}) + a rest sets the key prefix + the rest lower-cased with
+ * every '_' turned into '.' ({@code BLOCKREP_PRODUCER_KAFKA_SASL_JAAS_CONFIG} sets
+ * {@code producer.kafka.sasl.jaas.config}); a client key that holds '_' or '-' cannot be set so.
  *
  * <p>Immutable and thread-safe once built.
  */
@@ -35,11 +40,25 @@ public final class ConfigDef {
     private final Map<String, ConfigKey> keys;
     private final List<String> idListKeys;
     private final List<String> passThroughPrefixes;
+    private final Map<String, PassThroughCheck> passThroughChecks;
 
     private ConfigDef(Builder b) {
         this.keys = new LinkedHashMap<>(b.keys);
         this.idListKeys = List.copyOf(b.idListKeys);
         this.passThroughPrefixes = List.copyOf(b.passThroughPrefixes);
+        this.passThroughChecks = Map.copyOf(b.passThroughChecks);
+    }
+
+    /**
+     * Checks the settings under one pass-through prefix against the client library's own table.
+     * Must be thread-safe.
+     */
+    public interface PassThroughCheck {
+        /**
+         * What is wrong with each bad setting: setting name (without the prefix) to a problem. The
+         * prefix is given so that a did-you-mean can name the full key.
+         */
+        Map<String, String> problems(String prefix, Map<String, String> settings);
     }
 
     public static Builder builder() {
@@ -62,6 +81,7 @@ public final class ConfigDef {
      */
     public Config parse(Map<String, String> props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
         Map<String, String> raw = new TreeMap<>(props);
+        Map<String, String> fromEnv = applyPassThroughEnv(raw, env);
         List<String> problems = new ArrayList<>();
         Map<String, Object> values = new LinkedHashMap<>();
 
@@ -99,12 +119,67 @@ public final class ConfigDef {
                 problems.add(unknownKeyProblem(name, ids));
             }
         }
+        checkPassThrough(passThrough, fromEnv, problems);
         Config config = new Config(values, passThrough, ids);
         problems.addAll(crossChecks.apply(config));
         if (!problems.isEmpty()) {
             throw InvalidInputException.config(problems);
         }
         return config;
+    }
+
+    /** Sets pass-through keys from their environment variables; returns key to variable name for those set. */
+    private Map<String, String> applyPassThroughEnv(Map<String, String> raw, Map<String, String> env) {
+        Map<String, String> fromEnv = new TreeMap<>();
+        for (String prefix : passThroughPrefixes) {
+            String varPrefix = envName(prefix);
+            for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+                String rest = e.getKey().startsWith(varPrefix) ? e.getKey().substring(varPrefix.length()) : "";
+                if (!rest.isEmpty() && e.getValue() != null) {
+                    String key = prefix + rest.toLowerCase(Locale.ROOT).replace('_', '.');
+                    raw.put(key, e.getValue());
+                    fromEnv.put(key, e.getKey());
+                }
+            }
+        }
+        return fromEnv;
+    }
+
+    private void checkPassThrough(Map<String, String> passThrough, Map<String, String> fromEnv, List<String> problems) {
+        for (String prefix : passThroughPrefixes) {
+            PassThroughCheck check = passThroughChecks.get(prefix);
+            if (check == null) {
+                continue;
+            }
+            Map<String, String> settings = new TreeMap<>();
+            passThrough.forEach((k, v) -> {
+                if (k.startsWith(prefix)) {
+                    settings.put(k.substring(prefix.length()), v);
+                }
+            });
+            new TreeMap<>(check.problems(prefix, settings)).forEach((name, problem) -> {
+                String key = prefix + name;
+                String origin = fromEnv.containsKey(key) ? " (from " + fromEnv.get(key) + ")" : "";
+                problems.add(key + origin + ": " + problem);
+            });
+        }
+    }
+
+    /**
+     * The candidate nearest to {@code name} by edit distance, when at most {@code maxDistance}
+     * edits away; null otherwise. For did-you-mean hints.
+     */
+    public static String closest(String name, Iterable<String> candidates, int maxDistance) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String c : candidates) {
+            int d = distance(name, c);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = c;
+            }
+        }
+        return bestDistance <= maxDistance ? best : null;
     }
 
     private static void applyEnv(String name, Map<String, String> raw, Map<String, String> env) {
@@ -214,7 +289,12 @@ public final class ConfigDef {
                     .append(k.doc().replace("|", "\\|")).append(" |\n");
         }
         for (String prefix : passThroughPrefixes) {
-            sb.append("| `").append(prefix).append("*` | string | | | passed as they are, without the prefix, to the client |\n");
+            String checked = passThroughChecks.containsKey(prefix)
+                    ? "; checked against the client's own settings (an unknown name or a bad value is a problem); from the environment as `"
+                    + envName(prefix) + "<NAME>` ('.' as '_')"
+                    : "";
+            sb.append("| `").append(prefix).append("*` | string | | | passed as they are, without the prefix, to the client")
+                    .append(checked).append(" |\n");
         }
         return sb.toString();
     }
@@ -225,6 +305,7 @@ public final class ConfigDef {
         private final List<String> idListKeys = new ArrayList<>();
         private String idListKey;
         private final List<String> passThroughPrefixes = new ArrayList<>();
+        private final Map<String, PassThroughCheck> passThroughChecks = new LinkedHashMap<>();
 
         public Builder define(String name, ConfigType type, String defaultValue, ConfigKey.Validator validator, String doc) {
             return add(new ConfigKey(name, type, defaultValue, false, validator, doc, idListFor(name)));
@@ -263,6 +344,12 @@ public final class ConfigDef {
         public Builder passThrough(String prefix) {
             passThroughPrefixes.add(prefix);
             return this;
+        }
+
+        /** A pass-through prefix whose settings {@code check} validates (unknown names, bad values). */
+        public Builder passThrough(String prefix, PassThroughCheck check) {
+            passThroughChecks.put(prefix, Objects.requireNonNull(check, "check"));
+            return passThrough(prefix);
         }
 
         private Builder add(ConfigKey key) {

@@ -1,6 +1,7 @@
 package io.blockrep.common.volume;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.io.FileModes;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -38,12 +39,13 @@ final class BackingStore {
         return Files.size(path);
     }
 
-    /** Creates a sparse file of {@code size} bytes; no data blocks are allocated. */
+    /** Creates a sparse file of {@code size} bytes, mode 0600 (missing parents 0700); no data blocks are allocated. */
     static void createSparse(Path path, long size) throws IOException {
         Path parent = path.toAbsolutePath().getParent();
         if (parent != null) {
-            Files.createDirectories(parent);
+            FileModes.createPrivateDirectories(parent);
         }
+        FileModes.createPrivateFile(path);
         try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
             f.setLength(size);
             f.getFD().sync();

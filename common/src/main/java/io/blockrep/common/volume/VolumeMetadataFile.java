@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.io.FileIo;
+import io.blockrep.common.io.FileModes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -106,13 +107,16 @@ public final class VolumeMetadataFile {
                 node.path("generationShared").asBoolean());
     }
 
-    /** Write, fsync, rename, fsync the directory. */
+    /**
+     * Write, fsync, rename, fsync the directory. The file is 0600 (a fresh temp file, so a looser
+     * mode of the old file is not kept); a missing directory is created 0700.
+     */
     public static void writeAtomically(Path file, byte[] bytes) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        FileModes.createPrivateDirectories(dir);
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = FileModes.openPrivate(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             FileIo.writeFully(ch, ByteBuffer.wrap(bytes), 0);
             ch.force(true);
         }

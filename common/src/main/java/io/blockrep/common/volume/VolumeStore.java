@@ -3,6 +3,7 @@ package io.blockrep.common.volume;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.io.FileIo;
+import io.blockrep.common.io.FileModes;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * {@code volume.json} (see {@link VolumeMetadataFile}) and, for file-backed volumes created
  * without an explicit path, the sparse data file {@code data.img}. Later components (bitmaps,
  * activity log, journal) keep their files in the same folder.
+ *
+ * <p>Least privilege: the directories are 0700 and every file blockrep writes here 0600, whatever
+ * the umask ({@link FileModes}); {@link #restrictModes()} tightens a tree made by an older build.
  */
 public final class VolumeStore {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeStore.class);
@@ -158,6 +162,19 @@ public final class VolumeStore {
                 + "--assume-clean when both copies are known to be identical", meta.id(), meta.path(), m.generations().current().idText(),
                 meta.id());
         return m;
+    }
+
+    /**
+     * Tightens the state directory to owner-only: itself and every directory below it 0700, every
+     * regular file 0600 (symbolic links, devices and other special files are left alone). Each
+     * change is logged; returns how many paths changed.
+     */
+    public int restrictModes() {
+        try {
+            return FileModes.restrictTree(stateDir);
+        } catch (IOException e) {
+            throw new FatalException("cannot check the modes of " + stateDir + ": " + e.getMessage(), e);
+        }
     }
 
     public VolumeMetadata load(String id) {

@@ -2,6 +2,7 @@ package io.blockrep.producer.dirty;
 
 import io.blockrep.common.FatalException;
 import io.blockrep.common.io.FileIo;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.VolumeId;
 import java.io.Closeable;
@@ -145,7 +146,7 @@ public final class BitmapFile implements Closeable {
         long[] words = new long[wordCount(header.regionCount())];
         FileChannel ch = null;
         try {
-            ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            ch = FileModes.openPrivate(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer image = ByteBuffer.allocate((int) Math.min(fileSize(header.regionCount()), 1 << 20));
             writeFully(ch, encodeHeader(header), 0);
             long end = fileSize(header.regionCount());

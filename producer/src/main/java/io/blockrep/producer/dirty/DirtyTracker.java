@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.blockrep.common.FatalException;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeMetadataFile;
@@ -106,7 +107,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
             throw new FatalException("volume " + meta.id() + ": " + String.join("; ", problems));
         }
         try {
-            Files.createDirectories(volumeDir);
+            FileModes.createPrivateDirectories(volumeDir);
         } catch (IOException e) {
             throw new FatalException("cannot create " + volumeDir + ": " + e, e);
         }

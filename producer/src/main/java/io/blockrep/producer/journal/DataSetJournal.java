@@ -2,6 +2,7 @@ package io.blockrep.producer.journal;
 
 import io.blockrep.common.FatalException;
 import io.blockrep.common.io.FileIo;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.link.DataSetCrc;
 import io.blockrep.common.link.LinkFrame;
@@ -124,9 +125,9 @@ public final class DataSetJournal implements Closeable {
         if (setId < 0) {
             throw new IllegalArgumentException("set id " + setId + " is negative");
         }
-        Files.createDirectories(directory(volumeDir));
+        FileModes.createPrivateDirectories(directory(volumeDir));
         Path file = file(volumeDir, setId);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch = FileModes.openPrivate(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             return start(file, ch, volumeId, setId, false);
         } catch (IOException | RuntimeException e) {

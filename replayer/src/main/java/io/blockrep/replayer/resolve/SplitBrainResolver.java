@@ -8,6 +8,7 @@ import io.blockrep.common.FatalException;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.RetriableException;
 import io.blockrep.common.io.FileIo;
+import io.blockrep.common.io.FileModes;
 import io.blockrep.replayer.index.DirtySetIndex;
 import io.blockrep.replayer.index.DirtyTopicReader;
 import io.blockrep.replayer.index.Tombstoner;
@@ -151,7 +152,7 @@ public final class SplitBrainResolver {
         long regionSize = regions.path("regionSize").asLong();
         long size = plan.loser().status().path("size").asLong();
         long saved = 0;
-        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileModes.openPrivate(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) { // volume data: 0600
             if (out.size() < size) {
                 out.write(ByteBuffer.wrap(new byte[1]), size - 1); // sparse, volume-sized
             }

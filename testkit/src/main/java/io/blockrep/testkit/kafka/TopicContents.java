@@ -18,7 +18,13 @@ public final class TopicContents {
 
     /** Every record of {@code topic}, partition by partition, in offset order within each. */
     public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic) {
+        return readAll(bootstrapServers, Map.of(), topic);
+    }
+
+    /** As {@link #readAll(String, String)}, with more client settings (security.protocol, ssl.*, sasl.*). */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, Map<String, String> settings, String topic) {
         Properties p = new Properties();
+        p.putAll(settings);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
