@@ -63,7 +63,7 @@ public final class LinkTls {
         }
     }
 
-    /** The suffixes of the TLS keys under a service's {@code <service>.link.tls.} prefix. */
+    /** The key, under a service's {@code <service>.link.tls.} prefix, that turns TLS on; the others are named in {@link #settings}. */
     public static final String ENABLED = "enabled";
 
     private final Settings settings;
@@ -192,7 +192,7 @@ public final class LinkTls {
 
     /** The certificate's CN and DNS subject alternative names. */
     static List<String> names(X509Certificate cert) {
-        List<String> names = new ArrayList<>();
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
         try {
             for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
@@ -209,7 +209,7 @@ public final class LinkTls {
         } catch (InvalidNameException | CertificateParsingException e) {
             // an unparsable name matches nothing
         }
-        return names;
+        return List.copyOf(names);
     }
 
     /** SHA-256 of the certificate's DER encoding, lower-case hex without separators. */
