@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
 final class QuickstartCommand implements Callable<Integer> {
     static final int SITE_B_OFFSET = 10;
     static final String REPLAYER_PROPERTIES = "replayer.properties";
+    static final String REPLAYER_ID = "quickstart-replayer";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -56,12 +57,17 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--volume-size", defaultValue = "1G", paramLabel = "SIZE", description = "Size of the demo volume (default: ${DEFAULT-VALUE}).")
     String volumeSize;
 
+    @Option(names = "--link-tls", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Mutual TLS on the replication link, with certificates made in DIR/tls on the first run (default: on; --no-link-tls for plaintext).")
+    boolean linkTls;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         Path base = dir.toAbsolutePath();
         long size = Sizes.parse(volumeSize);
         String secret = secret(base);
+        QuickstartLinkTls tls = linkTls(base);
         int linkPort = controlPort + SITE_B_OFFSET - 1;
         out.println("blockrep quickstart: starting embedded Kafka, site-a (primary) and site-b (secondary) in " + base + " ...");
         out.flush();
@@ -82,10 +88,14 @@ final class QuickstartCommand implements Callable<Integer> {
                 a.setProperty("producer.link.peer.id", "site-b");
                 a.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
                 b.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
+                a.putAll(linkTlsProperties(tls, "site-a", "producer.link.tls."));
+                b.putAll(linkTlsProperties(tls, "site-b", "producer.link.tls."));
                 try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
                      Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()));
                      ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(
-                             replayerProperties(base, kafka, siteA, siteB, secret), Map.of()))) {
+                             replayerProperties(base, kafka, siteA, siteB, secret, linkTlsProperties(tls, REPLAYER_ID, "replayer.link.tls.")),
+                             Map.of()))) {
+                    printLinkTls(out, tls);
                     printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES));
                     signal.await();
                     out.println("stopping ...");
@@ -113,9 +123,11 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     /** The in-process replayer's configuration, also written to the quickstart directory for {@code blockrep replay}. */
-    private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret) {
+    private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret,
+                                                 Properties linkTls) {
         Properties p = new Properties();
-        p.setProperty("replayer.id", "quickstart-replayer");
+        p.setProperty("replayer.id", REPLAYER_ID);
+        p.putAll(linkTls);
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", secret);
         p.setProperty("replayer.nodes", "site-a,site-b");
@@ -133,6 +145,33 @@ final class QuickstartCommand implements Callable<Integer> {
             throw new FatalException("cannot write " + file + ": " + e.getMessage(), e);
         }
         return p;
+    }
+
+    /** The link certificates (made on the first run), or null with --no-link-tls. */
+    private QuickstartLinkTls linkTls(Path base) {
+        if (!linkTls) {
+            return null;
+        }
+        spec.commandLine().getOut().println("blockrep quickstart: link TLS certificates in " + base.resolve(QuickstartLinkTls.DIR)
+                + " (made with keytool on the first run) ...");
+        spec.commandLine().getOut().flush();
+        return QuickstartLinkTls.makeOrReuse(base);
+    }
+
+    private static Properties linkTlsProperties(QuickstartLinkTls tls, String node, String prefix) {
+        return tls == null ? new Properties() : tls.properties(node, prefix);
+    }
+
+    private static void printLinkTls(PrintWriter out, QuickstartLinkTls tls) {
+        if (tls == null) {
+            out.println("Link TLS is off (--no-link-tls): the link is authenticated by the shared secret only, in plaintext.");
+        } else {
+            Path d = tls.dir();
+            out.println("Link TLS (mutual, under the shared secret): CA " + d.resolve("ca.p12") + ", truststore " + d.resolve("truststore.p12"));
+            out.println("  keystores " + String.join(", ", QuickstartLinkTls.NODES.stream().map(n -> d.resolve(n + ".p12").toString()).toList())
+                    + "; their password is in " + d.resolve("password"));
+        }
+        out.flush();
     }
 
     /** A random link secret, made once per quickstart directory and kept there. */
