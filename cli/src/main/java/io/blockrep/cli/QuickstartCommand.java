@@ -37,6 +37,7 @@ final class QuickstartCommand implements Callable<Integer> {
     static final String REPLAYER_PROPERTIES = "replayer.properties";
     /** The control API admin token both facilities require and the replayer and the verbs send; made once, 0600. */
     static final String CONTROL_TOKEN = "control.token";
+    static final String REPLAYER_ID = "quickstart-replayer";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -60,6 +61,10 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--volume-size", defaultValue = "1G", paramLabel = "SIZE", description = "Size of the demo volume (default: ${DEFAULT-VALUE}).")
     String volumeSize;
 
+    @Option(names = "--link-tls", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Mutual TLS on the replication link, with certificates made in DIR/tls on the first run (default: on; --no-link-tls for plaintext).")
+    boolean linkTls;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -67,6 +72,7 @@ final class QuickstartCommand implements Callable<Integer> {
         long size = Sizes.parse(volumeSize);
         String secret = secret(base);
         Path token = controlToken(base);
+        QuickstartLinkTls tls = linkTls(base);
         int linkPort = controlPort + SITE_B_OFFSET - 1;
         out.println("blockrep quickstart: starting embedded Kafka, site-a (primary) and site-b (secondary) in " + base + " ...");
         out.flush();
@@ -89,10 +95,14 @@ final class QuickstartCommand implements Callable<Integer> {
                 a.setProperty("producer.link.peer.id", "site-b");
                 a.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
                 b.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
+                a.putAll(linkTlsProperties(tls, "site-a", "producer.link.tls."));
+                b.putAll(linkTlsProperties(tls, "site-b", "producer.link.tls."));
                 try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
                      Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()));
                      ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(
-                             replayerProperties(base, kafka, siteA, siteB, secret, token), Map.of()))) {
+                             replayerProperties(base, kafka, siteA, siteB, secret, token,
+                                     linkTlsProperties(tls, REPLAYER_ID, "replayer.link.tls.")), Map.of()))) {
+                    printLinkTls(out, tls);
                     printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), token);
                     signal.await();
                     out.println("stopping ...");
@@ -121,10 +131,11 @@ final class QuickstartCommand implements Callable<Integer> {
 
     /** The in-process replayer's configuration, also written to the quickstart directory for {@code blockrep replay}. */
     private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret,
-                                                 Path token) {
+                                                 Path token, Properties linkTls) {
         Properties p = new Properties();
         p.setProperty("replayer.control.token.file", token.toString());
-        p.setProperty("replayer.id", "quickstart-replayer");
+        p.setProperty("replayer.id", REPLAYER_ID);
+        p.putAll(linkTls);
         p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
         p.setProperty("replayer.link.secret", secret);
         p.setProperty("replayer.nodes", "site-a,site-b");
@@ -137,6 +148,33 @@ final class QuickstartCommand implements Callable<Integer> {
         p.setProperty("replayer.volume.demo.nodes", "site-a,site-b");
         writeReplayerProperties(base.resolve(REPLAYER_PROPERTIES), p);
         return p;
+    }
+
+    /** The link certificates (made on the first run), or null with --no-link-tls. */
+    private QuickstartLinkTls linkTls(Path base) {
+        if (!linkTls) {
+            return null;
+        }
+        spec.commandLine().getOut().println("blockrep quickstart: link TLS certificates in " + base.resolve(QuickstartLinkTls.DIR)
+                + " (made with keytool on the first run) ...");
+        spec.commandLine().getOut().flush();
+        return QuickstartLinkTls.makeOrReuse(base);
+    }
+
+    private static Properties linkTlsProperties(QuickstartLinkTls tls, String node, String prefix) {
+        return tls == null ? new Properties() : tls.properties(node, prefix);
+    }
+
+    private static void printLinkTls(PrintWriter out, QuickstartLinkTls tls) {
+        if (tls == null) {
+            out.println("Link TLS is off (--no-link-tls): the link is authenticated by the shared secret only, in plaintext.");
+        } else {
+            Path d = tls.dir();
+            out.println("Link TLS (mutual, under the shared secret): CA " + d.resolve("ca.p12") + ", truststore " + d.resolve("truststore.p12"));
+            out.println("  keystores " + String.join(", ", QuickstartLinkTls.NODES.stream().map(n -> d.resolve(n + ".p12").toString()).toList())
+                    + "; their password is in " + d.resolve("password"));
+        }
+        out.flush();
     }
 
     /** Writes the replayer's properties, which hold the link secret: 0600, whatever the umask. */

@@ -58,8 +58,9 @@ final class VerifyCommand implements Callable<Integer> {
         SharedSecret secret = SharedSecret.of(cfg.secret());
         List<LinkMessage.VolumeInfo> attach = List.of(new LinkMessage.VolumeInfo(volume, geometry.size(), geometry.regionSize(),
                 Role.PRIMARY, List.of()));
-        try (LinkClient source = new LinkClient(cfg.id(), current.primary().link(), secret, List.of(), cfg.linkTimeout());
-             LinkClient replica = new LinkClient(cfg.id(), current.peer().link(), secret, attach, cfg.linkTimeout())) {
+        io.blockrep.common.link.LinkTls tls = cfg.linkTls() == null ? null : io.blockrep.common.link.LinkTls.of(cfg.linkTls());
+        try (LinkClient source = new LinkClient(cfg.id(), current.primary().link(), secret, List.of(), cfg.linkTimeout(), tls);
+             LinkClient replica = new LinkClient(cfg.id(), current.peer().link(), secret, attach, cfg.linkTimeout(), tls)) {
             long chunk = Math.max(geometry.regionSize(), CHUNK_BYTES / geometry.regionSize() * geometry.regionSize());
             for (long offset = 0; offset < geometry.size(); offset += chunk) {
                 long length = Math.min(chunk, geometry.size() - offset);

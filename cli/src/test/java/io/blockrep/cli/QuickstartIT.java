@@ -45,6 +45,7 @@ class QuickstartIT {
                     .until(() -> qs.stdout().contains("Press Ctrl-C to stop.") || !qs.isAlive());
             assertThat(qs.isAlive()).as("quickstart died:\n" + qs.stdout() + qs.stderr()).isTrue();
             assertThat(qs.stdout()).contains("127.0.0.1:" + kafkaPort).contains("nbd://127.0.0.1:" + nbdPort + "/demo");
+            assertLinkTlsIsOn(qs.stdout());
 
             String uri = "nbd://127.0.0.1:" + nbdPort + "/demo";
             String control = "127.0.0.1:" + controlPort;
@@ -110,6 +111,18 @@ class QuickstartIT {
             assertThat(stopped.exitCode()).as("SIGTERM after a clean stop").isEqualTo(143);
         }
         checkVolumeOnDisk(bytes);
+    }
+
+    /** Link TLS is on by default: the banner says where the certificates are, and every file is the owner's alone. */
+    private void assertLinkTlsIsOn(String stdout) throws IOException {
+        Path tls = dir.resolve("qs/tls");
+        assertThat(stdout).contains("Link TLS (mutual").contains(tls.resolve("truststore.p12").toString());
+        assertThat(java.nio.file.Files.getPosixFilePermissions(tls)).containsExactlyInAnyOrderElementsOf(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        for (String f : List.of("ca.p12", "site-a.p12", "site-b.p12", "quickstart-replayer.p12", "truststore.p12", "password")) {
+            assertThat(java.nio.file.Files.getPosixFilePermissions(tls.resolve(f))).as(f).containsExactlyInAnyOrderElementsOf(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
     }
 
     private static ExternalCommand.Result cli(String java, Path jar, String... args) {

@@ -8,6 +8,7 @@ import io.blockrep.common.io.FileModes;
 import io.blockrep.common.link.LinkHandshake;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.SharedSecret;
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.volume.Generation;
 import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.SyncDecision;
@@ -106,6 +107,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private EventPublisher eventPublisher;
     private PublishingObserver observer;
     private PeerLink peerLink;
+    /** Built on first use from producer.link.tls.*; null while plaintext. */
+    private LinkTls linkTls;
     private LinkServer linkServer;
     private NbdServer nbd;
     private ControlServer control;
@@ -272,7 +275,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         ProducerConfig.Link l = config.link();
         return new LinkConfig(config.nodeId(), l.peer(), SharedSecret.of(l.secret()), l.ackTimeout(), l.heartbeatInterval(),
                 l.missedHeartbeats(), l.connectTimeout(), Duration.ofMillis(100), l.backoffMax(), l.restoreDamping(), l.queueBytes(),
-                l.peerId());
+                l.peerId()).withTls(linkTls());
     }
 
     /**
@@ -287,7 +290,16 @@ public final class Facility implements AutoCloseable, ControlHandler {
         ProducerConfig.Link l = config.link();
         Duration idle = l.heartbeatInterval().multipliedBy(Math.max(10, l.missedHeartbeats() * 4L));
         linkServer = LinkServer.start(new LinkServerConfig(config.nodeId(), l.listen().host(), l.listen().port(),
-                SharedSecret.of(l.secret()), l.connectTimeout().plusSeconds(5), idle), new FacilityLinkVolumes(store));
+                SharedSecret.of(l.secret()), l.connectTimeout().plusSeconds(5), idle, l.maxUnauthenticated(), linkTls()),
+                new FacilityLinkVolumes(store));
+    }
+
+    /** The link's TLS context (producer.link.tls.*), built once and shared by the server and the peer link; null = plaintext. */
+    private LinkTls linkTls() {
+        if (linkTls == null && config.link().tls() != null) {
+            linkTls = LinkTls.of(config.link().tls());
+        }
+        return linkTls;
     }
 
     /** The link server's view of this facility's volumes; a SECONDARY records what its primary tells it. */

@@ -15,6 +15,7 @@ import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.Role;
 import io.blockrep.producer.dirty.ExcludedRanges;
@@ -74,6 +75,24 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "How long a reconnected link must stay healthy before it counts as restored.")
             .define("producer.link.queue.bytes", SIZE, "64M", Validators.range(33L << 20, 1L << 40),
                     "Most write bytes queued for the peer; a full queue applies backpressure.")
+            .define("producer.link.unauthenticated.max", INT, "16", Validators.range(1, 4096),
+                    "Most link connections in their handshake (TLS, authentication, HELLO) at once; more are refused at accept. Each must finish its whole handshake within producer.link.connect.timeout + 5s.")
+            .define("producer.link.tls.enabled", BOOLEAN, "false",
+                    "Mutual TLS on the link, both as server and towards the peer (the HMAC challenge still runs inside it). The peer and every replayer must then use TLS too.")
+            .define("producer.link.tls.keystore", PATH, null, "PKCS12 (or producer.link.tls.keystore.type) keystore with this facility's certificate and key.")
+            .define("producer.link.tls.keystore.password", STRING, null,
+                    "Password of the keystore and its key. Prefer BLOCKREP_PRODUCER_LINK_TLS_KEYSTORE_PASSWORD.")
+            .define("producer.link.tls.keystore.type", STRING, "PKCS12", "Type of the keystore.")
+            .define("producer.link.tls.truststore", PATH, null,
+                    "Keystore of the CA certificates (or peer certificates) a peer's certificate must chain to; optional when producer.link.tls.peer.fingerprints pins the peers.")
+            .define("producer.link.tls.truststore.password", STRING, null, "Password of the truststore.")
+            .define("producer.link.tls.truststore.type", STRING, "PKCS12", "Type of the truststore.")
+            .define("producer.link.tls.hostname.verification", BOOLEAN, "true",
+                    "Towards the peer: its certificate must name the host of producer.link.peer (DNS or IP SAN). Not used when fingerprints are pinned.")
+            .define("producer.link.tls.peer.fingerprints", LIST, "", Validators.listOf(LinkTls.FINGERPRINT_REGEX, "SHA-256 fingerprints", false),
+                    "SHA-256 fingerprints (hex, colons allowed) of the only certificates accepted from peers: the peer facility, and as server also every replayer; empty = any the truststore validates.")
+            .define("producer.link.tls.check.node.id", BOOLEAN, "false",
+                    "Each peer's certificate must name (CN or DNS SAN) the node id it authenticates with: the peer's producer.node.id, a replayer's replayer.id.")
             .define("producer.activity.checkpoint.interval", DURATION, "10s",
                     "How often hot regions of the activity log are cooled after both sides flushed.")
             .define("producer.autosync", BOOLEAN, "true",
@@ -122,7 +141,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
     /** Replication-link settings. {@code peer} is null when this facility has no peer. */
     public record Link(HostPort listen, HostPort peer, String peerId, String secret, Duration ackTimeout,
                        Duration heartbeatInterval, int missedHeartbeats, Duration connectTimeout, Duration backoffMax,
-                       Duration restoreDamping, long queueBytes) {
+                       Duration restoreDamping, long queueBytes, int maxUnauthenticated, LinkTls.Settings tls) {
         @Override
         public String toString() {
             return "Link[listen=" + listen + ", peer=" + peer + ", peerId=" + peerId + ", secret=" + (secret == null ? "unset" : "***")
@@ -172,7 +191,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 c.getDuration("producer.link.ack.timeout"), c.getDuration("producer.link.heartbeat.interval"),
                 c.getInt("producer.link.missed.heartbeats"), c.getDuration("producer.link.connect.timeout"),
                 c.getDuration("producer.link.backoff.max"), c.getDuration("producer.link.restore.damping"),
-                c.getSize("producer.link.queue.bytes"));
+                c.getSize("producer.link.queue.bytes"), c.getInt("producer.link.unauthenticated.max"),
+                LinkTls.settings(c, "producer.link.tls."));
         Kafka kafka = new Kafka(c.getString("producer.kafka.bootstrap.servers"), c.getString("producer.topic.prefix"),
                 c.getInt("producer.topic.partitions"), c.getInt("producer.topic.replication.factor"),
                 c.passThrough(KAFKA_CLIENT_PREFIX));
@@ -237,6 +257,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
             problems.add("producer.link.secret: must be at least 16 characters");
         }
         problems.addAll(controlAuthProblems(c));
+        problems.addAll(LinkTls.problems(c, "producer.link.tls."));
         if (c.isSet("producer.topic.replication.factor") && c.getInt("producer.topic.replication.factor") == 0) {
             problems.add("producer.topic.replication.factor: 0 is not a replication factor (use -1 for the broker's default)");
         }

@@ -35,6 +35,21 @@ class ProducerConfigTest {
     }
 
     @Test
+    void linkTlsNeedsAKeystoreAndSomethingToCheckThePeerWith() {
+        assertThatThrownBy(() -> ProducerConfig.from(props("producer.node.id", "site-a", "producer.state.dir", "/tmp/a",
+                "producer.volumes", "vol1", "producer.volume.vol1.size", "1G", "producer.link.tls.enabled", "true",
+                "producer.link.tls.peer.fingerprints", "not-a-fingerprint"), Map.of()))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.startsWith("producer.link.tls.keystore: required"))
+                        .anyMatch(p -> p.startsWith("producer.link.tls.keystore.password: required"))
+                        .anyMatch(p -> p.startsWith("producer.link.tls.peer.fingerprints:")));
+        ProducerConfig c = ProducerConfig.from(props("producer.node.id", "site-a", "producer.state.dir", "/tmp/a",
+                "producer.volumes", "vol1", "producer.volume.vol1.size", "1G"), Map.of());
+        assertThat(c.link().tls()).as("TLS is off unless enabled").isNull();
+        assertThat(c.link().maxUnauthenticated()).isEqualTo(16);
+    }
+
+    @Test
     void badFileListsEveryProblemAtOnce() {
         assertThatThrownBy(() -> ProducerConfig.from(props("producer.node.id", "Site A", "producer.nbd.listen", "nowhere",
                 "producer.volumes", "v1,v2", "producer.volume.v1.size", "1000", "producer.volume.v1.region.size", "3K",

@@ -16,6 +16,7 @@ import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import io.blockrep.schemas.client.KafkaClientCheck;
+import io.blockrep.common.link.LinkTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ import java.util.Properties;
  */
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
-                             Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes) {
+                             Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
@@ -49,6 +50,22 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Shared link secret of the facilities. Prefer BLOCKREP_REPLAYER_LINK_SECRET.")
             .define("replayer.link.timeout", DURATION, "30s",
                     "Longest wait for a facility to answer over the link: a data set applied, a read, a hash.")
+            .define("replayer.link.tls.enabled", BOOLEAN, "false",
+                    "Mutual TLS to the facilities' link ports (needed when they set producer.link.tls.enabled); the HMAC challenge still runs inside it.")
+            .define("replayer.link.tls.keystore", PATH, null, "PKCS12 (or replayer.link.tls.keystore.type) keystore with this replayer's certificate and key.")
+            .define("replayer.link.tls.keystore.password", STRING, null,
+                    "Password of the keystore and its key. Prefer BLOCKREP_REPLAYER_LINK_TLS_KEYSTORE_PASSWORD.")
+            .define("replayer.link.tls.keystore.type", STRING, "PKCS12", "Type of the keystore.")
+            .define("replayer.link.tls.truststore", PATH, null,
+                    "Keystore of the CA certificates a facility's certificate must chain to; optional when replayer.link.tls.peer.fingerprints pins them.")
+            .define("replayer.link.tls.truststore.password", STRING, null, "Password of the truststore.")
+            .define("replayer.link.tls.truststore.type", STRING, "PKCS12", "Type of the truststore.")
+            .define("replayer.link.tls.hostname.verification", BOOLEAN, "true",
+                    "A facility's certificate must name the host of its replayer.node.<id>.link (DNS or IP SAN). Not used when fingerprints are pinned.")
+            .define("replayer.link.tls.peer.fingerprints", LIST, "", Validators.listOf(LinkTls.FINGERPRINT_REGEX, "SHA-256 fingerprints", false),
+                    "SHA-256 fingerprints (hex, colons allowed) of the only facility certificates accepted; empty = any the truststore validates.")
+            .define("replayer.link.tls.check.node.id", BOOLEAN, "false",
+                    "A facility's certificate must name (CN or DNS SAN) the node id it authenticates with (its producer.node.id).")
             .define("replayer.rate", SIZE, "100M", Validators.range(0, Long.MAX_VALUE),
                     "Most bytes per second copied, over all volumes of this instance; 0 = unlimited.")
             .define("replayer.max.extent", SIZE, "1M", Validators.powerOfTwoSize(4096, 32L << 20),
@@ -163,7 +180,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 c.getString("replayer.topic.prefix"), c.getString("replayer.group.id"), c.passThrough(KAFKA_CLIENT_PREFIX),
                 c.getString("replayer.link.secret"), c.getSize("replayer.rate"), c.getSize("replayer.max.extent"),
                 c.getSize("replayer.dataset.bytes"), c.getBoolean("replayer.skip.identical"), c.getDuration("replayer.link.timeout"),
-                nodes, volumes);
+                nodes, volumes, LinkTls.settings(c, "replayer.link.tls."));
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */
@@ -180,6 +197,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 }
             }
         }
+        problems.addAll(LinkTls.problems(c, "replayer.link.tls."));
         for (String volume : c.ids("replayer.volumes")) {
             List<String> pair = c.getList("replayer.volume.<id>.nodes", volume);
             for (String node : pair == null ? List.<String>of() : pair) {

@@ -40,6 +40,7 @@ public final class LinkClient implements Closeable {
     private final SharedSecret secret;
     private final List<VolumeInfo> volumes;
     private final Duration timeout;
+    private final LinkTls tls;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
@@ -60,6 +61,15 @@ public final class LinkClient implements Closeable {
      * @param volumes the volumes to attach, as this side describes them (id, size, region size, role PRIMARY)
      */
     public LinkClient(String nodeId, HostPort peer, SharedSecret secret, List<VolumeInfo> volumes, Duration timeout) {
+        this(nodeId, peer, secret, volumes, timeout, null);
+    }
+
+    /**
+     * @param volumes the volumes to attach, as this side describes them (id, size, region size, role PRIMARY)
+     * @param tls     mutual TLS to the facility (replayer.link.tls.*), or null for plaintext
+     */
+    public LinkClient(String nodeId, HostPort peer, SharedSecret secret, List<VolumeInfo> volumes, Duration timeout, LinkTls tls) {
+        this.tls = tls;
         this.nodeId = nodeId;
         this.peer = peer;
         this.secret = secret;
@@ -249,9 +259,15 @@ public final class LinkClient implements Closeable {
             s.setTcpNoDelay(true);
             s.connect(new InetSocketAddress(peer.host(), peer.port()), (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
             s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            if (tls != null) {
+                s = tls.client(s, peer.host(), peer.port());
+            }
             InputStream i = new BufferedInputStream(s.getInputStream(), 1 << 16);
             OutputStream o = new BufferedOutputStream(s.getOutputStream(), 1 << 20);
-            LinkHandshake.run(nodeId, secret, volumes, i, o);
+            LinkMessage.Hello hello = LinkHandshake.run(nodeId, secret, volumes, i, o);
+            if (s instanceof javax.net.ssl.SSLSocket secured) {
+                tls.checkPeerNodeId(secured, hello.nodeId());
+            }
             socket = s;
             in = i;
             out = o;

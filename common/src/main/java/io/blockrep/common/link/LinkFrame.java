@@ -38,6 +38,12 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
     public static final int MAX_DATA = 32 << 20;
     /** Largest payload: {@link #MAX_DATA} plus room for a write's volume id and offset. */
     public static final int MAX_PAYLOAD = MAX_DATA + 4096;
+    /**
+     * Largest payload either side reads before its peer authenticated: room for the biggest
+     * AUTH_CHALLENGE, AUTH_RESPONSE or ERROR (a status and one string of {@link LinkMessage#MAX_STRING}),
+     * so an unauthenticated peer can never make this side allocate or wait for more.
+     */
+    public static final int PRE_AUTH_MAX_PAYLOAD = LinkMessage.MAX_STRING + 64;
     public static final int FLAG_FUA = 0x0001;
     static final int KNOWN_FLAGS = FLAG_FUA;
 
@@ -163,6 +169,17 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
         return read(in, NO_BUFFER);
     }
 
+    /**
+     * Reads one frame as {@link #read(InputStream)} does, refusing from its header alone a frame whose
+     * payload exceeds {@code maxPayload}: before authentication the link reads with
+     * {@link #PRE_AUTH_MAX_PAYLOAD}, so nothing bigger is ever allocated or waited for.
+     *
+     * @throws LinkProtocolException of status {@link LinkStatus#NOT_AUTHENTICATED} for a payload over the limit
+     */
+    public static LinkFrame read(InputStream in, int maxPayload) throws IOException, LinkProtocolException {
+        return read(in, NO_BUFFER, maxPayload);
+    }
+
     private static final ByteBuffer NO_BUFFER = ByteBuffer.allocate(0);
 
     /**
@@ -174,6 +191,10 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
      * replayer lays a data set's extents out in one slab, instead of allocating an array per frame.
      */
     public static LinkFrame read(InputStream in, ByteBuffer into) throws IOException, LinkProtocolException {
+        return read(in, into, MAX_PAYLOAD);
+    }
+
+    private static LinkFrame read(InputStream in, ByteBuffer into, int maxPayload) throws IOException, LinkProtocolException {
         if (!into.hasArray() || into.isReadOnly()) {
             throw new IllegalArgumentException("the frame buffer must be a writable heap buffer");
         }
@@ -185,6 +206,10 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
         header[0] = (byte) first;
         readFully(in, header, 1, HEADER_BYTES - 1);
         Header h = Header.parse(header);
+        if (h.length > maxPayload) {
+            throw new LinkProtocolException(LinkStatus.NOT_AUTHENTICATED, "a " + h.type + " frame declaring " + h.length
+                    + " payload bytes before authentication; at most " + maxPayload + " are accepted before it");
+        }
         int frameBytes = HEADER_BYTES + h.length + TRAILER_BYTES;
         if (frameBytes > into.remaining()) {
             byte[] all = new byte[frameBytes];

@@ -64,19 +64,19 @@ public final class LinkHandshake {
             throws IOException, LinkProtocolException {
         byte[] nonce = LinkAuth.newNonce();
         send(out, new AuthChallenge(nodeId, nonce));
-        AuthChallenge theirs = expect(in, AuthChallenge.class);
+        AuthChallenge theirs = expect(in, AuthChallenge.class, LinkFrame.PRE_AUTH_MAX_PAYLOAD);
         if (theirs.nonce().length != LinkAuth.NONCE_BYTES) {
             throw fail(out, LinkStatus.AUTH_FAILED, "peer challenge nonce must be " + LinkAuth.NONCE_BYTES + " bytes");
         }
         String peer = theirs.nodeId();
         send(out, new AuthResponse(LinkAuth.prove(secret, theirs.nonce(), nodeId, peer)));
-        AuthResponse proof = expect(in, AuthResponse.class);
+        AuthResponse proof = expect(in, AuthResponse.class, LinkFrame.PRE_AUTH_MAX_PAYLOAD);
         if (!LinkAuth.verify(secret, nonce, peer, nodeId, proof.mac())) {
             throw fail(out, LinkStatus.AUTH_FAILED, "authentication failed: peer '" + peer + "' does not hold the shared secret");
         }
         send(out, new Hello(nodeId, LinkFrame.VERSION, volumes));
-        Hello hello = expect(in, Hello.class);
-        Attached attached = expect(in, Attached.class);
+        Hello hello = expect(in, Hello.class, LinkFrame.MAX_PAYLOAD);
+        Attached attached = expect(in, Attached.class, LinkFrame.MAX_PAYLOAD);
         Map<String, AttachResult> byVolume = new HashMap<>();
         attached.results().forEach(r -> byVolume.put(r.volume(), r));
         return new Outcome(hello, byVolume);
@@ -87,8 +87,10 @@ public final class LinkHandshake {
         return new LinkProtocolException(status, message);
     }
 
-    private static <T extends LinkMessage> T expect(InputStream in, Class<T> type) throws IOException, LinkProtocolException {
-        LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
+    /** The next message, which must be a {@code type}; until the peer proved the secret, frames are capped at {@code maxPayload}. */
+    private static <T extends LinkMessage> T expect(InputStream in, Class<T> type, int maxPayload)
+            throws IOException, LinkProtocolException {
+        LinkMessage m = LinkMessage.decode(LinkFrame.read(in, maxPayload));
         if (type.isInstance(m)) {
             return type.cast(m);
         }

@@ -240,6 +240,29 @@ class LinkFrameTest {
     }
 
     @Test
+    void beforeAuthenticationAFrameOverThePreAuthLimitIsRefusedFromItsHeaderAlone() throws Exception {
+        byte[] header = Arrays.copyOf(new AuthResponse(new byte[32]).toFrame(0).encode(), LinkFrame.HEADER_BYTES);
+        ByteBuffer.wrap(header).putInt(16, LinkFrame.MAX_PAYLOAD);
+        // Only the header is there: a reader that waited for (or allocated) the payload reports truncation.
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(header), LinkFrame.PRE_AUTH_MAX_PAYLOAD))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("before authentication")
+                .satisfies(e -> assertThat(((LinkProtocolException) e).status()).isEqualTo(LinkStatus.NOT_AUTHENTICATED));
+        ByteBuffer.wrap(header).putInt(16, LinkFrame.PRE_AUTH_MAX_PAYLOAD + 1);
+        assertThatThrownBy(() -> LinkFrame.read(new ByteArrayInputStream(header), LinkFrame.PRE_AUTH_MAX_PAYLOAD))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("before authentication");
+    }
+
+    @Test
+    void thePreAuthLimitHoldsTheLargestHandshakeFrames() throws Exception {
+        String longest = "x".repeat(LinkMessage.MAX_STRING);
+        for (LinkMessage m : List.of(new AuthChallenge(longest, LinkAuth.newNonce()), new AuthResponse(new byte[32]),
+                new LinkMessage.Error(LinkStatus.AUTH_FAILED, longest))) {
+            byte[] wire = m.toFrame(0).encode();
+            assertThat(LinkMessage.decode(LinkFrame.read(new ByteArrayInputStream(wire), LinkFrame.PRE_AUTH_MAX_PAYLOAD))).isEqualTo(m);
+        }
+    }
+
+    @Test
     void truncatedFramesAreRejected() {
         byte[] wire = new Flush("v1").toFrame(1).encode();
         for (int cut = 1; cut < wire.length; cut++) {

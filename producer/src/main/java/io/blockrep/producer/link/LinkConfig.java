@@ -3,6 +3,7 @@ package io.blockrep.producer.link;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.link.LinkFrame;
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.link.SharedSecret;
 import io.blockrep.common.volume.VolumeId;
 import java.time.Duration;
@@ -22,17 +23,27 @@ import java.util.List;
  * @param damping           how long a new connection must stay healthy before it counts as restored
  * @param queueByteCap      most data bytes queued or in flight; writers block beyond it
  * @param expectedPeerId    the node id the peer must present, or null for any authenticated peer
+ * @param tls               mutual TLS towards the peer, or null for plaintext
  */
 public record LinkConfig(String nodeId, HostPort peer, SharedSecret secret, Duration ackTimeout,
                          Duration heartbeatInterval, int missedHeartbeats, Duration connectTimeout,
-                         Duration backoffMin, Duration backoffMax, Duration damping, long queueByteCap, String expectedPeerId) {
+                         Duration backoffMin, Duration backoffMax, Duration damping, long queueByteCap, String expectedPeerId,
+                         LinkTls tls) {
+
+    /** A plaintext link. */
+    public LinkConfig(String nodeId, HostPort peer, SharedSecret secret, Duration ackTimeout, Duration heartbeatInterval,
+                      int missedHeartbeats, Duration connectTimeout, Duration backoffMin, Duration backoffMax, Duration damping,
+                      long queueByteCap, String expectedPeerId) {
+        this(nodeId, peer, secret, ackTimeout, heartbeatInterval, missedHeartbeats, connectTimeout, backoffMin, backoffMax, damping,
+                queueByteCap, expectedPeerId, null);
+    }
 
     /** A link that accepts any authenticated peer node id. */
     public LinkConfig(String nodeId, HostPort peer, SharedSecret secret, Duration ackTimeout, Duration heartbeatInterval,
                       int missedHeartbeats, Duration connectTimeout, Duration backoffMin, Duration backoffMax, Duration damping,
                       long queueByteCap) {
         this(nodeId, peer, secret, ackTimeout, heartbeatInterval, missedHeartbeats, connectTimeout, backoffMin, backoffMax, damping,
-                queueByteCap, null);
+                queueByteCap, null, null);
     }
 
     public LinkConfig {
@@ -70,6 +81,12 @@ public record LinkConfig(String nodeId, HostPort peer, SharedSecret secret, Dura
     public static LinkConfig defaults(String nodeId, HostPort peer, SharedSecret secret) {
         return new LinkConfig(nodeId, peer, secret, Duration.ofSeconds(5), Duration.ofSeconds(1), 3,
                 Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofSeconds(10), 64L << 20);
+    }
+
+    /** This link over mutual TLS ({@code tls} null: plaintext). */
+    public LinkConfig withTls(LinkTls tls) {
+        return new LinkConfig(nodeId, peer, secret, ackTimeout, heartbeatInterval, missedHeartbeats, connectTimeout, backoffMin,
+                backoffMax, damping, queueByteCap, expectedPeerId, tls);
     }
 
     /** Silence that takes the link down: {@code heartbeatInterval x missedHeartbeats}. */

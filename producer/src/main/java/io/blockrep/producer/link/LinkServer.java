@@ -1,6 +1,8 @@
 package io.blockrep.producer.link;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.link.LinkMessage;
+import io.blockrep.common.link.LinkStatus;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -11,6 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,11 +51,25 @@ import org.slf4j.LoggerFactory;
  *       attached or not (verify hashes the source and the replica, the replayer reads its source);
  *       a READ gets all the requested bytes or an error status and none, never a partial read.
  * </ul>
- * Before a server is started, the facility runs {@code DataSetJournal.recover} on every volume so a
+ * Before authentication (see {@link ServerConnection}): no frame above
+ * {@link io.blockrep.common.link.LinkFrame#PRE_AUTH_MAX_PAYLOAD} is read; at most
+ * {@link LinkServerConfig#maxUnauthenticated()} connections may be in their handshake at once (more
+ * are refused at accept, with an ERROR when the port is plaintext, and a WARN at most every
+ * {@value #REFUSAL_LOG_INTERVAL_SECONDS} s); and a <em>watchdog</em> thread closes a connection whose whole
+ * handshake has not finished {@link LinkServerConfig#handshakeTimeout()} after its accept, however
+ * slowly it trickles bytes. The acceptor survives any failure, {@link Error}s included: it logs,
+ * backs off (100 ms doubling to {@value #MAX_ACCEPT_BACKOFF_MILLIS} ms) and accepts again.
+ *
+ * <p>With {@link LinkServerConfig#tls()} every connection runs mutual TLS first, on its own thread;
+ * the HMAC challenge then runs inside the TLS session.
+ *
+ * <p>Before a server is started, the facility runs {@code DataSetJournal.recover} on every volume so a
  * set a crash interrupted is settled (re-applied whole or discarded) before anything is served.
  */
 public final class LinkServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(LinkServer.class);
+    static final long MAX_ACCEPT_BACKOFF_MILLIS = 5_000;
+    static final long REFUSAL_LOG_INTERVAL_SECONDS = 10;
 
     private final LinkServerConfig config;
     private final LinkVolumes volumes;
@@ -56,7 +77,10 @@ public final class LinkServer implements Closeable {
     private final Thread acceptor;
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
+    private final ScheduledExecutorService watchdog;
     private volatile boolean closed;
+    private long refusedSinceLog;
+    private long lastRefusalLogNanos;
 
     private LinkServer(LinkServerConfig config, LinkVolumes volumes, ServerSocket server) {
         this.config = config;
@@ -64,6 +88,21 @@ public final class LinkServer implements Closeable {
         this.server = server;
         this.acceptor = new Thread(this::acceptLoop, "link-server-accept-" + server.getLocalPort());
         this.acceptor.setDaemon(true);
+        ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "link-server-watchdog-" + server.getLocalPort());
+            t.setDaemon(true);
+            return t;
+        });
+        w.setRemoveOnCancelPolicy(true);
+        this.watchdog = w;
+    }
+
+    /** Starts accepting on an already bound {@code server} socket: the seam a test uses to make accept fail. */
+    static LinkServer start(LinkServerConfig config, LinkVolumes volumes, ServerSocket server) {
+        LinkServer s = new LinkServer(config, volumes, server);
+        s.acceptor.start();
+        log.info("link server {} listening on {}{}", config.nodeId(), s.address(), config.tls() == null ? "" : " (TLS)");
+        return s;
     }
 
     /** Binds the listen address and starts accepting. */
@@ -75,10 +114,7 @@ public final class LinkServer implements Closeable {
             throw new FatalException("link server cannot listen on " + config.host() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
-        LinkServer s = new LinkServer(config, volumes, server);
-        s.acceptor.start();
-        log.info("link server {} listening on {}", config.nodeId(), s.address());
-        return s;
+        return start(config, volumes, server);
     }
 
     public InetSocketAddress address() {
@@ -99,18 +135,45 @@ public final class LinkServer implements Closeable {
         return connections.stream().anyMatch(c -> nodeId.equals(c.peer()));
     }
 
+    /** Connections still in their handshake. */
+    int unauthenticatedCount() {
+        return (int) connections.stream().filter(ServerConnection::inHandshake).count();
+    }
+
     private void acceptLoop() {
+        long backoffMillis = 0;
         while (!closed) {
-            Socket socket;
             try {
-                socket = server.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    log.error("link server accept failed; no new connections will be taken", e);
+                Socket socket = server.accept();
+                backoffMillis = 0;
+                admit(socket);
+            } catch (Throwable e) {
+                if (closed) {
+                    return;
                 }
-                return;
+                if (server.isClosed()) {
+                    log.error("link server socket closed under the acceptor; no new connections will be taken", e);
+                    return;
+                }
+                backoffMillis = Math.min(MAX_ACCEPT_BACKOFF_MILLIS, Math.max(100, backoffMillis * 2));
+                log.error("link server accept failed; accepting again in {} ms", backoffMillis, e);
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException ie) {
+                    return;
+                }
             }
-            ServerConnection c = new ServerConnection(socket, config, volumes, connections::remove);
+        }
+    }
+
+    /** Starts a connection's thread and its handshake deadline, or refuses it when the handshake cap is reached. */
+    private void admit(Socket socket) {
+        if (unauthenticatedCount() >= config.maxUnauthenticated()) {
+            refuse(socket);
+            return;
+        }
+        ServerConnection c = new ServerConnection(socket, config, volumes, connections::remove);
+        try {
             connections.add(c);
             Thread t = new Thread(c, "link-server-conn-" + socket.getPort());
             t.setDaemon(true);
@@ -122,6 +185,40 @@ public final class LinkServer implements Closeable {
                 c.close();
             }
             t.start();
+            watchdog.schedule(c::handshakeDeadlinePassed, config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            c.close(); // closing
+        } catch (Throwable e) {
+            connections.remove(c);
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Past the cap: a plaintext port answers with an ERROR (a fresh socket's send buffer takes it
+     * without blocking); a TLS port just closes, having no session to speak in.
+     */
+    private void refuse(Socket socket) {
+        try (socket) {
+            if (config.tls() == null) {
+                new LinkMessage.Error(LinkStatus.SHUTTING_DOWN, "too many unauthenticated link connections (at most "
+                        + config.maxUnauthenticated() + "); try again later").writeFrame(socket.getOutputStream(), 0);
+                socket.getOutputStream().flush();
+                socket.shutdownOutput();
+                // What the peer already sent is discarded, so that the close sends FIN, not a reset that could beat the ERROR.
+                socket.getInputStream().skipNBytes(Math.min(socket.getInputStream().available(), 1 << 16));
+            }
+        } catch (IOException e) {
+            log.debug("refusing a link connection", e);
+        }
+        refusedSinceLog++;
+        long now = System.nanoTime();
+        if (lastRefusalLogNanos == 0 || now - lastRefusalLogNanos > TimeUnit.SECONDS.toNanos(REFUSAL_LOG_INTERVAL_SECONDS)) {
+            log.warn("link server refused {} connection(s): {} connections are already in their handshake (producer.link.unauthenticated.max)",
+                    refusedSinceLog, config.maxUnauthenticated());
+            refusedSinceLog = 0;
+            lastRefusalLogNanos = now;
         }
     }
 
@@ -129,6 +226,7 @@ public final class LinkServer implements Closeable {
     @Override
     public void close() {
         closed = true;
+        watchdog.shutdownNow();
         try {
             server.close();
         } catch (IOException e) {

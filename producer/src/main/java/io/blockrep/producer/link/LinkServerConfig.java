@@ -1,6 +1,7 @@
 package io.blockrep.producer.link;
 
 import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.link.SharedSecret;
 import io.blockrep.common.volume.VolumeId;
 import java.time.Duration;
@@ -13,11 +14,22 @@ import java.util.List;
  * @param nodeId           this facility's node id, sent in AUTH_CHALLENGE and HELLO
  * @param host             listen address; 127.0.0.1 by default
  * @param port             listen port; 0 picks a free one
- * @param handshakeTimeout longest wait for each handshake frame (auth, HELLO)
+ * @param handshakeTimeout deadline of the whole handshake (TLS, auth, HELLO), counted from the accept, however
+ *                         slowly the peer sends
  * @param idleTimeout      a connection that sends nothing (not even PING) this long is closed
+ * @param maxUnauthenticated most connections still in their handshake at once; more are refused at accept
+ * @param tls              mutual TLS for every connection, or null for plaintext
  */
 public record LinkServerConfig(String nodeId, String host, int port, SharedSecret secret,
-                               Duration handshakeTimeout, Duration idleTimeout) {
+                               Duration handshakeTimeout, Duration idleTimeout, int maxUnauthenticated, LinkTls tls) {
+    /** Default cap of connections in their handshake (producer.link.unauthenticated.max). */
+    public static final int DEFAULT_MAX_UNAUTHENTICATED = 16;
+
+    /** Plaintext, at most {@value #DEFAULT_MAX_UNAUTHENTICATED} connections in their handshake. */
+    public LinkServerConfig(String nodeId, String host, int port, SharedSecret secret, Duration handshakeTimeout, Duration idleTimeout) {
+        this(nodeId, host, port, secret, handshakeTimeout, idleTimeout, DEFAULT_MAX_UNAUTHENTICATED, null);
+    }
+
     public LinkServerConfig {
         List<String> problems = new ArrayList<>();
         if (!VolumeId.isValid(nodeId)) {
@@ -34,6 +46,9 @@ public record LinkServerConfig(String nodeId, String host, int port, SharedSecre
         }
         positive(problems, "handshake timeout", handshakeTimeout);
         positive(problems, "idle timeout", idleTimeout);
+        if (maxUnauthenticated < 1) {
+            problems.add("the cap of unauthenticated connections must be at least 1, got " + maxUnauthenticated);
+        }
         if (!problems.isEmpty()) {
             throw InvalidInputException.config(problems);
         }
@@ -45,7 +60,19 @@ public record LinkServerConfig(String nodeId, String host, int port, SharedSecre
     }
 
     public LinkServerConfig withIdleTimeout(Duration idle) {
-        return new LinkServerConfig(nodeId, host, port, secret, handshakeTimeout, idle);
+        return new LinkServerConfig(nodeId, host, port, secret, handshakeTimeout, idle, maxUnauthenticated, tls);
+    }
+
+    public LinkServerConfig withTls(LinkTls tls) {
+        return new LinkServerConfig(nodeId, host, port, secret, handshakeTimeout, idleTimeout, maxUnauthenticated, tls);
+    }
+
+    public LinkServerConfig withMaxUnauthenticated(int max) {
+        return new LinkServerConfig(nodeId, host, port, secret, handshakeTimeout, idleTimeout, max, tls);
+    }
+
+    public LinkServerConfig withHandshakeTimeout(Duration timeout) {
+        return new LinkServerConfig(nodeId, host, port, secret, timeout, idleTimeout, maxUnauthenticated, tls);
     }
 
     static void positive(List<String> problems, String what, Duration d) {

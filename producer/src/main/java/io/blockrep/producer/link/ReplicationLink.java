@@ -374,6 +374,9 @@ public final class ReplicationLink implements Closeable {
             socket.connect(new InetSocketAddress(config.peer().host(), config.peer().port()), timeout);
             socket.setSoTimeout(timeout);
             socket.setTcpNoDelay(true);
+            if (config.tls() != null) {
+                socket = config.tls().client(socket, config.peer().host(), config.peer().port());
+            }
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
             List<VolumeInfo> offered = List.copyOf(volumes.get());
@@ -382,6 +385,9 @@ public final class ReplicationLink implements Closeable {
             if (config.expectedPeerId() != null && !config.expectedPeerId().equals(peer.nodeId())) {
                 throw new LinkProtocolException(LinkStatus.AUTH_FAILED, "peer at " + config.peer() + " is node '" + peer.nodeId()
                         + "', not the configured '" + config.expectedPeerId() + "' (producer.link.peer.id)");
+            }
+            if (socket instanceof javax.net.ssl.SSLSocket tls) {
+                config.tls().checkPeerNodeId(tls, peer.nodeId());
             }
             volumesById = offered.stream().collect(Collectors.toMap(VolumeInfo::id, Function.identity()));
             lastOutcome = outcome;
@@ -413,7 +419,11 @@ public final class ReplicationLink implements Closeable {
             }
         } catch (IOException | LinkProtocolException e) {
             closeQuietly(socket);
-            log.info("link to {}: connect attempt failed: {}", config.peer(), e.getMessage());
+            if (e instanceof javax.net.ssl.SSLException) {
+                log.warn("link to {}: TLS refused: {}", config.peer(), e.getMessage());
+            } else {
+                log.info("link to {}: connect attempt failed: {}", config.peer(), e.getMessage());
+            }
             scheduleReconnect();
         } finally {
             connecting = null;

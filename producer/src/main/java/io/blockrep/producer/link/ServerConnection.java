@@ -18,6 +18,7 @@ import io.blockrep.common.volume.Role;
 import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.common.volume.Volume;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -32,6 +33,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,19 +53,27 @@ import org.slf4j.LoggerFactory;
  * unchanged; a copy being resynced is already marked inconsistent ({@link LinkVolumes#resyncBegun}).
  * A request this side refuses for what it asks (out of range, a mismatched set) is not a storage
  * failure: its negative answer leaves the connection up.
+ *
+ * <p>Before the handshake is done (TLS when configured, the HMAC challenge, HELLO) no frame larger
+ * than {@link LinkFrame#PRE_AUTH_MAX_PAYLOAD} is read and nothing of the connection's frame buffer is
+ * allocated; the server's watchdog closes a connection whose handshake outlives its deadline
+ * ({@link #handshakeDeadlinePassed}, the only method another thread calls besides {@link #close}).
  */
 final class ServerConnection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
 
     private final Socket socket;
+    /** What the frames travel on: {@link #socket} itself, or the TLS session over it. */
+    private volatile Socket active;
+    private volatile boolean handshakeDone;
     private final LinkServerConfig config;
     private final LinkVolumes volumes;
     private final Consumer<ServerConnection> onClosed;
     private final Set<String> attached = new HashSet<>();
     private volatile String peer = "?";
     private DataSetReceiver sets;
-    /** Reused by {@link #readFrame}; starts at a replay extent's frame (1 MiB of data) and grows. */
-    private ByteBuffer frameBuffer = ByteBuffer.allocate((1 << 20) + 4096);
+    /** Reused by {@link #readFrame}; allocated after the handshake at a replay extent's frame (1 MiB of data), and grows. */
+    private ByteBuffer frameBuffer;
     /** Reused for the data of READ replies; grows to the largest read. */
     private ByteBuffer readBuffer = ByteBuffer.allocate(0);
 
@@ -78,13 +89,19 @@ final class ServerConnection implements Runnable {
         try (socket) {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) config.handshakeTimeout().toMillis());
-            InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+            active = config.tls() == null ? socket : secure();
+            if (active == null) {
+                return;
+            }
+            InputStream in = new BufferedInputStream(active.getInputStream(), 64 * 1024);
+            OutputStream out = new BufferedOutputStream(active.getOutputStream(), 64 * 1024);
             try {
                 authenticate(in, out);
                 hello(in, out);
+                handshakeDone = true;
+                frameBuffer = ByteBuffer.allocate((1 << 20) + 4096);
                 sets = new DataSetReceiver(peer, volumes);
-                socket.setSoTimeout((int) config.idleTimeout().toMillis());
+                active.setSoTimeout((int) config.idleTimeout().toMillis());
                 while (serve(readFrame(in), in, out)) {
                     // next frame
                 }
@@ -98,6 +115,8 @@ final class ServerConnection implements Runnable {
             }
         } catch (EOFException e) {
             log.info("link from {} closed by the peer", peer);
+        } catch (SSLException e) {
+            log.warn("link from {} ({}): TLS failed: {}", peer, socket.getRemoteSocketAddress(), e.getMessage());
         } catch (IOException e) {
             log.info("link from {} ended: {}", peer, e.getMessage());
         } finally {
@@ -113,8 +132,8 @@ final class ServerConnection implements Runnable {
      * bytes) so closing does not reset the connection before the peer has read the ERROR.
      */
     private void drainAndClose(InputStream in) throws IOException {
-        socket.shutdownOutput();
-        socket.setSoTimeout(1_000);
+        active.shutdownOutput();
+        active.setSoTimeout(1_000);
         byte[] sink = new byte[64 * 1024];
         long budget = 64L << 20;
         try {
@@ -143,6 +162,46 @@ final class ServerConnection implements Runnable {
         return frame;
     }
 
+    /**
+     * The TLS session over the accepted socket, after its handshake; null when the connection was
+     * refused: a plaintext link client (it gets a plaintext ERROR that says TLS is required), or a
+     * TLS handshake that failed (a certificate this side does not trust, or one the peer refused).
+     */
+    private SSLSocket secure() throws IOException {
+        byte[] first = socket.getInputStream().readNBytes(4);
+        if (first.length == 4 && ByteBuffer.wrap(first).getInt() == LinkFrame.MAGIC) {
+            log.warn("link from {}: a plaintext link client on this TLS port; refused", socket.getRemoteSocketAddress());
+            active = socket;
+            send(socket.getOutputStream(), 0, new LinkMessage.Error(LinkStatus.NOT_AUTHENTICATED,
+                    "this link port requires TLS; configure link.tls.* on the connecting side"));
+            drainAndClose(socket.getInputStream());
+            return null;
+        }
+        if (first.length < 4) {
+            return null;
+        }
+        try {
+            return config.tls().server(socket, new ByteArrayInputStream(first));
+        } catch (SSLException e) {
+            log.warn("link from {}: TLS handshake failed: {}; closing", socket.getRemoteSocketAddress(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** True until this connection finished its handshake (TLS, authentication and HELLO). */
+    boolean inHandshake() {
+        return !handshakeDone;
+    }
+
+    /** Called by the server's watchdog at the handshake deadline: a connection still in its handshake is closed. */
+    void handshakeDeadlinePassed() {
+        if (!handshakeDone) {
+            log.warn("link from {}: handshake not done within {} of the accept; closing", socket.getRemoteSocketAddress(),
+                    config.handshakeTimeout());
+            close();
+        }
+    }
+
     /** The peer's node id once it authenticated, "?" before. */
     String peer() {
         return peer;
@@ -157,22 +216,25 @@ final class ServerConnection implements Runnable {
     }
 
     private void authenticate(InputStream in, OutputStream out) throws IOException, LinkProtocolException {
-        AuthChallenge challenge = expect(in, AuthChallenge.class, LinkStatus.NOT_AUTHENTICATED);
+        AuthChallenge challenge = expect(in, AuthChallenge.class, LinkStatus.NOT_AUTHENTICATED, LinkFrame.PRE_AUTH_MAX_PAYLOAD);
         if (challenge.nonce().length != LinkAuth.NONCE_BYTES) {
             throw new LinkProtocolException(LinkStatus.AUTH_FAILED, "challenge nonce must be " + LinkAuth.NONCE_BYTES + " bytes");
         }
         peer = challenge.nodeId();
         byte[] nonce = LinkAuth.newNonce();
         send(out, 0, new AuthChallenge(config.nodeId(), nonce));
-        AuthResponse proof = expect(in, AuthResponse.class, LinkStatus.NOT_AUTHENTICATED);
+        AuthResponse proof = expect(in, AuthResponse.class, LinkStatus.NOT_AUTHENTICATED, LinkFrame.PRE_AUTH_MAX_PAYLOAD);
         if (!LinkAuth.verify(config.secret(), nonce, peer, config.nodeId(), proof.mac())) {
             throw new LinkProtocolException(LinkStatus.AUTH_FAILED, "authentication failed: the peer does not hold the shared secret");
+        }
+        if (active instanceof SSLSocket tls) {
+            config.tls().checkPeerNodeId(tls, peer);
         }
         send(out, 0, new AuthResponse(LinkAuth.prove(config.secret(), challenge.nonce(), config.nodeId(), peer)));
     }
 
     private void hello(InputStream in, OutputStream out) throws IOException, LinkProtocolException {
-        Hello hello = expect(in, Hello.class, LinkStatus.UNEXPECTED_MESSAGE);
+        Hello hello = expect(in, Hello.class, LinkStatus.UNEXPECTED_MESSAGE, LinkFrame.MAX_PAYLOAD);
         if (hello.protocolVersion() != LinkFrame.VERSION) {
             throw new LinkProtocolException(LinkStatus.UNSUPPORTED_VERSION, "peer speaks protocol version "
                     + hello.protocolVersion() + ", this side " + LinkFrame.VERSION);
@@ -409,9 +471,9 @@ final class ServerConnection implements Runnable {
         }
     }
 
-    private <T extends LinkMessage> T expect(InputStream in, Class<T> type, LinkStatus otherwise)
+    private <T extends LinkMessage> T expect(InputStream in, Class<T> type, LinkStatus otherwise, int maxPayload)
             throws IOException, LinkProtocolException {
-        LinkMessage m = LinkMessage.decode(LinkFrame.read(in));
+        LinkMessage m = LinkMessage.decode(LinkFrame.read(in, maxPayload));
         if (type.isInstance(m)) {
             return type.cast(m);
         }

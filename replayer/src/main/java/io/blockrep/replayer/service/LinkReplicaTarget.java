@@ -2,6 +2,7 @@ package io.blockrep.replayer.service;
 
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.link.LinkClient;
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.link.LinkMessage.VolumeInfo;
 import io.blockrep.common.link.SharedSecret;
 import io.blockrep.common.volume.RegionGeometry;
@@ -38,12 +39,14 @@ final class LinkReplicaTarget implements ReplicaTarget, AutoCloseable {
     private final ThreadLocal<Attached> senderClient = new ThreadLocal<>();
     private volatile Attached attached;
     private LinkClient hashClient;
+    private final LinkTls tls;
 
     /** A geometry and the attach list made from it; identity tells connections made for it. */
     private record Attached(String volume, RegionGeometry geometry, LinkClient client) {
     }
 
-    LinkReplicaTarget(String nodeId, HostPort peer, SharedSecret secret, Duration timeout) {
+    LinkReplicaTarget(String nodeId, HostPort peer, SharedSecret secret, Duration timeout, LinkTls tls) {
+        this.tls = tls;
         this.nodeId = nodeId;
         this.peer = peer;
         this.secret = secret;
@@ -68,7 +71,7 @@ final class LinkReplicaTarget implements ReplicaTarget, AutoCloseable {
 
     private LinkClient newClient(String volume, RegionGeometry geometry) {
         return new LinkClient(nodeId, peer, secret,
-                List.of(new VolumeInfo(volume, geometry.size(), geometry.regionSize(), Role.PRIMARY, List.of())), timeout);
+                List.of(new VolumeInfo(volume, geometry.size(), geometry.regionSize(), Role.PRIMARY, List.of())), timeout, tls);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.blockrep.replayer.service;
 
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.link.LinkClient;
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.link.SharedSecret;
 import io.blockrep.replayer.copy.SourceReader;
 import io.blockrep.replayer.plan.Extent;
@@ -27,9 +28,9 @@ final class LinkSourceReader implements SourceReader, AutoCloseable {
     private final LinkClient client;
     private final ExecutorService thread;
 
-    LinkSourceReader(String replayerId, HostPort peer, SharedSecret secret, Duration timeout) {
+    LinkSourceReader(String replayerId, HostPort peer, SharedSecret secret, Duration timeout, LinkTls tls) {
         this.peer = peer;
-        this.client = new LinkClient(replayerId, peer, secret, List.of(), timeout);
+        this.client = new LinkClient(replayerId, peer, secret, List.of(), timeout, tls);
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "replay-source-" + peer);
             t.setDaemon(true);

@@ -1,5 +1,6 @@
 package io.blockrep.replayer.service;
 
+import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.link.SharedSecret;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.Node;
@@ -51,10 +52,13 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private final ReplayEngine engine;
     private final VolumeCopier copier;
     private volatile boolean closed;
+    /** replayer.link.tls.*, null when plaintext. */
+    private final LinkTls linkTls;
 
     private ReplayerRuntime(ReplayerConfig config) {
         this.config = config;
         this.secret = SharedSecret.of(config.secret());
+        this.linkTls = config.linkTls() == null ? null : LinkTls.of(config.linkTls());
         this.clientProperties = config.kafkaClientProperties();
         TopicLayout layout = new TopicLayout(config.topicPrefix());
         this.tombstoner = new Tombstoner(clientProperties, layout, Duration.ofSeconds(10));
@@ -109,14 +113,15 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     @Override
     public SourceReader source(String volume, String node) {
         checkOpen();
-        return sources.computeIfAbsent(node, n -> new LinkSourceReader(config.id(), config.node(n).link(), secret, config.linkTimeout()));
+        return sources.computeIfAbsent(node, n -> new LinkSourceReader(config.id(), config.node(n).link(), secret, config.linkTimeout(),
+                linkTls));
     }
 
     @Override
     public ReplicaTarget target(String volume, String node) {
         checkOpen();
         return targets.computeIfAbsent(volume + "/" + node,
-                k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout()));
+                k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout(), linkTls));
     }
 
     @Override
