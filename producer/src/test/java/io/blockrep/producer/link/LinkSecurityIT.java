@@ -91,9 +91,10 @@ class LinkSecurityIT {
         server = LinkServer.start(LinkServerConfig.defaults("site-b", SECRET).withTls(LinkTls.of(tls)), secondarySide);
     }
 
+    /** Heartbeats every 500 ms, 4 missed: a TLS handshake on a loaded two-core CI machine must not count as a dead peer. */
     private LinkConfig linkConfig(LinkTls.Settings tls) {
-        return new LinkConfig("site-a", new HostPort("127.0.0.1", server.port()), SECRET, Duration.ofSeconds(5), Duration.ofMillis(100),
-                3, Duration.ofSeconds(3), Duration.ofMillis(10), Duration.ofMillis(200), Duration.ofMillis(100), 64L << 20, "site-b")
+        return new LinkConfig("site-a", new HostPort("127.0.0.1", server.port()), SECRET, Duration.ofSeconds(5), Duration.ofMillis(500),
+                4, Duration.ofSeconds(3), Duration.ofMillis(10), Duration.ofMillis(200), Duration.ofMillis(100), 64L << 20, "site-b")
                 .withTls(tls == null ? null : LinkTls.of(tls));
     }
 
