@@ -30,6 +30,7 @@ public final class ControlToken {
         if (problem != null) {
             throw InvalidInputException.config(java.util.List.of(problem));
         }
+        io.blockrep.common.io.FileModes.warnIfExposed(file, "holds a control API token (" + key + ")");
         try {
             return readUnchecked(file);
         } catch (IOException e) {
