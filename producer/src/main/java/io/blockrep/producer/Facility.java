@@ -157,7 +157,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
                 config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new))));
         nbd.start();
-        control = ControlServer.start(config.controlListen(), controlAccess(config), this);
+        control = ControlServer.start(config.controlListen(), controlAccess(config),
+                config.controlAuth().tls() == null ? null : config.controlAuth().tls().sslContext(ControlServer::clientCertificateRefused), this);
         if (peerLink != null) {
             peerLink.start();
             long every = config.checkpointInterval().toMillis();
