@@ -9,6 +9,7 @@ import io.blockrep.common.RetriableException;
 import io.blockrep.common.config.ControlTls;
 import io.blockrep.producer.Facility;
 import io.blockrep.producer.ProducerConfig;
+import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.service.FacilityClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -117,6 +118,32 @@ class ControlApiTlsSecurityIT {
         assertThatThrownBy(() -> client(null, certs.tls("client", true)).status())
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("401");
         assertThat(state()).contains("replica SECONDARY");
+
+        // The replayer's own configuration gives the same client: replayer.control.tls.* for every node.
+        Properties r = new Properties();
+        r.setProperty("replayer.id", "r1");
+        r.setProperty("replayer.kafka.bootstrap.servers", "127.0.0.1:9");
+        r.setProperty("replayer.link.secret", "a-link-secret-of-some-length");
+        r.setProperty("replayer.control.token.file", dir.resolve("admin.token").toString());
+        r.setProperty("replayer.control.tls.enabled", "true");
+        r.setProperty("replayer.control.tls.keystore.path", certs.path("client.p12").toString());
+        r.setProperty("replayer.control.tls.truststore.path", certs.path("truststore.p12").toString());
+        r.setProperty("replayer.control.tls.truststore.password", ControlTestCertificates.PASSWORD);
+        r.setProperty("replayer.node.site-b.link", "127.0.0.1:9");
+        r.setProperty("replayer.node.site-b.control", address);
+        r.setProperty("replayer.volumes", "demo");
+        r.setProperty("replayer.volume.demo.nodes", "site-b,site-b2");
+        r.setProperty("replayer.nodes", "site-b,site-b2");
+        r.setProperty("replayer.node.site-b2.link", "127.0.0.1:9");
+        r.setProperty("replayer.node.site-b2.control", "127.0.0.1:9");
+        ReplayerConfig cfg = ReplayerConfig.from(r, Map.of("BLOCKREP_REPLAYER_CONTROL_TLS_KEYSTORE_PASSWORD",
+                ControlTestCertificates.PASSWORD));
+        FacilityClient configured = FacilityClient.of(cfg.node("site-b"));
+        assertThat(configured.tls()).isTrue();
+        assertThat(configured.volumeStatus("replica").path("role").asText()).isEqualTo("SECONDARY");
+        // A key store password that is wrong is a configuration problem, found before any connection.
+        assertThatThrownBy(() -> ReplayerConfig.from(r, Map.of("BLOCKREP_REPLAYER_CONTROL_TLS_KEYSTORE_PASSWORD", "wrong-password")))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("replayer.control.tls.keystore.path");
     }
 
     @Test
@@ -189,6 +216,35 @@ class ControlApiTlsSecurityIT {
         String badOut = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(refused.waitFor()).as(badOut).isNotZero();
         assertThat(badOut).doesNotContain("\"volume\"");
+    }
+
+    @Test
+    void stalledHandshakesDoNotHoldTheApi() throws Exception {
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            // Eight connections each start a TLS record (a ClientHello of 512 bytes) and stop: each holds a request thread
+            // (the JDK server handshakes on it with blocking reads), but no more than that, and not past the request deadline.
+            for (int i = 0; i < 8; i++) {
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress("127.0.0.1", facility.controlPort()), 2_000);
+                s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00});
+                s.getOutputStream().flush();
+                stalled.add(s);
+            }
+            long start = System.nanoTime();
+            assertThat(state()).contains("demo PRIMARY");
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(3));
+            // And they are dropped after the request deadline (10 s), not held for as long as they stall.
+            for (Socket s : stalled) {
+                s.setSoTimeout(20_000);
+                assertThat(readUntilClosed(s.getInputStream())).doesNotContain("HTTP/");
+            }
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(18));
+        } finally {
+            for (Socket s : stalled) {
+                s.close();
+            }
+        }
     }
 
     /** What the server sends until it closes the connection (or resets it). */
