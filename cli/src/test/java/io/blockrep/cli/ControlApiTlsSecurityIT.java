@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * expired one are refused with nothing applied, and the good client is served throughout. Tokens still
  * decide the role over TLS, and the clients check the facility's certificate names the host they asked for.
  */
+@Tag("slow") // about 30 s: some 20 keytool runs, and stalled handshakes that last the 10 s request deadline
 class ControlApiTlsSecurityIT {
     private static final String ADMIN = "admin-token-0123456789abcdef";
     private static final String READ = "read-token-0123456789abcdef";

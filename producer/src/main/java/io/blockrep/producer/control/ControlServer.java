@@ -26,8 +26,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.security.cert.X509Certificate;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
@@ -152,30 +150,6 @@ public final class ControlServer implements AutoCloseable {
         LOG.info("control API listening on {}:{}{}", listen.host(), server.getAddress().getPort(),
                 tls == null ? "" : " (HTTPS, client certificates required)");
         return new ControlServer(server, executor);
-    }
-
-    /** Most one WARN per this interval for refused client certificates; the others are counted, and logged at DEBUG. */
-    static final Duration REFUSAL_WARN_INTERVAL = Duration.ofMinutes(1);
-    private static final AtomicLong LAST_REFUSAL_WARN = new AtomicLong(System.nanoTime() - REFUSAL_WARN_INTERVAL.toNanos());
-    private static final AtomicLong REFUSALS_NOT_WARNED = new AtomicLong();
-
-    /**
-     * For {@link ControlTls#sslContext(ControlTls.RefusalListener)}: a client certificate the trust store refused
-     * (expired, another CA). Its connection fails the handshake; this says why, at WARN at most once a minute.
-     * A client that sends no certificate at all fails before the trust store is asked, and is not logged here.
-     */
-    public static void clientCertificateRefused(X509Certificate[] chain, String peerHost, Exception reason) {
-        String subject = chain == null || chain.length == 0 ? "(none)" : chain[0].getSubjectX500Principal().getName();
-        long now = System.nanoTime();
-        long last = LAST_REFUSAL_WARN.get();
-        if (now - last >= REFUSAL_WARN_INTERVAL.toNanos() && LAST_REFUSAL_WARN.compareAndSet(last, now)) {
-            long more = REFUSALS_NOT_WARNED.getAndSet(0);
-            LOG.warn("control API refused the TLS client certificate '{}' from {}: {}{}", subject, peerHost, reason.getMessage(),
-                    more == 0 ? "" : " (" + more + " more refused since the last warning)");
-        } else {
-            REFUSALS_NOT_WARNED.incrementAndGet();
-            LOG.debug("control API refused the TLS client certificate '{}' from {}: {}", subject, peerHost, reason.getMessage());
-        }
     }
 
     private static void setUnlessGiven(String property, String value) {
