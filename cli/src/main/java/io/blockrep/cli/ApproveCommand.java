@@ -1,6 +1,5 @@
 package io.blockrep.cli;
 
-import io.blockrep.replayer.service.FacilityClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,7 +25,7 @@ final class ApproveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        FacilityClient.of(control, auth.token()).approve(volume);
+        auth.client(control).approve(volume);
         spec.commandLine().getOut().println("approved: " + volume + " is RESYNCING; the replayer copies its dirty regions"
                 + " (watch with blockrep status, or run blockrep replay " + volume + ")");
         spec.commandLine().getOut().flush();

@@ -1,6 +1,5 @@
 package io.blockrep.cli;
 
-import io.blockrep.replayer.service.FacilityClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,7 +27,7 @@ final class LinkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        FacilityClient.of(control, auth.token()).post("/v1/link/" + action.name());
+        auth.client(control).post("/v1/link/" + action.name());
         spec.commandLine().getOut().println(action == Action.cut
                 ? "link cut; writes continue in LOGGING mode (see: blockrep status)"
                 : "link restoring; it counts as restored after the damping interval");

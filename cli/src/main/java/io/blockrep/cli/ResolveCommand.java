@@ -1,6 +1,7 @@
 package io.blockrep.cli;
 
 import io.blockrep.common.Sizes;
+import io.blockrep.common.config.ControlTls;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.resolve.SplitBrainResolver;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Plan;
@@ -66,21 +67,21 @@ final class ResolveCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ControlTokenOption auth;
 
-    /** A --control address, with --token-file / BLOCKREP_CONTROL_TOKEN, else the token of the configured node at that address. */
-    private static FacilityClient client(ReplayerConfig cfg, String control, String token) {
-        FacilityClient given = FacilityClient.of(control, token);
-        if (token != null) {
-            return given;
-        }
+    /**
+     * A --control address, with --token-file / BLOCKREP_CONTROL_TOKEN and --tls-* / BLOCKREP_CONTROL_TLS_*, else the token and
+     * TLS settings of the configured node at that address.
+     */
+    private static FacilityClient client(ReplayerConfig cfg, String control, String token, ControlTls tls) {
+        FacilityClient given = FacilityClient.of(control);
         return cfg.nodes().values().stream().filter(n -> n.control().equals(given.address())).findFirst()
-                .map(FacilityClient::of).orElse(given);
+                .map(FacilityClient::of).orElse(given).withToken(token).withTls(tls);
     }
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
-        List<FacilityClient> clients = controls.stream().map(c -> client(cfg, c, auth.token())).toList();
+        List<FacilityClient> clients = controls.stream().map(c -> client(cfg, c, auth.token(), auth.tls())).toList();
         SplitBrainResolver resolver = new SplitBrainResolver(volume);
         Plan plan = resolver.plan(primary, clients);
         describe(out, plan);

@@ -28,7 +28,7 @@ abstract class RoleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JsonNode r = change(FacilityClient.of(control, auth.token()));
+        JsonNode r = change(auth.client(control));
         PrintWriter out = spec.commandLine().getOut();
         out.println(r.path("node").asText() + "/" + volume + ": " + r.path("role").asText() + ", " + r.path("mode").asText()
                 + " (" + r.path("note").asText() + ")");

@@ -36,8 +36,9 @@ final class StatusCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
         String token = auth.token();
+        io.blockrep.common.config.ControlTls tls = auth.tls();
         for (String c : controls) {
-            all.add(FacilityClient.of(c, token).get("/v1/status"));
+            all.add(FacilityClient.of(c, token).withTls(tls).get("/v1/status"));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

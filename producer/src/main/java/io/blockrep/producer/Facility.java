@@ -15,6 +15,7 @@ import io.blockrep.common.volume.SyncDecision;
 import io.blockrep.common.volume.Volume;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.common.volume.VolumeStore;
+import io.blockrep.producer.control.ClientCertificateRefusals;
 import io.blockrep.producer.control.ControlHandler;
 import io.blockrep.producer.control.ControlAccess;
 import io.blockrep.producer.control.ControlServer;
@@ -162,7 +163,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
                 config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new))));
         nbd.start();
-        control = ControlServer.start(config.controlListen(), controlAccess(config), this);
+        control = ControlServer.start(config.controlListen(), controlAccess(config),
+                config.controlAuth().tls() == null ? null : config.controlAuth().tls().sslContext(ClientCertificateRefusals::refused), this);
         if (peerLink != null) {
             peerLink.start();
             long every = config.checkpointInterval().toMillis();

@@ -12,6 +12,7 @@ import static io.blockrep.common.config.ConfigType.STRING;
 import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigDef;
+import io.blockrep.common.config.ControlTls;
 import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
@@ -54,6 +55,20 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "File holding the control API's admin token (one line, at least 16 characters): every request must then carry it, or the read token, as Authorization: Bearer. Unset = no token, allowed only on a loopback listen address.")
             .define("producer.control.read.token.file", PATH, null,
                     "File holding a read-only control API token: GET /v1/status and .../regions only. Needs producer.control.token.file.")
+            .define("producer.control.tls.enabled", BOOLEAN, "false",
+                    "Serve the control API over HTTPS (TLS 1.3/1.2) and require every client to present a certificate that chains to producer.control.tls.truststore.path. Tokens still decide the role.")
+            .define("producer.control.tls.keystore.path", PATH, null,
+                    "Key store with the facility's certificate and private key; required with producer.control.tls.enabled.")
+            .define("producer.control.tls.keystore.password", STRING, null,
+                    "Password of the key store (and of its key). Prefer BLOCKREP_PRODUCER_CONTROL_TLS_KEYSTORE_PASSWORD.")
+            .define("producer.control.tls.keystore.type", STRING, "PKCS12", Validators.oneOf(ControlTls.TYPES.toArray(String[]::new)),
+                    "PKCS12, JKS, or PEM (one file: an unencrypted PKCS#8 private key and its certificate chain).")
+            .define("producer.control.tls.truststore.path", PATH, null,
+                    "Trust store with the CA certificates that client certificates must chain to; required with producer.control.tls.enabled.")
+            .define("producer.control.tls.truststore.password", STRING, null,
+                    "Password of the trust store; unset = read without integrity check.")
+            .define("producer.control.tls.truststore.type", STRING, "PKCS12", Validators.oneOf(ControlTls.TYPES.toArray(String[]::new)),
+                    "PKCS12, JKS, or PEM (a file of CA certificates).")
             .define("producer.link.listen", HOST_PORT, "127.0.0.1:10810",
                     "Address the replication link listens on; the peer connects here for the volumes it is PRIMARY for. Every facility with a peer or a SECONDARY volume listens.")
             .define("producer.link.peer", HOST_PORT, null,
@@ -149,8 +164,14 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
     }
 
-    /** Control API tokens: files holding the admin and the read-only token; both null = no token (loopback only). */
-    public record ControlAuth(Path tokenFile, Path readTokenFile) {
+    /**
+     * Control API tokens: files holding the admin and the read-only token; both null = no token (loopback only).
+     * {@code tls}: the HTTPS key material (client certificates required), null = plain HTTP.
+     */
+    public record ControlAuth(Path tokenFile, Path readTokenFile, ControlTls tls) {
+        public ControlAuth(Path tokenFile, Path readTokenFile) {
+            this(tokenFile, readTokenFile, null);
+        }
     }
 
     /** Resync settings: autosync, and when and how long a cutover may hold writes. */
@@ -202,7 +223,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 new Resync(c.getBoolean("producer.autosync"), c.getInt("producer.resync.cutover.regions"),
                         c.getDuration("producer.resync.cutover.hold.timeout")),
                 c.getDuration("producer.activity.checkpoint.interval"), volumes,
-                new ControlAuth(c.getPath("producer.control.token.file"), c.getPath("producer.control.read.token.file")));
+                new ControlAuth(c.getPath("producer.control.token.file"), c.getPath("producer.control.read.token.file"),
+                        ControlTls.fromConfig(c, "producer.control.tls.")));
     }
 
     private static Role role(Config c, String id) {
@@ -223,11 +245,14 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         if (c.get("producer.control.read.token.file") != null && c.get("producer.control.token.file") == null) {
             problems.add("producer.control.read.token.file: needs producer.control.token.file (the admin token) as well");
         }
+        problems.addAll(ControlTls.configProblems(c, "producer.control.tls.", true));
         HostPort listen = (HostPort) c.get("producer.control.listen");
         if (listen != null && c.get("producer.control.token.file") == null && !ControlToken.isLoopback(listen.host())) {
             problems.add("producer.control.listen: " + listen.host() + " is not a loopback address, so the control API needs a token:"
                     + " set producer.control.token.file (a file with one random line of at least " + ControlToken.MIN_LENGTH
-                    + " characters, e.g. from openssl rand -hex 32)");
+                    + " characters, e.g. from openssl rand -hex 32)"
+                    + (Boolean.TRUE.equals(c.get("producer.control.tls.enabled"))
+                            ? "; client certificates (producer.control.tls.*) authenticate the connection, the token decides the role" : ""));
         }
         return problems;
     }

@@ -12,6 +12,7 @@ import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigKey;
 import io.blockrep.common.config.ConfigDef;
+import io.blockrep.common.config.ControlTls;
 import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
@@ -76,6 +77,20 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Ask the target for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a hash on both sides).")
             .define("replayer.control.token.file", PATH, null,
                     "File holding the token sent to the facilities' control APIs (their producer.control.token.file, the admin token: the replayer reports replayed eras); unset = none sent.")
+            .define("replayer.control.tls.enabled", BOOLEAN, "false",
+                    "Reach the facilities' control APIs over HTTPS (their producer.control.tls.enabled), presenting the client certificate of replayer.control.tls.keystore.path; the server's certificate must chain to the trust store and name the host of replayer.node.<id>.control.")
+            .define("replayer.control.tls.keystore.path", PATH, null,
+                    "Key store with the replayer's client certificate and private key; required with replayer.control.tls.enabled.")
+            .define("replayer.control.tls.keystore.password", STRING, null,
+                    "Password of the key store (and of its key). Prefer BLOCKREP_REPLAYER_CONTROL_TLS_KEYSTORE_PASSWORD.")
+            .define("replayer.control.tls.keystore.type", STRING, "PKCS12", Validators.oneOf(ControlTls.TYPES.toArray(String[]::new)),
+                    "PKCS12, JKS, or PEM (one file: an unencrypted PKCS#8 private key and its certificate chain).")
+            .define("replayer.control.tls.truststore.path", PATH, null,
+                    "Trust store with the CA certificates that the facilities' certificates must chain to; unset = the JDK's default trust store.")
+            .define("replayer.control.tls.truststore.password", STRING, null,
+                    "Password of the trust store; unset = read without integrity check.")
+            .define("replayer.control.tls.truststore.type", STRING, "PKCS12", Validators.oneOf(ControlTls.TYPES.toArray(String[]::new)),
+                    "PKCS12, JKS, or PEM (a file of CA certificates).")
             .required("replayer.nodes", LIST, Validators.listOf(ID_REGEX, "node ids", true),
                     "Node ids of the facilities this replayer copies between (their producer.node.id).")
             .perIdFrom("replayer.nodes")
@@ -97,9 +112,13 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
      * A facility: its node id, its link address (read from as a source, written to as a target), its
      * control API and the file of the token sent there (null = none).
      */
-    public record Node(String id, HostPort link, HostPort control, Path controlTokenFile) {
+    public record Node(String id, HostPort link, HostPort control, Path controlTokenFile, ControlTls controlTls) {
         public Node(String id, HostPort link, HostPort control) {
             this(id, link, control, null);
+        }
+
+        public Node(String id, HostPort link, HostPort control, Path controlTokenFile) {
+            this(id, link, control, controlTokenFile, null);
         }
     }
 
@@ -167,10 +186,11 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
     public static ReplayerConfig from(Properties props, Map<String, String> env) {
         Config c = DEF.parse(props, env, ReplayerConfig::crossChecks);
         Map<String, Node> nodes = new LinkedHashMap<>();
+        ControlTls tls = ControlTls.fromConfig(c, "replayer.control.tls.");
         for (String id : c.ids("replayer.nodes")) {
             Path token = c.getPath("replayer.node.<id>.control.token.file", id);
             nodes.put(id, new Node(id, c.getHostPort("replayer.node.<id>.link", id), c.getHostPort("replayer.node.<id>.control", id),
-                    token != null ? token : c.getPath("replayer.control.token.file")));
+                    token != null ? token : c.getPath("replayer.control.token.file"), tls));
         }
         List<VolumeNodes> volumes = new ArrayList<>();
         for (String id : c.ids("replayer.volumes")) {
@@ -198,6 +218,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             }
         }
         problems.addAll(LinkTls.problems(c, "replayer.link.tls."));
+        problems.addAll(ControlTls.configProblems(c, "replayer.control.tls.", false));
         for (String volume : c.ids("replayer.volumes")) {
             List<String> pair = c.getList("replayer.volume.<id>.nodes", volume);
             for (String node : pair == null ? List.<String>of() : pair) {

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import io.blockrep.common.BlockrepException;
+import io.blockrep.common.config.ControlTls;
 import io.blockrep.common.config.HostPort;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,12 +26,14 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The facility's HTTP control API (JSON), bound to 127.0.0.1 unless configured otherwise.
+ * The facility's HTTP control API (JSON), bound to 127.0.0.1 unless configured otherwise; HTTPS with
+ * required client certificates when {@code producer.control.tls.enabled}.
  *
  * <pre>
  * GET  /v1/status         FacilityStatus
@@ -98,12 +104,38 @@ public final class ControlServer implements AutoCloseable {
     }
 
     public static ControlServer start(HostPort listen, ControlAccess access, ControlHandler handler) throws IOException {
+        return start(listen, access, null, handler);
+    }
+
+    /**
+     * With {@code tls} (null = plain HTTP) the server speaks HTTPS only, TLS 1.3 or 1.2, and requires a client
+     * certificate that {@code tls}'s trust managers accept (chains to a configured CA, within its validity):
+     * a client without one, or with any other, fails the handshake before a request is read. A plaintext
+     * request on the port fails the handshake as well. TLS authenticates the connection; {@code access} still
+     * decides the role from the bearer token. The handshake runs on a request thread, under the same request
+     * deadline as the headers.
+     */
+    public static ControlServer start(HostPort listen, ControlAccess access, SSLContext tls, ControlHandler handler)
+            throws IOException {
         // All read once, when the first server of the JVM is made.
         setUnlessGiven(NODELAY_PROPERTY, "true");
         setUnlessGiven("sun.net.httpserver.maxReqTime", Long.toString(REQUEST_DEADLINE.toSeconds()));
         setUnlessGiven("sun.net.httpserver.maxRspTime", Long.toString(RESPONSE_DEADLINE.toSeconds()));
         setUnlessGiven("sun.net.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
-        HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 16);
+        InetSocketAddress address = new InetSocketAddress(listen.host(), listen.port());
+        HttpServer server;
+        if (tls == null) {
+            server = HttpServer.create(address, 16);
+        } else {
+            HttpsServer https = HttpsServer.create(address, 16);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    params.setSSLParameters(ControlTls.parameters(getSSLContext(), true));
+                }
+            });
+            server = https;
+        }
         // One thread per request in progress: a replayer's 'replayed' call (a cutover holds writes until it is
         // answered) never queues behind status polls, progress reports or a slow client. Past MAX_THREADS the
         // executor refuses and the server closes that connection. The handler is thread-safe.
@@ -115,7 +147,8 @@ public final class ControlServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", exchange -> dispatch(exchange, access, handler));
         server.start();
-        LOG.info("control API listening on {}:{}", listen.host(), server.getAddress().getPort());
+        LOG.info("control API listening on {}:{}{}", listen.host(), server.getAddress().getPort(),
+                tls == null ? "" : " (HTTPS, client certificates required)");
         return new ControlServer(server, executor);
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.RetriableException;
+import io.blockrep.common.config.ControlTls;
 import io.blockrep.common.config.HostPort;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocketFactory;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -28,6 +33,11 @@ import org.roaringbitmap.RoaringBitmap;
  * second of a short CLI verb's start on a busy host, and hands every call across its selector and
  * executor threads. Requests are sent in fixed-length streaming mode, so a POST is never silently
  * sent twice.
+ *
+ * <p>With TLS ({@link #withTls}) it speaks HTTPS: it presents the client certificate of its key store, and
+ * the facility's certificate must chain to its trust store and name the host it was given (the JDK's
+ * hostname verification, on). One {@link SSLSocketFactory} per distinct {@link ControlTls}, made once and
+ * shared, so that its key stores are read once and connections are kept alive across clients.
  */
 public final class FacilityClient {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +46,9 @@ public final class FacilityClient {
     private final HostPort address;
     /** Sent as {@code Authorization: Bearer}; null = none. */
     private final String token;
+    /** HTTPS with this factory's key material; null = plain HTTP. */
+    private final SSLSocketFactory tls;
+    private static final Map<ControlTls, SSLSocketFactory> TLS_FACTORIES = new ConcurrentHashMap<>();
 
     /** A client that sends no token (a facility on loopback with none configured). */
     public FacilityClient(HostPort address) {
@@ -43,20 +56,41 @@ public final class FacilityClient {
     }
 
     public FacilityClient(HostPort address, String token) {
-        this.address = address;
-        this.token = token;
+        this(address, token, null);
     }
 
-    /** The client of a configured node, with the token of its {@code control.token.file} (read now). */
+    private FacilityClient(HostPort address, String token, SSLSocketFactory tls) {
+        this.address = address;
+        this.token = token;
+        this.tls = tls;
+    }
+
+    /** The client of a configured node, with the token of its {@code control.token.file} (read now) and its TLS settings. */
     public static FacilityClient of(io.blockrep.replayer.ReplayerConfig.Node node) {
         return new FacilityClient(node.control(), node.controlTokenFile() == null ? null
                 : io.blockrep.common.config.ControlToken.read("replayer.node." + node.id() + ".control.token.file",
-                        node.controlTokenFile()));
+                        node.controlTokenFile())).withTls(node.controlTls());
     }
 
     /** The same facility, with {@code token} instead (null: keep this client's). */
     public FacilityClient withToken(String token) {
-        return token == null ? this : new FacilityClient(address, token);
+        return token == null ? this : new FacilityClient(address, token, tls);
+    }
+
+    /**
+     * The same facility over HTTPS with {@code settings}' key and trust stores (null: keep this client's). An
+     * unusable store is an {@link io.blockrep.common.InvalidInputException} naming it.
+     */
+    public FacilityClient withTls(ControlTls settings) {
+        if (settings == null) {
+            return this;
+        }
+        return new FacilityClient(address, token, TLS_FACTORIES.computeIfAbsent(settings, s -> s.sslContext().getSocketFactory()));
+    }
+
+    /** True when this client speaks HTTPS. */
+    public boolean tls() {
+        return tls != null;
     }
 
     /** Parses a {@code --control} value, as a usage error when it is not host:port. */
@@ -251,7 +285,7 @@ public final class FacilityClient {
     }
 
     private URI uri(String path) {
-        return URI.create("http://" + address + path);
+        return URI.create((tls == null ? "http://" : "https://") + address + path);
     }
 
     private Response exchange(String method, String path, byte[] body) {
@@ -260,6 +294,10 @@ public final class FacilityClient {
             c.setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
             c.setReadTimeout(READ_TIMEOUT_MILLIS);
             c.setUseCaches(false);
+            if (tls != null) {
+                // The default hostname verifier stays: the facility's certificate must name the host we were given.
+                ((HttpsURLConnection) c).setSSLSocketFactory(tls);
+            }
             c.setRequestMethod(method);
             if (token != null) {
                 c.setRequestProperty("Authorization", "Bearer " + token);
@@ -276,10 +314,17 @@ public final class FacilityClient {
             try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
                 return new Response(status, in == null ? new byte[0] : in.readAllBytes());
             }
+        } catch (SSLException e) {
+            throw new RetriableException("TLS with the control API at " + address + " failed (is the client certificate one the"
+                    + " facility trusts and still valid, does the facility's certificate chain to the trust store and name "
+                    + address.host() + "?): " + e);
         } catch (InterruptedIOException e) {
             throw new RetriableException("no answer from the control API at " + address + " within the timeout: " + e);
         } catch (IOException e) {
-            throw new RetriableException("cannot reach the control API at " + address + " (is the facility running?): " + e);
+            throw new RetriableException("cannot reach the control API at " + address + " (is the facility running?"
+                    + (tls == null ? "" : " Over TLS a facility that does not accept this client's certificate (none, expired,"
+                            + " from a CA it does not trust) closes the connection like this too; its log says why.")
+                    + "): " + e);
         }
     }
 
