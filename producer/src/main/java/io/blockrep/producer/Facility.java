@@ -145,7 +145,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
         startVolumes(store, metas);
         startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
-                config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new))));
+                NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new)),
+                new NbdServer.Limits(config.nbdMaxConnections(), config.nbd().handshakeTimeout(), config.nbd().idleTimeout(),
+                        config.nbd().replyTimeout()), null));
         nbd.start();
         control = ControlServer.start(config.controlListen(), this);
         if (peerLink != null) {

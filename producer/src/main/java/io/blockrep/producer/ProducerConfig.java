@@ -30,7 +30,8 @@ import java.util.Properties;
  * table of keys; the README's configuration reference is generated from it and checked by a test.
  */
 public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
-                             Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes) {
+                             Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes,
+                             Nbd nbd) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
@@ -44,6 +45,12 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Address the NBD server listens on; port 0 picks a free port.")
             .define("producer.nbd.max.connections", INT, "64", Validators.range(1, 4096),
                     "Most NBD client connections served at once; more are refused.")
+            .define("producer.nbd.handshake.timeout", DURATION, "10s",
+                    "Longest NBD negotiation, from the accept to the export chosen (TLS handshake included); a connection that takes longer is dropped, so sockets that send nothing cannot hold connection slots.")
+            .define("producer.nbd.idle.timeout", DURATION, "5m",
+                    "An NBD session with no request in flight and none received for this long is closed; 0s = never (set 0s for clients that keep an idle device open, like the kernel's nbd-client without reconnection).")
+            .define("producer.nbd.reply.timeout", DURATION, "30s",
+                    "An NBD client that takes no reply bytes for this long (stopped reading) is disconnected; it never blocks other clients meanwhile.")
             .define("producer.control.listen", HOST_PORT, "127.0.0.1:10811",
                     "Address of the HTTP control API (status, link cut/restore); port 0 picks a free port.")
             .define("producer.link.listen", HOST_PORT, "127.0.0.1:10810",
@@ -123,6 +130,10 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
     }
 
+    /** NBD server deadlines (the listen address and connection cap are {@code nbdListen}, {@code nbdMaxConnections}). */
+    public record Nbd(Duration handshakeTimeout, Duration idleTimeout, Duration replyTimeout) {
+    }
+
     /** Resync settings: autosync, and when and how long a cutover may hold writes. */
     public record Resync(boolean autosync, int cutoverRegions, Duration cutoverHoldTimeout) {
     }
@@ -166,7 +177,9 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 c.getHostPort("producer.control.listen"), link, kafka,
                 new Resync(c.getBoolean("producer.autosync"), c.getInt("producer.resync.cutover.regions"),
                         c.getDuration("producer.resync.cutover.hold.timeout")),
-                c.getDuration("producer.activity.checkpoint.interval"), volumes);
+                c.getDuration("producer.activity.checkpoint.interval"), volumes,
+                new Nbd(c.getDuration("producer.nbd.handshake.timeout"), c.getDuration("producer.nbd.idle.timeout"),
+                        c.getDuration("producer.nbd.reply.timeout")));
     }
 
     private static Role role(Config c, String id) {
@@ -196,6 +209,11 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
         if (c.isSet("producer.link.secret") && c.getString("producer.link.secret").length() < 16) {
             problems.add("producer.link.secret: must be at least 16 characters");
+        }
+        for (String key : List.of("producer.nbd.handshake.timeout", "producer.nbd.reply.timeout", "producer.nbd.idle.timeout")) {
+            if (c.get(key) instanceof Duration d && (d.isNegative() || d.isZero() && !key.endsWith("idle.timeout"))) {
+                problems.add(key + ": must be positive" + (key.endsWith("idle.timeout") ? " or 0s" : ""));
+            }
         }
         if (c.isSet("producer.topic.replication.factor") && c.getInt("producer.topic.replication.factor") == 0) {
             problems.add("producer.topic.replication.factor: 0 is not a replication factor (use -1 for the broker's default)");

@@ -27,12 +27,15 @@ final class NbdHandshake {
     private final NbdSocket socket;
     private final NbdExportRegistry registry;
     private final String peer;
+    private final NbdTls tls;
     private boolean noZeroes;
 
-    NbdHandshake(NbdSocket socket, NbdExportRegistry registry, String peer) {
+    /** {@code tls} is null when the server offers no TLS. */
+    NbdHandshake(NbdSocket socket, NbdExportRegistry registry, String peer, NbdTls tls) {
         this.socket = socket;
         this.registry = registry;
         this.peer = peer;
+        this.tls = tls;
     }
 
     /**
@@ -43,6 +46,7 @@ final class NbdHandshake {
         ByteBuffer greeting = ByteBuffer.allocate(GREETING_SIZE);
         putGreeting(greeting);
         socket.send(greeting.flip());
+        socket.flush();
         int clientFlags = socket.require(4).getInt();
         if ((clientFlags & ~KNOWN_CLIENT_FLAGS) != 0) {
             log.warn("{}: unknown client flags 0x{}; closing", peer, Integer.toHexString(clientFlags));
@@ -58,14 +62,15 @@ final class NbdHandshake {
             if (header.length() > MAX_OPTION_LENGTH) {
                 socket.skip(header.length());
                 replyError(header.option(), REP_ERR_TOO_BIG, "option data too long");
+                socket.flush();
                 continue;
             }
             ByteBuffer data = ByteBuffer.allocate((int) header.length());
             socket.readFully(data);
             data.flip();
             Step step = handle(header.option(), data);
+            socket.flush();
             if (step.done) {
-                socket.flush();
                 return Optional.ofNullable(step.export);
             }
         }
