@@ -31,6 +31,7 @@ import io.blockrep.producer.link.LinkVolumes;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
+import io.blockrep.producer.nbd.NbdTls;
 import io.blockrep.producer.nbd.VolumeExport;
 import io.blockrep.producer.replication.InitialSyncSetup;
 import io.blockrep.producer.replication.SerialExecutor;
@@ -147,7 +148,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
                 NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new)),
                 new NbdServer.Limits(config.nbdMaxConnections(), config.nbd().handshakeTimeout(), config.nbd().idleTimeout(),
-                        config.nbd().replyTimeout()), null));
+                        config.nbd().replyTimeout()), nbdTls()));
         nbd.start();
         control = ControlServer.start(config.controlListen(), this);
         if (peerLink != null) {
@@ -239,6 +240,19 @@ public final class Facility implements AutoCloseable, ControlHandler {
             offered.add(new VolumeInfo(m.id(), m.size(), m.regionSize(), m.role(), m.generations().entries()));
         }
         return offered;
+    }
+
+    /** The NBD server's TLS, or null when none is configured; a keystore that cannot be loaded stops the start. */
+    private NbdTls nbdTls() {
+        NbdTls.Settings settings = config.nbd().tls();
+        if (settings == null) {
+            return null;
+        }
+        try {
+            return NbdTls.load(settings);
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new FatalException("cannot load the NBD TLS credentials (" + settings + "): " + e, e);
+        }
     }
 
     private LinkConfig linkConfig() {

@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.blockrep.producer.nbd.RawNbdClient.OptionReply;
 import io.blockrep.producer.nbd.RawNbdClient.Reply;
+import io.blockrep.testkit.Checksums;
 import io.blockrep.testkit.ExternalCommand;
 import io.blockrep.testkit.ExternalCommand.Result;
 import java.io.IOException;
@@ -17,9 +18,12 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -27,13 +31,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
  * Hostile and careless NBD clients against a real server on loopback (issue #13, reproductions 3
  * and 4): a client that stops reading replies, idle sockets that hold every connection slot, slow
  * handshakes and idle sessions. Each must be dropped on its deadline while honest clients, and the
- * shared threads that complete the export's I/O, keep going.
+ * shared threads that complete the export's I/O, keep going. Then TLS (NBD_OPT_STARTTLS) with real
+ * gnutls clients (nbdcopy, nbdinfo) and certificates made by openssl: plain-text, unlisted,
+ * uncertified and foreign-CA clients refused, the allowed one served.
  */
 class NbdSecurityIT {
     private static final int SIZE = 64 << 20;
@@ -49,6 +56,8 @@ class NbdSecurityIT {
         return t;
     });
     private NbdServer server;
+    @TempDir
+    Path dir;
 
     private NbdServer start(NbdServer.Config config) throws IOException {
         server = new NbdServer(config);
@@ -209,5 +218,82 @@ class NbdSecurityIT {
         assertThat(r.error()).isZero();
         assertThat(r.cookie()).isEqualTo(7);
         await().atMost(idle.plusSeconds(3)).until(() -> server.connectionCount() == 0);
+    }
+
+    private NbdTls tls(TestCertificates certs, boolean require, List<String> allowedClients) throws Exception {
+        return NbdTls.load(new NbdTls.Settings(certs.serverKeystore(), TestCertificates.KEYSTORE_PASSWORD,
+                allowedClients == null ? null : certs.caCert(), null, require, allowedClients == null ? List.of() : allowedClients));
+    }
+
+    private String nbds(String export, Path certificates) {
+        return "nbds://127.0.0.1:" + server.port() + "/" + export + "?tls-certificates=" + certificates;
+    }
+
+    @Test
+    void overStartTlsAClientWithAnAllowedCertificateCopiesDataIntactAndPlainTextClientsAreRefused() throws Exception {
+        ExternalCommand.requireTool("nbdcopy", "libnbd-bin");
+        TestCertificates certs = TestCertificates.create(dir.resolve("pki"), "test-ca");
+        MemoryExport small = new MemoryExport("small", 8 << 20, false);
+        start(NbdServer.Config.of(NbdExportRegistry.of(small, export)).withTls(tls(certs, true, List.of("client-1"))));
+        Path client = certs.clientDir("client-1", certs);
+
+        Path source = dir.resolve("source.img");
+        byte[] random = new byte[8 << 20];
+        new Random(13).nextBytes(random);
+        Files.write(source, random);
+        Result in = ExternalCommand.run(Duration.ofSeconds(120), "nbdcopy", source.toString(), nbds("small", client));
+        assertThat(in.exitCode()).as(in.describe()).isZero();
+        Path back = dir.resolve("back.img");
+        Result out = ExternalCommand.run(Duration.ofSeconds(120), "nbdcopy", nbds("small", client), back.toString());
+        assertThat(out.exitCode()).as(out.describe()).isZero();
+        assertThat(Checksums.sha256(back)).isEqualTo(Checksums.sha256(source));
+
+        try (RawNbdClient plain = new RawNbdClient(server.port())) {
+            plain.greet(FIXED_NO_ZEROES);
+            plain.option(OPT_GO, RawNbdClient.infoData("small"));
+            OptionReply reply = plain.optionReply();
+            assertThat(reply.type()).isEqualTo(REP_ERR_TLS_REQD);
+            assertThat(StandardCharsets.UTF_8.decode(reply.data()).toString()).contains("TLS required");
+        }
+        Result plainInfo = ExternalCommand.run(Duration.ofSeconds(60), "nbdinfo", "--size", "nbd://127.0.0.1:" + server.port() + "/small");
+        assertThat(plainInfo.exitCode()).as(plainInfo.describe()).isNotZero();
+    }
+
+    @Test
+    void overStartTlsUnlistedUncertifiedAndForeignClientsAreRefusedWhileTheHonestOneIsServed() throws Exception {
+        ExternalCommand.requireTool("nbdinfo", "libnbd-bin");
+        TestCertificates certs = TestCertificates.create(dir.resolve("pki"), "test-ca");
+        TestCertificates foreign = TestCertificates.create(dir.resolve("foreign"), "foreign-ca");
+        start(config().withTls(tls(certs, true, List.of("client-1"))));
+
+        Path unlisted = certs.clientDir("intruder", certs);
+        Path anonymous = certs.anonymousClientDir("anonymous");
+        Path foreignSigned = Files.createDirectories(dir.resolve("foreign-signed"));
+        Path foreignClient = foreign.clientDir("client-1", foreign);
+        Files.copy(certs.caCert(), foreignSigned.resolve("ca-cert.pem"));
+        Files.copy(foreignClient.resolve("client-cert.pem"), foreignSigned.resolve("client-cert.pem"));
+        Files.copy(foreignClient.resolve("client-key.pem"), foreignSigned.resolve("client-key.pem"));
+        Path wrongServerCa = foreign.anonymousClientDir("trusts-foreign-only");
+
+        for (Path refused : List.of(unlisted, anonymous, foreignSigned, wrongServerCa)) {
+            Result r = ExternalCommand.run(Duration.ofSeconds(60), "nbdinfo", "--size", nbds("vol", refused));
+            assertThat(r.exitCode()).as(refused + ": " + r.describe()).isNotZero();
+        }
+        Result honest = ExternalCommand.run(Duration.ofSeconds(60), "nbdinfo", "--size", nbds("vol", certs.clientDir("client-1", certs)));
+        assertThat(honest.exitCode()).as(honest.describe()).isZero();
+        assertThat(honest.stdout().trim()).isEqualTo(String.valueOf(SIZE));
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionCount() == 0);
+    }
+
+    @Test
+    void withOptionalTlsPlainAndTlsClientsAreBothServed() throws Exception {
+        ExternalCommand.requireTool("nbdinfo", "libnbd-bin");
+        TestCertificates certs = TestCertificates.create(dir.resolve("pki"), "test-ca");
+        start(config().withTls(tls(certs, false, null)));
+        Result plain = ExternalCommand.run(Duration.ofSeconds(60), "nbdinfo", "--size", "nbd://127.0.0.1:" + server.port() + "/vol");
+        assertThat(plain.exitCode()).as(plain.describe()).isZero();
+        Result secure = ExternalCommand.run(Duration.ofSeconds(60), "nbdinfo", "--size", nbds("vol", certs.anonymousClientDir("anon")));
+        assertThat(secure.exitCode()).as(secure.describe()).isZero();
+        assertThat(secure.stdout().trim()).isEqualTo(String.valueOf(SIZE));
     }
 }
