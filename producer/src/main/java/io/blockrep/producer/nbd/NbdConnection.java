@@ -58,6 +58,7 @@ final class NbdConnection implements Runnable, Closeable {
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
     private final ReplyWriter writer;
     private final long acceptedNanos = System.nanoTime();
+    private volatile Thread reader;
     private volatile long lastActivityNanos = acceptedNanos;
     private volatile boolean serving;
     private volatile boolean closed;
@@ -106,6 +107,7 @@ final class NbdConnection implements Runnable, Closeable {
 
     @Override
     public void run() {
+        reader = Thread.currentThread();
         try {
             Optional<NbdExport> export = new NbdHandshake(socket, registry, peer, tls).negotiate();
             if (export.isPresent()) {
@@ -117,6 +119,7 @@ final class NbdConnection implements Runnable, Closeable {
                 Thread replies = new Thread(writer, Thread.currentThread().getName().replace("nbd-conn-", "nbd-reply-"));
                 replies.setDaemon(true);
                 replies.start();
+                socket.beforeBlockingRead(writer::flushBeforeBlocking);
                 serve(export.get(), replies);
             }
         } catch (EOFException e) {
@@ -249,7 +252,7 @@ final class NbdConnection implements Runnable, Closeable {
         int length = (int) r.length();
         ByteBuffer data = withData && error == 0 ? buffer.flip() : null;
         Runnable release = buffer == null ? () -> releasePermits(0) : () -> release(buffer, length);
-        writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, data, release));
+        writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, data, release), Thread.currentThread() != reader);
     }
 
     private int errorFor(Request r, Throwable failure) {
@@ -269,7 +272,7 @@ final class NbdConnection implements Runnable, Closeable {
     /** Replies at once to a request refused before reaching the export; holds a permit until written. */
     private void reply(Request r, int error) throws IOException, InterruptedException {
         acquirePermits(0);
-        writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, null, () -> releasePermits(0)));
+        writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, null, () -> releasePermits(0)), false);
     }
 
     private ByteBuffer acquire(int length) throws InterruptedException, IOException {
@@ -284,8 +287,14 @@ final class NbdConnection implements Runnable, Closeable {
 
     private void acquirePermits(int bytes) throws InterruptedException, IOException {
         int cost = Math.max(1, bytes);
-        requestPermits.acquire();
-        bytePermits.acquire(cost);
+        if (!requestPermits.tryAcquire()) {
+            writer.flushBeforeBlocking();
+            requestPermits.acquire();
+        }
+        if (!bytePermits.tryAcquire(cost)) {
+            writer.flushBeforeBlocking();
+            bytePermits.acquire(cost);
+        }
         if (closed) {
             throw new ClosedChannelException();
         }
@@ -298,7 +307,8 @@ final class NbdConnection implements Runnable, Closeable {
     }
 
     /** Waits until every request in flight has been answered and the replies flushed (or the connection closed). */
-    private void drainInFlight(Thread replies) throws InterruptedException {
+    private void drainInFlight(Thread replies) throws InterruptedException, IOException {
+        writer.flushBeforeBlocking();
         requestPermits.acquire(MAX_IN_FLIGHT);
         requestPermits.release(MAX_IN_FLIGHT);
         writer.finish();

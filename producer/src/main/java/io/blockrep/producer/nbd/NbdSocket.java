@@ -16,12 +16,13 @@ import javax.net.ssl.SSLSocket;
  *
  * <p>Threading: the input side ({@link #require}, {@link #readFully}, {@link #skip}) belongs to the
  * connection's reader thread alone. The output side ({@link #room}, {@link #writePayload},
- * {@link #flush}) has one owner at a time: the reader thread during negotiation, then the
- * connection's reply writer; it is not locked. {@link #close()} and {@link #writeStalledNanos}
+ * {@link #flush}) has one owner at a time: the reader thread during negotiation, then whichever
+ * of the connection's two threads holds the {@link ReplyWriter}'s output lock. {@link #close()} and {@link #writeStalledNanos}
  * may be called from any thread (the server's watchdog); closing the raw socket unblocks both
  * owners at once, and never blocks itself, in TLS too (the TLS layer is never asked to close).
  *
- * <p>Reads never flush: the output owner flushes when it has nothing more to send. Payloads are
+ * <p>Reads never flush: the output owner flushes when it has nothing more to send; before a read
+ * that may block, the reader runs the {@link #beforeBlockingRead} hook (which wakes the writer). Payloads are
  * written in chunks of at most the buffer size, and the start of the chunk being written is
  * recorded, so a watchdog can tell a client that stopped reading (no progress for the reply
  * timeout) from one that reads a large reply slowly.
@@ -36,6 +37,12 @@ final class NbdSocket implements Closeable {
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_SIZE);
     private volatile long writeStartedNanos;
     private volatile boolean tls;
+    private BeforeRead beforeBlockingRead = () -> { };
+
+    /** What the reader does before a read that may block. */
+    interface BeforeRead {
+        void run() throws IOException;
+    }
 
     NbdSocket(SocketChannel raw) {
         this.raw = raw;
@@ -52,6 +59,7 @@ final class NbdSocket implements Closeable {
         if (in.remaining() >= n) {
             return in;
         }
+        beforeBlockingRead.run();
         in.compact();
         try {
             while (in.position() < n) {
@@ -72,6 +80,9 @@ final class NbdSocket implements Closeable {
             dst.put(in.slice(in.position(), n));
             in.position(in.position() + n);
         }
+        if (dst.hasRemaining()) {
+            beforeBlockingRead.run();
+        }
         while (dst.hasRemaining()) {
             if (input.read(dst) < 0) {
                 throw new EOFException("peer closed the connection with " + dst.remaining() + " payload bytes unsent");
@@ -88,6 +99,11 @@ final class NbdSocket implements Closeable {
             b.position(b.position() + step);
             left -= step;
         }
+    }
+
+    /** Runs {@code hook} (on the reader thread) whenever a read may block: the replies it completed go out first. */
+    void beforeBlockingRead(BeforeRead hook) {
+        this.beforeBlockingRead = hook;
     }
 
     /** True when the client sent bytes that have not been consumed yet. */

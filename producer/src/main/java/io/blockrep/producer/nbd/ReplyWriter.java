@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +24,10 @@ import org.slf4j.LoggerFactory;
  * socket after the reply timeout, which ends this thread.
  *
  * <p>Replies are written into the socket's buffer and flushed when the queue runs dry, so a deep
- * pipeline goes out in few socket writes. After {@link #finish()} the writer writes what was queued
+ * pipeline goes out in few socket writes. The reader thread queues the replies it completes
+ * itself with {@code wake=false} and calls {@link #flushBeforeBlocking()} before it blocks (on the
+ * socket or on permits): it then writes them itself, under the same output lock, unless this
+ * writer is busy. Only the connection's own two threads ever write to its socket. After {@link #finish()} the writer writes what was queued
  * before, flushes and ends; after a failure or {@link #close()} it releases every queued reply
  * without writing it.
  */
@@ -39,6 +44,10 @@ final class ReplyWriter implements Runnable {
     private final String peer;
     private final BlockingQueue<Reply> queue;
     private final Runnable onFailure;
+    /** Held by whichever thread writes replies: this writer, or the reader in {@link #flushBeforeBlocking}. */
+    private final ReentrantLock output = new ReentrantLock();
+    private volatile Thread thread;
+    private volatile boolean waiting;
     private volatile boolean closed;
 
     /** {@code onFailure} runs (once, on this thread) when a write fails; it closes the connection. */
@@ -53,7 +62,7 @@ final class ReplyWriter implements Runnable {
      * Queues a reply; never blocks. Returns false when the writer is closed or the queue is full
      * (a caller that broke the permit rule): the reply was released unwritten.
      */
-    boolean enqueue(Reply reply) {
+    boolean enqueue(Reply reply, boolean wake) {
         if (closed || !queue.offer(reply)) {
             reply.release().run();
             return false;
@@ -61,7 +70,18 @@ final class ReplyWriter implements Runnable {
         if (closed) {
             drop();
         }
+        if (wake) {
+            wake();
+        }
         return true;
+    }
+
+    /** Wakes the writer if it waits for work; never blocks. */
+    void wake() {
+        Thread t = thread;
+        if (waiting && t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     /** Asks the writer to end after the replies queued so far (CMD_DISC). */
@@ -69,35 +89,76 @@ final class ReplyWriter implements Runnable {
         if (!queue.offer(FINISH)) {
             close();
         }
+        wake();
     }
 
     @Override
     public void run() {
+        thread = Thread.currentThread();
         try {
             while (!closed) {
-                Reply r = queue.take();
-                while (r != null) {
-                    if (r == FINISH) {
-                        if (!closed) {
-                            socket.flush();
-                        }
-                        return;
-                    }
-                    write(r);
-                    r = queue.poll();
+                if (drain()) {
+                    return;
                 }
-                socket.flush();
+                waiting = true;
+                if (queue.isEmpty() && !closed) {
+                    LockSupport.park(this);
+                }
+                waiting = false;
             }
         } catch (IOException e) {
             if (!closed) {
                 log.debug("{}: cannot send reply: {}", peer, e.toString());
                 onFailure.run();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             close();
         }
+    }
+
+    /**
+     * Called by the reader thread before it blocks: writes the queued replies itself when the writer
+     * is not busy (saving a thread hand-off; a client that does not read then blocks its own reader,
+     * which is its back-pressure), else wakes the writer. Never called after {@link #finish()}.
+     */
+    void flushBeforeBlocking() throws IOException {
+        if (queue.isEmpty()) {
+            return;
+        }
+        if (output.tryLock()) {
+            try {
+                writeQueued();
+            } finally {
+                output.unlock();
+            }
+        } else {
+            wake();
+        }
+    }
+
+    /** Writes every queued reply and flushes, under the output lock; true when FINISH was reached. */
+    private boolean drain() throws IOException {
+        output.lock();
+        try {
+            return writeQueued();
+        } finally {
+            output.unlock();
+        }
+    }
+
+    private boolean writeQueued() throws IOException {
+        Reply r;
+        while ((r = queue.poll()) != null) {
+            if (r == FINISH) {
+                if (!closed) {
+                    socket.flush();
+                }
+                return true;
+            }
+            write(r);
+        }
+        socket.flush();
+        return false;
     }
 
     private void write(Reply r) throws IOException {
@@ -115,7 +176,10 @@ final class ReplyWriter implements Runnable {
     void close() {
         closed = true;
         drop();
-        queue.offer(FINISH); // wakes the writer if it waits for work
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     private void drop() {
