@@ -36,6 +36,7 @@ import io.blockrep.producer.link.LinkVolumes;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
+import io.blockrep.producer.nbd.NbdTls;
 import io.blockrep.producer.nbd.VolumeExport;
 import io.blockrep.producer.replication.InitialSyncSetup;
 import io.blockrep.producer.replication.SerialExecutor;
@@ -161,7 +162,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
         startVolumes(store, metas);
         startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
-                config.nbdMaxConnections(), NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new))));
+                NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new)),
+                new NbdServer.Limits(config.nbdMaxConnections(), config.nbd().handshakeTimeout(), config.nbd().idleTimeout(),
+                        config.nbd().replyTimeout()), nbdTls()));
         nbd.start();
         control = ControlServer.start(config.controlListen(), controlAccess(config),
                 config.controlAuth().tls() == null ? null : config.controlAuth().tls().sslContext(ClientCertificateRefusals::refused), this);
@@ -271,6 +274,19 @@ public final class Facility implements AutoCloseable, ControlHandler {
             offered.add(new VolumeInfo(m.id(), m.size(), m.regionSize(), m.role(), m.generations().entries()));
         }
         return offered;
+    }
+
+    /** The NBD server's TLS, or null when none is configured; a keystore that cannot be loaded stops the start. */
+    private NbdTls nbdTls() {
+        NbdTls.Settings settings = config.nbd().tls();
+        if (settings == null) {
+            return null;
+        }
+        try {
+            return NbdTls.load(settings);
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new FatalException("cannot load the NBD TLS credentials (" + settings + "): " + e, e);
+        }
     }
 
     private LinkConfig linkConfig() {

@@ -21,6 +21,7 @@ import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.Role;
 import io.blockrep.producer.dirty.ExcludedRanges;
 import io.blockrep.schemas.client.KafkaClientCheck;
+import io.blockrep.producer.nbd.NbdTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ import java.util.Properties;
  */
 public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
                              Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes,
-                             ControlAuth controlAuth) {
+                             ControlAuth controlAuth, Nbd nbd) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
@@ -49,6 +50,23 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Address the NBD server listens on; port 0 picks a free port.")
             .define("producer.nbd.max.connections", INT, "64", Validators.range(1, 4096),
                     "Most NBD client connections served at once; more are refused.")
+            .define("producer.nbd.handshake.timeout", DURATION, "10s",
+                    "Longest NBD negotiation, from the accept to the export chosen (TLS handshake included); a connection that takes longer is dropped, so sockets that send nothing cannot hold connection slots.")
+            .define("producer.nbd.idle.timeout", DURATION, "5m",
+                    "An NBD session with no request in flight and none received for this long is closed; 0s = never (set 0s for clients that keep an idle device open, like the kernel's nbd-client without reconnection).")
+            .define("producer.nbd.reply.timeout", DURATION, "30s",
+                    "An NBD client that takes no reply bytes for this long (stopped reading) is disconnected; it never blocks other clients meanwhile.")
+            .define("producer.nbd.tls.keystore", PATH, null,
+                    "PKCS12 (or JKS) keystore with the NBD server's private key and certificate chain; set = NBD_OPT_STARTTLS offered; unset = no NBD TLS.")
+            .define("producer.nbd.tls.keystore.password", STRING, null,
+                    "Password of producer.nbd.tls.keystore (and of its key). Prefer BLOCKREP_PRODUCER_NBD_TLS_KEYSTORE_PASSWORD.")
+            .define("producer.nbd.tls.truststore", PATH, null,
+                    "CA certificates (PEM file ending .pem/.crt, or PKCS12/JKS) that NBD client certificates must chain to; set = every NBD client must present a certificate.")
+            .define("producer.nbd.tls.truststore.password", STRING, null, "Password of a PKCS12/JKS producer.nbd.tls.truststore.")
+            .define("producer.nbd.tls.require", BOOLEAN, "true",
+                    "With a keystore: refuse NBD clients that do not start TLS (NBD_REP_ERR_TLS_REQD); false lets plain-text clients in too.")
+            .define("producer.nbd.tls.allowed.clients", LIST, "",
+                    "NBD client certificates let in, by subject CN or sha256:<hex> fingerprint of the certificate; empty = any certificate the truststore verifies. Needs producer.nbd.tls.truststore.")
             .define("producer.control.listen", HOST_PORT, "127.0.0.1:10811",
                     "Address of the HTTP control API (status, link cut/restore); port 0 picks a free port. A non-loopback address needs producer.control.token.file.")
             .define("producer.control.token.file", PATH, null,
@@ -174,6 +192,23 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
     }
 
+    /**
+     * NBD server deadlines and TLS (the listen address and connection cap are {@code nbdListen},
+     * {@code nbdMaxConnections}); {@code tls} is null without a keystore.
+     */
+    public record Nbd(Duration handshakeTimeout, Duration idleTimeout, Duration replyTimeout, NbdTls.Settings tls) {
+    }
+
+    private static NbdTls.Settings nbdTls(Config c) {
+        if (!c.isSet("producer.nbd.tls.keystore")) {
+            return null;
+        }
+        List<String> allowed = c.getList("producer.nbd.tls.allowed.clients");
+        return new NbdTls.Settings(c.getPath("producer.nbd.tls.keystore"), c.getString("producer.nbd.tls.keystore.password"),
+                c.getPath("producer.nbd.tls.truststore"), c.getString("producer.nbd.tls.truststore.password"),
+                c.getBoolean("producer.nbd.tls.require"), allowed);
+    }
+
     /** Resync settings: autosync, and when and how long a cutover may hold writes. */
     public record Resync(boolean autosync, int cutoverRegions, Duration cutoverHoldTimeout) {
     }
@@ -224,7 +259,9 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                         c.getDuration("producer.resync.cutover.hold.timeout")),
                 c.getDuration("producer.activity.checkpoint.interval"), volumes,
                 new ControlAuth(c.getPath("producer.control.token.file"), c.getPath("producer.control.read.token.file"),
-                        ControlTls.fromConfig(c, "producer.control.tls.")));
+                        ControlTls.fromConfig(c, "producer.control.tls.")),
+                new Nbd(c.getDuration("producer.nbd.handshake.timeout"), c.getDuration("producer.nbd.idle.timeout"),
+                        c.getDuration("producer.nbd.reply.timeout"), nbdTls(c)));
     }
 
     private static Role role(Config c, String id) {
@@ -283,6 +320,18 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
         problems.addAll(controlAuthProblems(c));
         problems.addAll(LinkTls.problems(c, "producer.link.tls."));
+        for (String key : List.of("producer.nbd.handshake.timeout", "producer.nbd.reply.timeout", "producer.nbd.idle.timeout")) {
+            if (c.get(key) instanceof Duration d && (d.isNegative() || d.isZero() && !key.endsWith("idle.timeout"))) {
+                problems.add(key + ": must be positive" + (key.endsWith("idle.timeout") ? " or 0s" : ""));
+            }
+        }
+        boolean allowList = c.get("producer.nbd.tls.allowed.clients") instanceof List<?> l && !l.isEmpty();
+        if (!c.isSet("producer.nbd.tls.keystore") && (c.isSet("producer.nbd.tls.truststore") || allowList)) {
+            problems.add("producer.nbd.tls.keystore: required when producer.nbd.tls.truststore or producer.nbd.tls.allowed.clients is set");
+        }
+        if (allowList && !c.isSet("producer.nbd.tls.truststore")) {
+            problems.add("producer.nbd.tls.truststore: required when producer.nbd.tls.allowed.clients is set (client certificates must be verified)");
+        }
         if (c.isSet("producer.topic.replication.factor") && c.getInt("producer.topic.replication.factor") == 0) {
             problems.add("producer.topic.replication.factor: 0 is not a replication factor (use -1 for the broker's default)");
         }

@@ -7,8 +7,8 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,21 +21,27 @@ import org.slf4j.LoggerFactory;
 /**
  * One NBD client connection: negotiation, then the transmission phase.
  *
- * <p>Threading model. One reader thread runs {@link #run()}: it decodes each request, reads a
- * WRITE's whole payload into a pooled buffer, and hands the request to the export. It never
- * waits for the export, so a connection keeps up to {@link #MAX_IN_FLIGHT} requests (and
+ * <p>Threading model. One reader thread runs {@link #run()}: it negotiates, then decodes each
+ * request, reads a WRITE's whole payload into a pooled buffer, and hands the request to the export.
+ * It never waits for the export, so a connection keeps up to {@link #MAX_IN_FLIGHT} requests (and
  * {@link #MAX_IN_FLIGHT_BYTES} of payload) in flight; past that it blocks, which is the client's
- * back-pressure. The reply is written by whichever thread completes the export's stage, under
- * the socket's output lock, so replies never interleave; they may go out in any order, as the
- * spec allows (the client matches them by cookie). Replies completed on the reader thread are
- * left in the output buffer and flushed before the reader next blocks (see {@link NbdSocket});
- * replies completed elsewhere are flushed at once.
+ * back-pressure. Replies are written by the connection's own {@link ReplyWriter} thread: whichever
+ * thread completes the export's stage only queues the reply, which never blocks (the queue has room
+ * for every request in flight). So a client that stops reading blocks its own two threads and
+ * nothing else; the server's watchdog ({@link #expired}) closes it after the reply timeout. Replies
+ * may go out in any order, as the spec allows (the client matches them by cookie).
+ *
+ * <p>Deadlines, checked by the server's watchdog: negotiation (TLS included) must end within the
+ * handshake timeout of the accept; a session with nothing in flight and no request for the idle
+ * timeout is closed; a reply write that makes no progress for the reply timeout closes the
+ * connection.
  *
  * <p>Invariants: the export sees a WRITE only after its payload has fully arrived, so a client
  * that vanishes mid-request writes nothing; a request the server refuses (out of range,
  * read-only, unknown command) has its payload consumed, so the stream stays in sync. Protocol
  * violations the stream cannot recover from (bad magic, oversized WRITE payload) close the
- * connection. {@link #close()} may be called from any thread and makes the reader exit.
+ * connection. {@link #close()} may be called from any thread, never blocks, and makes both
+ * threads exit.
  */
 final class NbdConnection implements Runnable, Closeable {
     private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
@@ -45,19 +51,28 @@ final class NbdConnection implements Runnable, Closeable {
     private final NbdSocket socket;
     private final NbdExportRegistry registry;
     private final String peer;
+    private final NbdServer.Limits limits;
+    private final NbdTls tls;
     private final BufferPool buffers = new BufferPool();
     private final Semaphore requestPermits = new Semaphore(MAX_IN_FLIGHT);
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
+    private final ReplyWriter writer;
+    private final long acceptedNanos = System.nanoTime();
     private volatile Thread reader;
+    private volatile long lastActivityNanos = acceptedNanos;
+    private volatile boolean serving;
     private volatile boolean closed;
     /** The export being served and whether it was writable when the client connected (null during negotiation). */
     private volatile String servedExport;
     private volatile boolean servedWritable;
 
-    NbdConnection(ByteChannel channel, NbdExportRegistry registry, String peer) {
+    NbdConnection(SocketChannel channel, NbdExportRegistry registry, String peer, NbdServer.Limits limits, NbdTls tls) {
         this.socket = new NbdSocket(channel);
         this.registry = registry;
         this.peer = peer;
+        this.limits = limits;
+        this.tls = tls;
+        this.writer = new ReplyWriter(socket, peer, MAX_IN_FLIGHT, this::close);
     }
 
     String peer() {
@@ -69,16 +84,43 @@ final class NbdConnection implements Runnable, Closeable {
         return servedWritable && export.equals(servedExport);
     }
 
+    /**
+     * The watchdog's check at {@code now} (System.nanoTime): the reason this connection must be
+     * closed, or null. Any thread.
+     */
+    String expired(long now) {
+        if (closed) {
+            return null;
+        }
+        if (!serving && now - acceptedNanos > limits.handshakeTimeout().toNanos()) {
+            return "no export chosen within the handshake timeout of " + limits.handshakeTimeout().toMillis() + " ms";
+        }
+        if (socket.writeStalledNanos(now) > limits.replyTimeout().toNanos()) {
+            return "not reading replies for " + limits.replyTimeout().toMillis() + " ms (producer.nbd.reply.timeout)";
+        }
+        long idle = limits.idleTimeout().toNanos();
+        if (serving && idle > 0 && requestPermits.availablePermits() >= MAX_IN_FLIGHT && now - lastActivityNanos > idle) {
+            return "idle for " + limits.idleTimeout().toSeconds() + " s (producer.nbd.idle.timeout)";
+        }
+        return null;
+    }
+
     @Override
     public void run() {
         reader = Thread.currentThread();
         try {
-            Optional<NbdExport> export = new NbdHandshake(socket, registry, peer).negotiate();
+            Optional<NbdExport> export = new NbdHandshake(socket, registry, peer, tls).negotiate();
             if (export.isPresent()) {
                 log.debug("{}: serving export '{}'", peer, export.get().name());
                 servedWritable = !export.get().readOnly();
                 servedExport = export.get().name();
-                serve(export.get());
+                lastActivityNanos = System.nanoTime();
+                serving = true;
+                Thread replies = new Thread(writer, Thread.currentThread().getName().replace("nbd-conn-", "nbd-reply-"));
+                replies.setDaemon(true);
+                replies.start();
+                socket.beforeBlockingRead(writer::flushBeforeBlocking);
+                serve(export.get(), replies);
             }
         } catch (EOFException e) {
             log.debug("{}: {}", peer, e.getMessage());
@@ -97,9 +139,10 @@ final class NbdConnection implements Runnable, Closeable {
         }
     }
 
-    private void serve(NbdExport export) throws IOException, InterruptedException {
+    private void serve(NbdExport export, Thread replies) throws IOException, InterruptedException {
         while (true) {
             Request r = getRequest(socket.require(REQUEST_SIZE));
+            lastActivityNanos = System.nanoTime();
             if (r == null) {
                 log.warn("{}: bad request magic; closing", peer);
                 return;
@@ -123,7 +166,7 @@ final class NbdConnection implements Runnable, Closeable {
                     }
                 }
                 case CMD_DISC -> {
-                    drainInFlight();
+                    drainInFlight(replies);
                     log.debug("{}: client disconnected", peer);
                     return;
                 }
@@ -168,7 +211,7 @@ final class NbdConnection implements Runnable, Closeable {
         return true;
     }
 
-    private boolean checkWritable(NbdExport export, Request r) throws IOException {
+    private boolean checkWritable(NbdExport export, Request r) throws IOException, InterruptedException {
         int error = export.readOnly() ? EPERM : inRange(export, r) ? 0 : EINVAL;
         if (error != 0) {
             reply(r, error);
@@ -198,34 +241,18 @@ final class NbdConnection implements Runnable, Closeable {
         stage.whenComplete((ignored, failure) -> complete(r, buffer, withData, failure));
     }
 
+    /** Queues the reply of a finished operation; runs on whichever thread completed it and never blocks. */
     private void complete(Request r, ByteBuffer buffer, boolean withData, Throwable failure) {
+        int error;
         try {
-            int error = failure == null ? 0 : errorFor(r, failure);
-            boolean onReader = Thread.currentThread() == reader;
-            ByteBuffer out = socket.lockOutput(SIMPLE_REPLY_SIZE);
-            try {
-                putSimpleReply(out, error, r.cookie());
-                if (withData && error == 0) {
-                    socket.writePayloadLocked(buffer.flip());
-                }
-                if (!onReader) {
-                    socket.drainLocked();
-                }
-            } finally {
-                socket.unlockOutput();
-            }
-        } catch (IOException e) {
-            if (!closed) {
-                log.debug("{}: cannot send reply: {}", peer, e.toString());
-            }
-            close();
-        } finally {
-            if (buffer != null) {
-                release(buffer, (int) r.length());
-            } else {
-                releasePermits(0);
-            }
+            error = failure == null ? 0 : errorFor(r, failure);
+        } catch (RuntimeException e) {
+            error = EIO;
         }
+        int length = (int) r.length();
+        ByteBuffer data = withData && error == 0 ? buffer.flip() : null;
+        Runnable release = buffer == null ? () -> releasePermits(0) : () -> release(buffer, length);
+        writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, data, release), Thread.currentThread() != reader);
     }
 
     private int errorFor(Request r, Throwable failure) {
@@ -242,13 +269,10 @@ final class NbdConnection implements Runnable, Closeable {
         return EIO;
     }
 
-    private void reply(Request r, int error) throws IOException {
-        ByteBuffer out = socket.lockOutput(SIMPLE_REPLY_SIZE);
-        try {
-            putSimpleReply(out, error, r.cookie());
-        } finally {
-            socket.unlockOutput();
-        }
+    /** Replies at once to a request refused before reaching the export; holds a permit until written. */
+    private void reply(Request r, int error) throws IOException, InterruptedException {
+        acquirePermits(0);
+        writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, null, () -> releasePermits(0)), false);
     }
 
     private ByteBuffer acquire(int length) throws InterruptedException, IOException {
@@ -264,35 +288,48 @@ final class NbdConnection implements Runnable, Closeable {
     private void acquirePermits(int bytes) throws InterruptedException, IOException {
         int cost = Math.max(1, bytes);
         if (!requestPermits.tryAcquire()) {
-            socket.flush();
+            writer.flushBeforeBlocking();
             requestPermits.acquire();
         }
         if (!bytePermits.tryAcquire(cost)) {
-            socket.flush();
+            writer.flushBeforeBlocking();
             bytePermits.acquire(cost);
+        }
+        if (closed) {
+            throw new ClosedChannelException();
         }
     }
 
     private void releasePermits(int bytes) {
+        lastActivityNanos = System.nanoTime();
         bytePermits.release(Math.max(1, bytes));
         requestPermits.release();
     }
 
-    /** Waits until every request in flight has been answered, then flushes the replies. */
-    private void drainInFlight() throws InterruptedException, IOException {
-        socket.flush();
+    /** Waits until every request in flight has been answered and the replies flushed (or the connection closed). */
+    private void drainInFlight(Thread replies) throws InterruptedException, IOException {
+        writer.flushBeforeBlocking();
         requestPermits.acquire(MAX_IN_FLIGHT);
         requestPermits.release(MAX_IN_FLIGHT);
-        socket.flush();
+        writer.finish();
+        replies.join();
     }
 
+    /** Closes the socket and wakes both threads; any thread, never blocks. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         try {
             socket.close();
         } catch (IOException e) {
             log.debug("{}: close failed: {}", peer, e.toString());
         }
+        writer.close();
+        // Wake a reader waiting for permits; it sees closed and leaves. Permits no longer matter.
+        requestPermits.release(MAX_IN_FLIGHT);
+        bytePermits.release(MAX_IN_FLIGHT_BYTES);
     }
 }

@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
  * connection's reader thread; holds no state beyond one negotiation.
  *
  * <p>Supported: EXPORT_NAME, ABORT, LIST, INFO and GO (with NBD_INFO_EXPORT, and
- * NBD_INFO_BLOCK_SIZE when asked). Everything else, structured replies included, gets
- * NBD_REP_ERR_UNSUP, so clients fall back to simple replies.
+ * NBD_INFO_BLOCK_SIZE when asked), and STARTTLS when the server has {@link NbdTls}; when TLS is
+ * required, every other option before it gets NBD_REP_ERR_TLS_REQD (EXPORT_NAME, which has no
+ * error reply, closes). Everything else, structured replies included, gets NBD_REP_ERR_UNSUP, so
+ * clients fall back to simple replies.
  */
 final class NbdHandshake {
     private static final Logger log = LoggerFactory.getLogger(NbdHandshake.class);
@@ -27,12 +29,15 @@ final class NbdHandshake {
     private final NbdSocket socket;
     private final NbdExportRegistry registry;
     private final String peer;
+    private final NbdTls tls;
     private boolean noZeroes;
 
-    NbdHandshake(NbdSocket socket, NbdExportRegistry registry, String peer) {
+    /** {@code tls} is null when the server offers no TLS. */
+    NbdHandshake(NbdSocket socket, NbdExportRegistry registry, String peer, NbdTls tls) {
         this.socket = socket;
         this.registry = registry;
         this.peer = peer;
+        this.tls = tls;
     }
 
     /**
@@ -43,6 +48,7 @@ final class NbdHandshake {
         ByteBuffer greeting = ByteBuffer.allocate(GREETING_SIZE);
         putGreeting(greeting);
         socket.send(greeting.flip());
+        socket.flush();
         int clientFlags = socket.require(4).getInt();
         if ((clientFlags & ~KNOWN_CLIENT_FLAGS) != 0) {
             log.warn("{}: unknown client flags 0x{}; closing", peer, Integer.toHexString(clientFlags));
@@ -58,14 +64,15 @@ final class NbdHandshake {
             if (header.length() > MAX_OPTION_LENGTH) {
                 socket.skip(header.length());
                 replyError(header.option(), REP_ERR_TOO_BIG, "option data too long");
+                socket.flush();
                 continue;
             }
             ByteBuffer data = ByteBuffer.allocate((int) header.length());
             socket.readFully(data);
             data.flip();
             Step step = handle(header.option(), data);
+            socket.flush();
             if (step.done) {
-                socket.flush();
                 return Optional.ofNullable(step.export);
             }
         }
@@ -77,7 +84,18 @@ final class NbdHandshake {
     }
 
     private Step handle(int option, ByteBuffer data) throws IOException {
+        if (tls != null && tls.required() && !socket.tls() && option != OPT_STARTTLS && option != OPT_ABORT) {
+            if (option == OPT_EXPORT_NAME) {
+                // No error reply exists for NBD_OPT_EXPORT_NAME; the spec says to disconnect.
+                log.info("{}: NBD_OPT_EXPORT_NAME without TLS, which this server requires; closing", peer);
+                return Step.LEAVE;
+            }
+            replyError(option, REP_ERR_TLS_REQD, "TLS required: negotiate NBD_OPT_STARTTLS first");
+            return Step.CONTINUE;
+        }
         switch (option) {
+            case OPT_STARTTLS:
+                return startTls(data);
             case OPT_EXPORT_NAME:
                 return exportName(data);
             case OPT_ABORT:
@@ -91,10 +109,34 @@ final class NbdHandshake {
                 return infoOrGo(option, data);
             default:
                 log.debug("{}: unsupported option {}", peer, option);
-                replyError(option, REP_ERR_UNSUP, option == OPT_STRUCTURED_REPLY || option == OPT_STARTTLS
-                        ? "only simple replies, no TLS" : "unsupported option");
+                replyError(option, REP_ERR_UNSUP, option == OPT_STRUCTURED_REPLY ? "only simple replies" : "unsupported option");
                 return Step.CONTINUE;
         }
+    }
+
+    /** NBD_OPT_STARTTLS: acknowledge, then the TLS handshake; negotiation goes on over TLS. */
+    private Step startTls(ByteBuffer data) throws IOException {
+        if (tls == null) {
+            replyError(OPT_STARTTLS, REP_ERR_UNSUP, "TLS is not configured on this server (producer.nbd.tls.keystore)");
+            return Step.CONTINUE;
+        }
+        if (socket.tls()) {
+            replyError(OPT_STARTTLS, REP_ERR_INVALID, "TLS already negotiated");
+            return Step.CONTINUE;
+        }
+        if (data.hasRemaining()) {
+            replyError(OPT_STARTTLS, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+            return Step.CONTINUE;
+        }
+        if (socket.hasBufferedInput()) {
+            log.warn("{}: plain-text bytes after NBD_OPT_STARTTLS; closing", peer);
+            return Step.LEAVE;
+        }
+        ack(OPT_STARTTLS);
+        socket.flush();
+        socket.upgrade(tls.handshake(socket.raw()));
+        log.debug("{}: TLS negotiated", peer);
+        return Step.CONTINUE;
     }
 
     private Step exportName(ByteBuffer data) throws IOException {

@@ -7,21 +7,29 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An NBD server (fixed newstyle, simple replies) serving the exports of an
- * {@link NbdExportRegistry} over TCP.
+ * An NBD server (fixed newstyle, simple replies, optional TLS via NBD_OPT_STARTTLS) serving the
+ * exports of an {@link NbdExportRegistry} over TCP.
  *
- * <p>Threading model: one accept thread, and one reader thread per connection (see
- * {@link NbdConnection}; replies are written by whichever thread completes an export operation).
- * Connections beyond {@link Config#maxConnections()} are accepted and closed at once. All threads
- * are daemon threads named {@code nbd-*}.
+ * <p>Threading model: one accept thread; per connection a reader thread and a reply writer thread
+ * (see {@link NbdConnection}), so a client can block only its own threads; one watchdog thread that
+ * enforces every connection's deadlines ({@link Limits}) by closing its socket. Connections beyond
+ * {@link Limits#maxConnections()} get the greeting and an NBD_REP_ERR_POLICY reply that says why
+ * (on one of at most {@link #MAX_REFUSALS} short-lived threads; beyond that they are closed at once),
+ * and one WARN per {@link #WARN_INTERVAL} however many there are. All threads are daemon threads
+ * named {@code nbd-*}.
  *
  * <p>Lifecycle: {@link #start()} binds and starts accepting; {@link #close()} stops accepting,
  * closes every connection and waits for their threads to end. Requests in flight when the
@@ -30,39 +38,92 @@ import org.slf4j.LoggerFactory;
 public final class NbdServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
     private static final long JOIN_MILLIS = 10_000;
+    static final int MAX_REFUSALS = 4;
+    static final Duration WARN_INTERVAL = Duration.ofMinutes(1);
+
+    /**
+     * Per-connection limits.
+     *
+     * @param maxConnections   connections served at once; more are refused
+     * @param handshakeTimeout longest negotiation (greeting to export chosen, TLS included)
+     * @param idleTimeout      a session with nothing in flight and no request for this long is closed; zero = never
+     * @param replyTimeout     a client that takes no reply bytes for this long is disconnected
+     */
+    public record Limits(int maxConnections, Duration handshakeTimeout, Duration idleTimeout, Duration replyTimeout) {
+        public static final int DEFAULT_MAX_CONNECTIONS = 64;
+        public static final Limits DEFAULT = new Limits(DEFAULT_MAX_CONNECTIONS, Duration.ofSeconds(10),
+                Duration.ofMinutes(5), Duration.ofSeconds(30));
+
+        public Limits {
+            Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
+            Objects.requireNonNull(replyTimeout, "replyTimeout");
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("maxConnections must be positive, got " + maxConnections);
+            }
+            if (handshakeTimeout.isNegative() || handshakeTimeout.isZero() || replyTimeout.isNegative() || replyTimeout.isZero()
+                    || idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("handshake and reply timeouts must be positive, the idle timeout not negative");
+            }
+        }
+
+        /** The watchdog's period: a quarter of the shortest deadline, between 20 ms and 1 s. */
+        Duration tick() {
+            long shortest = Math.min(handshakeTimeout.toMillis(), replyTimeout.toMillis());
+            if (!idleTimeout.isZero()) {
+                shortest = Math.min(shortest, idleTimeout.toMillis());
+            }
+            return Duration.ofMillis(Math.max(20, Math.min(1000, shortest / 4)));
+        }
+    }
 
     /**
      * How to run a server.
      *
-     * @param host           address to bind; loopback unless clients are remote
-     * @param port           TCP port; 0 picks a free one (see {@link NbdServer#port()})
-     * @param maxConnections connections served at once; more are refused
-     * @param registry       where exports are looked up
+     * @param host     address to bind; loopback unless clients are remote
+     * @param port     TCP port; 0 picks a free one (see {@link NbdServer#port()})
+     * @param registry where exports are looked up
+     * @param limits   connection cap and deadlines
+     * @param tls      TLS settings; null = no TLS (NBD_OPT_STARTTLS is refused)
      */
-    public record Config(String host, int port, int maxConnections, NbdExportRegistry registry) {
+    public record Config(String host, int port, NbdExportRegistry registry, Limits limits, NbdTls tls) {
         public static final String DEFAULT_HOST = "127.0.0.1";
-        public static final int DEFAULT_MAX_CONNECTIONS = 64;
+        public static final int DEFAULT_MAX_CONNECTIONS = Limits.DEFAULT_MAX_CONNECTIONS;
 
         public Config {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(registry, "registry");
+            Objects.requireNonNull(limits, "limits");
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0-65535, got " + port);
             }
-            if (maxConnections < 1) {
-                throw new IllegalArgumentException("maxConnections must be positive, got " + maxConnections);
-            }
         }
 
-        /** Loopback, an ephemeral port, {@value #DEFAULT_MAX_CONNECTIONS} connections. */
+        /** Loopback, an ephemeral port, the default limits, no TLS. */
         public static Config of(NbdExportRegistry registry) {
-            return new Config(DEFAULT_HOST, 0, DEFAULT_MAX_CONNECTIONS, registry);
+            return new Config(DEFAULT_HOST, 0, registry, Limits.DEFAULT, null);
+        }
+
+        public Config withLimits(Limits newLimits) {
+            return new Config(host, port, registry, newLimits, tls);
+        }
+
+        public Config withTls(NbdTls newTls) {
+            return new Config(host, port, registry, limits, newTls);
         }
     }
 
     private final Config config;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
+    private final AtomicInteger refusals = new AtomicInteger();
+    private final RateLimitedWarning refusedWarning = new RateLimitedWarning(log, WARN_INTERVAL, System::nanoTime);
+    private final RateLimitedWarning deadlineWarning = new RateLimitedWarning(log, WARN_INTERVAL, System::nanoTime);
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "nbd-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
     private ServerSocketChannel listener;
     private Thread acceptor;
     private volatile boolean closed;
@@ -88,7 +149,9 @@ public final class NbdServer implements Closeable {
         acceptor = new Thread(this::acceptLoop, "nbd-accept-" + port());
         acceptor.setDaemon(true);
         acceptor.start();
-        log.info("NBD server listening on {}:{}", config.host(), port());
+        long tick = config.limits().tick().toMillis();
+        watchdog.scheduleWithFixedDelay(this::enforceDeadlines, tick, tick, TimeUnit.MILLISECONDS);
+        log.info("NBD server listening on {}:{}{}", config.host(), port(), config.tls() == null ? "" : ", " + config.tls());
     }
 
     /** The bound port; after {@link #start()}. */
@@ -127,27 +190,28 @@ public final class NbdServer implements Closeable {
     }
 
     private void admit(SocketChannel ch) {
-        String peer = "nbd#" + connectionIds.incrementAndGet() + " " + remote(ch);
+        long id = connectionIds.incrementAndGet();
+        String peer = "nbd#" + id + " " + remote(ch);
+        int max = config.limits().maxConnections();
+        if (closed || connections.size() >= max) {
+            refuse(ch, peer, max);
+            return;
+        }
         try {
-            if (closed || connections.size() >= config.maxConnections()) {
-                log.warn("{}: refused, {} connections already open", peer, connections.size());
-                ch.close();
-                return;
-            }
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         } catch (IOException e) {
             log.warn("{}: cannot set up connection: {}", peer, e.toString());
             closeQuietly(ch);
             return;
         }
-        NbdConnection connection = new NbdConnection(ch, config.registry(), peer);
+        NbdConnection connection = new NbdConnection(ch, config.registry(), peer, config.limits(), config.tls());
         Thread thread = new Thread(() -> {
             try {
                 connection.run();
             } finally {
                 connections.remove(connection);
             }
-        }, "nbd-conn-" + connectionIds.get());
+        }, "nbd-conn-" + id);
         thread.setDaemon(true);
         connections.put(connection, thread);
         if (closed) {
@@ -155,6 +219,48 @@ public final class NbdServer implements Closeable {
             connection.close();
         }
         thread.start();
+    }
+
+    private void refuse(SocketChannel ch, String peer, int max) {
+        String reason = closed ? "server shutting down"
+                : "too many connections: " + max + " already open (producer.nbd.max.connections)";
+        refusedWarning.warn("{}: refused, {}", peer, reason);
+        if (closed || refusals.incrementAndGet() > MAX_REFUSALS) {
+            refusals.decrementAndGet();
+            closeQuietly(ch);
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                new RefusedConnection(ch, peer, reason).run();
+            } finally {
+                refusals.decrementAndGet();
+            }
+        }, "nbd-refuse-" + connectionIds.get());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The watchdog: closes every connection past one of its deadlines. Never blocks (closing a socket does not). */
+    private void enforceDeadlines() {
+        try {
+            long now = System.nanoTime();
+            for (NbdConnection c : connections.keySet()) {
+                String reason = c.expired(now);
+                if (reason == null) {
+                    continue;
+                }
+                if (reason.startsWith("no export chosen")) {
+                    log.debug("{}: closing: {}", c.peer(), reason);
+                    deadlineWarning.warn("{}: closed, {}", c.peer(), reason);
+                } else {
+                    log.info("{}: closing: {}", c.peer(), reason);
+                }
+                c.close();
+            }
+        } catch (RuntimeException e) {
+            log.error("NBD watchdog check failed", e);
+        }
     }
 
     /** Stops accepting, closes every connection and waits for the server's threads to end. */
@@ -172,6 +278,7 @@ public final class NbdServer implements Closeable {
             }
         }
         join(accept);
+        watchdog.shutdownNow();
         connections.keySet().forEach(NbdConnection::close);
         connections.values().forEach(NbdServer::join);
         log.info("NBD server on {} closed", config.host());

@@ -17,6 +17,13 @@ final class RawNbdClient implements AutoCloseable {
         ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
     }
 
+    /** Connects with a receive buffer of {@code receiveBuffer} bytes (set before connecting, so the window stays small). */
+    RawNbdClient(int port, int receiveBuffer) throws IOException {
+        ch = SocketChannel.open();
+        ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, receiveBuffer);
+        ch.connect(new InetSocketAddress("127.0.0.1", port));
+    }
+
     /** Reads the greeting, sends client flags; returns the handshake flags. */
     int greet(int clientFlags) throws IOException {
         ByteBuffer g = readN(GREETING_SIZE);
@@ -112,6 +119,19 @@ final class RawNbdClient implements AutoCloseable {
         ByteBuffer one = ByteBuffer.allocate(1);
         try {
             return ch.read(one) < 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** Reads and discards whatever the server sent until it closes; true when it did close (EOF or reset). */
+    boolean closedByServerAfterDraining() {
+        ByteBuffer sink = ByteBuffer.allocate(64 * 1024);
+        try {
+            while (ch.read(sink.clear()) >= 0) {
+                // discard
+            }
+            return true;
         } catch (IOException e) {
             return true;
         }
