@@ -45,4 +45,14 @@ class CodecTest {
         assertThatThrownBy(() -> Codecs.DIRTY_REGION.decode(Codecs.VOLUME_EVENT.encode(e))).isInstanceOf(PoisonRecordException.class);
         assertThatThrownBy(() -> Codecs.DIRTY_REGION.decode(null)).isInstanceOf(PoisonRecordException.class);
     }
+
+    /** Found by SingleObjectCodecFuzzTest: 21 bytes declaring a string of about 2 GiB ran the JVM out of heap. */
+    @Test
+    void aValueDeclaringAHugeStringIsPoisonNotAnAllocation() {
+        byte[] poison = java.util.Base64.getDecoder().decode("wwHp/5SaQ48Vz/7n//oOAAIAAAAA");
+        for (var codec : java.util.List.of(Codecs.DIRTY_REGION, Codecs.ERA_CLOSED, Codecs.VOLUME_EVENT)) {
+            assertThatThrownBy(() -> codec.decode(poison)).isInstanceOf(PoisonRecordException.class);
+        }
+        assertThatThrownBy(() -> Codecs.VOLUME_EVENT.decode(poison)).hasMessageContaining("exceeds maximum allowed");
+    }
 }
