@@ -44,4 +44,7 @@ public interface DirtyLog {
 
     /** Dirty (era, region) pairs over the open and pending eras. */
     long dirtyRegionCount();
+
+    /** Every pending era and the open one with their durable regions, taken at one instant (no era change inside it). */
+    java.util.NavigableMap<Long, RoaringBitmap> dirtySnapshot();
 }

@@ -335,6 +335,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
      * no era change lands inside it, so an era in it existed when it was taken and one absent from it below
      * the open era has been dropped for good. The bitmaps are copies the caller may keep.
      */
+    @Override
     public NavigableMap<Long, RoaringBitmap> dirtySnapshot() {
         marking.readLock().lock();
         try {

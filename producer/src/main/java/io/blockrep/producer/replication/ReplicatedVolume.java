@@ -267,14 +267,7 @@ public final class ReplicatedVolume {
     public RoaringBitmap allDirtyRegions() {
         RoaringBitmap all = new RoaringBitmap();
         if (tracker != null) {
-            all.or(tracker.dirtyRegions(tracker.openEra()));
-            for (long era : tracker.pendingEras()) {
-                try {
-                    all.or(tracker.dirtyRegions(era));
-                } catch (IllegalArgumentException dropped) {
-                    // replayed and dropped since the list was taken: nothing of it is dirty any more
-                }
-            }
+            tracker.dirtySnapshot().values().forEach(all::or); // one instant: no era dropped between listing and reading
         }
         return all;
     }

@@ -63,9 +63,7 @@ final class ScriptedDirtyLog implements DirtyLog {
 
     /** Every durable dirty region of the open and pending eras. */
     RoaringBitmap durableDirty() {
-        RoaringBitmap all = open.clone();
-        closed.values().forEach(all::or);
-        return all;
+        return RoaringBitmap.or(dirtySnapshot().values().iterator());
     }
 
     @Override
@@ -147,6 +145,14 @@ final class ScriptedDirtyLog implements DirtyLog {
             throw new IllegalArgumentException("era " + era + " is neither open nor pending");
         }
         return bits.clone();
+    }
+
+    @Override
+    public java.util.NavigableMap<Long, RoaringBitmap> dirtySnapshot() {
+        java.util.TreeMap<Long, RoaringBitmap> all = new java.util.TreeMap<>();
+        closed.forEach((era, bits) -> all.put(era, bits.clone()));
+        all.put(openEra, open.clone());
+        return all;
     }
 
     @Override
