@@ -6,11 +6,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
-import java.util.EnumSet;
 import java.util.HexFormat;
-import java.util.Set;
 
 /**
  * A control-API bearer token kept in a file: what the facility checks ({@code producer.control.token.file},
@@ -64,15 +61,10 @@ public final class ControlToken {
         byte[] bytes = new byte[16];
         new SecureRandom().nextBytes(bytes);
         String token = HexFormat.of().formatHex(bytes);
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Set<PosixFilePermission> owner = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        io.blockrep.common.io.FileModes.createPrivateDirectories(file.toAbsolutePath().getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
-        try {
-            Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(owner));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp); // not a POSIX file system
-        }
+        io.blockrep.common.io.FileModes.createPrivateFile(tmp); // 0600 from the start, whatever the umask
         Files.writeString(tmp, token + "\n");
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         return token;
