@@ -7,7 +7,9 @@ import io.blockrep.common.Sizes;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import io.blockrep.replayer.service.FacilityClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /** {@code blockrep status}: every volume of one or more facilities, as a table or JSON. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show role, mode, era, dirty regions and bytes, link state and oldest dirty write of every volume.")
+        description = "Show role, mode, era, dirty regions and bytes, link and Kafka state, Kafka publish backlog and oldest dirty write of every volume.")
 final class StatusCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -40,55 +42,74 @@ final class StatusCommand implements Callable<Integer> {
         for (String c : controls) {
             all.add(FacilityClient.of(c, token).withTls(tls).get("/v1/status"));
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(all));
-        } else {
-            printTable(out, all);
-        }
-        out.flush();
+        render(spec.commandLine().getOut(), all, json);
         return 0;
     }
 
+    /**
+     * One column of the text table: its header and how a cell is drawn from the facility's and the
+     * volume's status document (the volume is a missing node for a facility without volumes). Every
+     * cell shows one field of {@code --json} (formatted), so the two views cannot disagree;
+     * {@code StatusCommandTest} checks each column against the JSON.
+     */
+    record Column(String header, BiFunction<JsonNode, JsonNode, String> cell) {
+    }
+
+    static final List<Column> COLUMNS = List.of(
+            new Column("NODE", (f, v) -> f.path("node").asText()),
+            new Column("VOLUME", (f, v) -> v.path("volume").asText("-")),
+            new Column("ROLE", (f, v) -> v.path("role").asText("-")),
+            new Column("MODE", (f, v) -> v.path("mode").asText("-")),
+            new Column("ERA", (f, v) -> v.has("era") ? Long.toString(v.path("era").asLong()) : "-"),
+            new Column("DIRTY", (f, v) -> v.has("dirtyRegions") ? Long.toString(v.path("dirtyRegions").asLong()) : "-"),
+            new Column("DIRTY BYTES", (f, v) -> v.has("dirtyBytes") ? Sizes.human(v.path("dirtyBytes").asLong()) : "-"),
+            new Column("LINK", (f, v) -> f.path("link").asText("-")),
+            new Column("KAFKA", (f, v) -> kafkaState(f.path("kafka").asText("-"))),
+            new Column("BACKLOG", (f, v) -> Long.toString(f.path("kafkaBacklogRegions").asLong())),
+            new Column("GEN", (f, v) -> generation(v.path("generations"))),
+            new Column("PEER", (f, v) -> v.path("peer").path("decision").asText("-")),
+            new Column("REPLAY", (f, v) -> replay(v.path("replay"))),
+            new Column("OLDEST DIRTY WRITE", StatusCommand::oldestDirtyWrite));
+
+    /** The status documents as {@code --json} prints them (a JSON array), or as the text table. */
+    static void render(PrintWriter out, ArrayNode facilities, boolean json) throws java.io.IOException {
+        if (json) {
+            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(facilities));
+        } else {
+            printTable(out, facilities);
+        }
+        out.flush();
+    }
+
     static void printTable(PrintWriter out, JsonNode facilities) {
-        out.printf("%-10s %-16s %-9s %-17s %13s %8s %11s  %-11s %-8s %-11s %-20s %s%n",
-                "NODE", "VOLUME", "ROLE", "MODE", "ERA", "DIRTY", "DIRTY BYTES", "LINK", "GEN", "PEER", "REPLAY", "OLDEST DIRTY WRITE");
-        List<String> notes = new java.util.ArrayList<>();
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(COLUMNS.stream().map(Column::header).toList());
+        List<String> notes = new ArrayList<>();
         for (JsonNode f : facilities) {
-            long now = f.path("timeMillis").asLong();
-            for (JsonNode v : f.path("volumes")) {
-                JsonNode oldest = v.path("oldestDirtyWriteMillis");
-                String age = oldest.isNumber()
-                        ? Instant.ofEpochMilli(oldest.asLong()) + " (" + human(Duration.ofMillis(now - oldest.asLong())) + " ago)"
-                        : "-";
-                String gen = v.path("generations").path("current").asText("-");
-                gen = gen.length() > 8 ? gen.substring(0, 8) : gen;
-                boolean consistent = v.path("generations").path("consistent").asBoolean(true);
-                if (!consistent) {
-                    gen += "!";
-                }
-                out.printf("%-10s %-16s %-9s %-17s %13d %8d %11s  %-11s %-8s %-11s %-20s %s%n", f.path("node").asText(), v.path("volume").asText(),
-                        v.path("role").asText(), v.path("mode").asText(), v.path("era").asLong(), v.path("dirtyRegions").asLong(),
-                        Sizes.human(v.path("dirtyBytes").asLong()), f.path("link").asText(), gen,
-                        v.path("peer").path("decision").asText("-"), replay(v.path("replay")), age);
-                String initial = initialSync(v.path("initialSync"));
-                if (initial != null) {
-                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + initial);
-                }
-                String mode = v.path("mode").asText();
-                if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
-                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("modeReason").asText());
-                }
-                if (!consistent) {
-                    // Most often a SECONDARY being resynced, whose mode alone says nothing about its data.
-                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": INCONSISTENT copy (a resync into it"
-                            + " has not finished; it holds a mix of old and new data); promote refuses it without --force");
-                }
-                if (mode.equals("SPLIT_BRAIN")) {
-                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("dirtyRegions").asLong()
-                            + " region(s), " + Sizes.human(v.path("dirtyBytes").asLong()) + " written here since the common generation");
-                }
+            String kafka = f.path("kafka").asText("-");
+            if (!kafka.equals(kafkaState(kafka))) {
+                notes.add(f.path("node").asText() + ": Kafka " + kafka);
             }
+            if (f.path("volumes").isEmpty()) {
+                rows.add(row(f, com.fasterxml.jackson.databind.node.MissingNode.getInstance()));
+            }
+            for (JsonNode v : f.path("volumes")) {
+                rows.add(row(f, v));
+                volumeNotes(f, v, notes);
+            }
+        }
+        int[] widths = new int[COLUMNS.size()];
+        for (List<String> r : rows) {
+            for (int i = 0; i < widths.length; i++) {
+                widths[i] = Math.max(widths[i], r.get(i).length());
+            }
+        }
+        for (List<String> r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < widths.length; i++) {
+                line.append(i == widths.length - 1 ? r.get(i) : String.format("%-" + widths[i] + "s  ", r.get(i)));
+            }
+            out.println(line.toString().stripTrailing());
         }
         if (!notes.isEmpty()) {
             out.println();
@@ -96,7 +117,56 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.println();
         out.println("GEN: current generation (first 8 hex digits; '!' = inconsistent, a resync into it is under way). "
-                + "PEER: SAME, LOCAL_NEWER, PEER_NEWER, SPLIT_BRAIN or UNRELATED.");
+                + "PEER: SAME, LOCAL_NEWER, PEER_NEWER, SPLIT_BRAIN or UNRELATED. KAFKA: the dirty publisher's broker state; "
+                + "BACKLOG: dirty regions whose record Kafka has not acknowledged yet (the bitmap is their outbox).");
+    }
+
+    private static List<String> row(JsonNode f, JsonNode v) {
+        return COLUMNS.stream().map(c -> c.cell().apply(f, v)).toList();
+    }
+
+    private static void volumeNotes(JsonNode f, JsonNode v, List<String> notes) {
+        String name = f.path("node").asText() + "/" + v.path("volume").asText();
+        String initial = initialSync(v.path("initialSync"));
+        if (initial != null) {
+            notes.add(name + ": " + initial);
+        }
+        String mode = v.path("mode").asText();
+        if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
+            notes.add(name + ": " + v.path("modeReason").asText());
+        }
+        if (!v.path("generations").path("consistent").asBoolean(true)) {
+            // Most often a SECONDARY being resynced, whose mode alone says nothing about its data.
+            notes.add(name + ": INCONSISTENT copy (a resync into it"
+                    + " has not finished; it holds a mix of old and new data); promote refuses it without --force");
+        }
+        if (mode.equals("SPLIT_BRAIN")) {
+            notes.add(name + ": " + v.path("dirtyRegions").asLong()
+                    + " region(s), " + Sizes.human(v.path("dirtyBytes").asLong()) + " written here since the common generation");
+        }
+    }
+
+    /** REACHABLE, UNREACHABLE, DISABLED; the first word of a longer state (RESTARTING, FAILED), which a note shows in full. */
+    static String kafkaState(String kafka) {
+        int cut = kafka.indexOf(' ');
+        String word = cut < 0 ? kafka : kafka.substring(0, cut);
+        return word.endsWith(":") ? word.substring(0, word.length() - 1) : word;
+    }
+
+    /** The current generation's first 8 hex digits, '!' appended when the copy is inconsistent. */
+    private static String generation(JsonNode g) {
+        String gen = g.path("current").asText("-");
+        gen = gen.length() > 8 ? gen.substring(0, 8) : gen;
+        return g.path("consistent").asBoolean(true) ? gen : gen + "!";
+    }
+
+    private static String oldestDirtyWrite(JsonNode f, JsonNode v) {
+        JsonNode oldest = v.path("oldestDirtyWriteMillis");
+        if (!oldest.isNumber()) {
+            return "-";
+        }
+        long now = f.path("timeMillis").asLong();
+        return Instant.ofEpochMilli(oldest.asLong()) + " (" + human(Duration.ofMillis(now - oldest.asLong())) + " ago)";
     }
 
     /** "45% 120.0 MiB/s" for a replay in progress, "-" otherwise. */
