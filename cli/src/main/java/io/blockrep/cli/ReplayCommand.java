@@ -71,7 +71,7 @@ final class ReplayCommand implements Callable<Integer> {
         if (service.isPresent()) {
             // A running service copies this volume anyway, from a warm process: follow it instead of copying twice.
             FacilityClient primary = FacilityClient.of(current.primary());
-            bar.line(volume + " is replayed by the replayer service " + service.get() + "; following its progress");
+            bar.line(volume + " is replayed by the replayer service " + service.get() + " (replayer.id and host); following its progress");
             if (full) {
                 fullCopy(primary, FacilityClient.of(current.peer()), current, bar);
             }

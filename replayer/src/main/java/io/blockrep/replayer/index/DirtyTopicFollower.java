@@ -79,8 +79,14 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private volatile boolean rebuilt;
     private volatile Throwable failure;
 
-    private DirtyTopicFollower(Properties clientProperties, String groupId, String topic, OwnershipListener listener) {
+    private DirtyTopicFollower(Properties clientProperties, String groupId, String memberId, String topic, OwnershipListener listener) {
         Properties p = Clients.consumer(clientProperties, "blockrep-dirty-follower", groupId);
+        if (memberId != null) {
+            // The member's client id is what kafka-consumer-groups --describe --members and ReplayerGroup show: make it
+            // the replayer.id, so an operator sees which instance owns which partitions. Not group.instance.id: a static
+            // member does not leave the group on close, so its volumes would wait a session timeout for a new owner.
+            p.put(ConsumerConfig.CLIENT_ID_CONFIG, memberId);
+        }
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         // A replayer killed with -9 is replaced within the session timeout (Kafka's default, 45 s, left a
         // volume RESYNCING with no progress that long): 6 s, the broker's smallest allowed by default, with
@@ -94,9 +100,18 @@ public final class DirtyTopicFollower implements AutoCloseable {
         this.owner.setDaemon(true);
     }
 
-    /** Joins {@code groupId} on {@code topic} (the dirty topic) and starts the owner thread. */
+    /** Joins {@code groupId} on {@code topic} (the dirty topic) and starts the owner thread; the member's client id is a generic one. */
     public static DirtyTopicFollower start(Properties clientProperties, String groupId, String topic, OwnershipListener listener) {
-        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, topic, listener);
+        return start(clientProperties, groupId, null, topic, listener);
+    }
+
+    /**
+     * As {@link #start(Properties, String, String, OwnershipListener)}, the member named {@code memberId} (the
+     * {@code replayer.id}): it is the consumer's {@code client.id}, which the group's description shows.
+     */
+    public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, String topic,
+                                           OwnershipListener listener) {
+        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topic, listener);
         f.owner.start();
         return f;
     }

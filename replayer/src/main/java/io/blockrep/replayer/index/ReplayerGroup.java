@@ -32,7 +32,8 @@ public final class ReplayerGroup {
     }
 
     /**
-     * The owning member as {@code client-id (host)}, or empty when no member owns the volume's
+     * The owning member as {@code replayer-id (host)} (a service's member has its {@code replayer.id} as client id,
+     * see {@link DirtyTopicFollower}), or empty when no member owns the volume's
      * partition (no service runs, the group is rebalancing, or the topic does not exist yet).
      * Kafka not answering within {@code timeout} also gives empty: the caller then copies itself,
      * which is always correct, only slower.

@@ -51,7 +51,7 @@ public final class ReplayerService implements AutoCloseable {
         this.runtime = runtime;
         this.stepper = stepper == null ? runtime::step : stepper;
         Properties props = runtime.clientProperties();
-        this.follower = DirtyTopicFollower.start(props, config.groupId(), new TopicLayout(config.topicPrefix()).dirty(),
+        this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), new TopicLayout(config.topicPrefix()).dirty(),
                 new DirtyTopicFollower.OwnershipListener() {
                     @Override
                     public void volumesAssigned(Set<String> volumes) {

@@ -132,4 +132,20 @@ class DirtyTopicFollowerIT {
         }
         assertThat(lag(kafka.admin(), "lag-group", tp)).as("the last commit on close").isZero();
     }
+
+    @Test
+    void theOwnerOfAVolumeIsNamedByItsReplayerIdNotByAGenericClientId(KafkaBroker kafka) {
+        TopicLayout layout = topics(kafka, "owner.");
+        try (Feed feed = new Feed(kafka, layout.dirty())) {
+            feed.region("vol", "a", 1, 0, 100);
+        }
+        try (DirtyTopicFollower follower = DirtyTopicFollower.start(client(kafka), "owner-group", "r-east-1", layout.dirty(),
+                new Recorder())) {
+            await().atMost(WAIT).until(() -> follower.ownedVolumes().contains("vol"));
+            await().atMost(WAIT).until(() -> ReplayerGroup.ownerOf(client(kafka), "owner-group", layout.dirty(), "vol",
+                    Duration.ofSeconds(10)).isPresent());
+            assertThat(ReplayerGroup.ownerOf(client(kafka), "owner-group", layout.dirty(), "vol", Duration.ofSeconds(10)))
+                    .hasValueSatisfying(owner -> assertThat(owner).startsWith("r-east-1 (").doesNotContain("blockrep-dirty-follower"));
+        }
+    }
 }
