@@ -49,6 +49,7 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true); // --progress auto, as well as AUTO
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof BlockrepException be) {
                 cmd.getErr().println("error: " + describe(be));

@@ -2,7 +2,6 @@ package io.blockrep.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.blockrep.common.RetriableException;
-import io.blockrep.common.Sizes;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.copy.CopyProgress;
@@ -16,7 +15,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -56,6 +54,11 @@ final class ReplayCommand implements Callable<Integer> {
             + "the primary (no common generation) or not trusted. The peer must be SECONDARY; its own changes are dropped.")
     boolean full;
 
+    @Option(names = "--progress", defaultValue = "auto", paramLabel = "STYLE",
+            description = "bar: redraw a progress bar in place; plain: a progress line every "
+                    + "5 s (for logs and pipes); auto: bar when the output is a terminal (default: ${DEFAULT-VALUE}).")
+    ProgressBar.Style progress;
+
     @Override
     public Integer call() throws InterruptedException {
         ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
@@ -64,7 +67,7 @@ final class ReplayCommand implements Callable<Integer> {
         Duration limit = io.blockrep.common.config.ConfigType.durationOf(timeout);
         PrintWriter out = spec.commandLine().getOut();
         long deadline = System.nanoTime() + limit.toNanos();
-        ProgressBar bar = new ProgressBar(out);
+        ProgressBar bar = ProgressBar.forOutput(out, progress);
         TopicLayout layout = new TopicLayout(cfg.topicPrefix());
         Optional<String> service = ReplayerGroup.ownerOf(cfg.kafkaClientProperties(), cfg.groupId(), layout.dirty(), volume,
                 Duration.ofSeconds(10));
@@ -172,39 +175,5 @@ final class ReplayCommand implements Callable<Integer> {
         peer.adoptForFullCopy(volume, generation, current.primary().id());
         bar.line("full copy: all " + regions + " region(s) of " + volume + " are copied from " + current.primary().id() + " to "
                 + current.peer().id());
-    }
-
-    /** A one-line progress bar on the terminal: bytes, rate, ETA. */
-    static final class ProgressBar {
-        private final PrintWriter out;
-        private long lastDraw;
-
-        ProgressBar(PrintWriter out) {
-            this.out = out;
-        }
-
-        void update(CopyProgress p) {
-            long now = System.nanoTime();
-            if (now - lastDraw < 200_000_000L && p.bytesCopied() < p.bytesTotal()) {
-                return;
-            }
-            lastDraw = now;
-            int width = 30;
-            double fraction = p.bytesTotal() == 0 ? 1 : (double) p.bytesCopied() / p.bytesTotal();
-            int filled = (int) Math.round(fraction * width);
-            long eta = p.etaSeconds();
-            out.printf(Locale.ROOT, "\r  era %-4d [%s%s] %5.1f%%  %s / %s  %s/s  ETA %s  skipped %d   ", p.era(),
-                    "#".repeat(filled), " ".repeat(width - filled), fraction * 100, Sizes.human(p.bytesCopied()),
-                    Sizes.human(p.bytesTotal()), Sizes.human((long) p.bytesPerSecond()), eta < 0 ? "-" : eta + "s", p.regionsSkipped());
-            if (p.bytesCopied() >= p.bytesTotal()) {
-                out.println();
-            }
-            out.flush();
-        }
-
-        void line(String text) {
-            out.println(text);
-            out.flush();
-        }
     }
 }
