@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             ReplayerCommand.class,
             VolumeCommand.class,
             KafkaCommand.class,
+            LagCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
