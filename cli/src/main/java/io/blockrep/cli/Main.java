@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             ReplayerCommand.class,
             VolumeCommand.class,
             KafkaCommand.class,
+            ConfigCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
