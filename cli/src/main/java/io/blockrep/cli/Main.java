@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             VolumeCommand.class,
             KafkaCommand.class,
             LagCommand.class,
+            ConfigCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -13,6 +13,7 @@ import io.blockrep.common.InvalidInputException;
 import io.blockrep.common.config.Config;
 import io.blockrep.common.config.ConfigDef;
 import io.blockrep.common.config.ControlTls;
+import io.blockrep.common.config.StateDirCheck;
 import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
@@ -227,10 +228,31 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
     /** Reads and validates a properties file, with {@code BLOCKREP_*} environment overrides. */
     public static ProducerConfig load(Path file, Map<String, String> env) {
         Properties props = ConfigDef.readFile(file);
+        List<String> problems = problems(props, env);
+        if (!problems.isEmpty()) {
+            throw InvalidInputException.config(problems);
+        }
         ProducerConfig config = from(props, env);
         KafkaClientCheck.CLIENTS.warnExposedSecrets(file, props, KAFKA_CLIENT_PREFIX, config.kafka().clientProperties(),
                 "producer.link.secret");
         return config;
+    }
+
+    /**
+     * Every problem of a facility's settings, at once: the table's (keys, values, pass-through Kafka
+     * settings, cross-checks) and the configured volumes against their metadata in the state directory
+     * ({@link StateDirCheck}). What {@link #load} refuses to start with and {@code blockrep config check}
+     * reports; empty when the settings are fine.
+     */
+    public static List<String> problems(Properties props, Map<String, String> env) {
+        ConfigDef.Checked checked = DEF.check(props, env, ProducerConfig::crossChecks);
+        Config c = checked.config();
+        List<String> problems = new ArrayList<>(checked.problems());
+        List<StateDirCheck.Expected> volumes = c.ids().stream().map(id -> new StateDirCheck.Expected(id,
+                (Long) c.get("producer.volume." + id + ".size"), (Long) c.get("producer.volume." + id + ".region.size"),
+                (Path) c.get("producer.volume." + id + ".path"))).toList();
+        problems.addAll(StateDirCheck.problems((Path) c.get("producer.state.dir"), "producer.volume.", volumes));
+        return problems;
     }
 
     public static ProducerConfig from(Properties props, Map<String, String> env) {

@@ -183,6 +183,14 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
         return config;
     }
 
+    /**
+     * Every problem of a replayer's settings, at once (keys, values, pass-through Kafka settings,
+     * cross-checks): what {@link #load} refuses and {@code blockrep config check} reports; empty when fine.
+     */
+    public static List<String> problems(Properties props, Map<String, String> env) {
+        return DEF.check(props, env, ReplayerConfig::crossChecks).problems();
+    }
+
     public static ReplayerConfig from(Properties props, Map<String, String> env) {
         Config c = DEF.parse(props, env, ReplayerConfig::crossChecks);
         Map<String, Node> nodes = new LinkedHashMap<>();

@@ -80,6 +80,27 @@ public final class ConfigDef {
      * that failed to parse reads as {@code null} in the cross-checks.
      */
     public Config parse(Map<String, String> props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
+        Checked checked = check(props, env, crossChecks);
+        if (!checked.problems().isEmpty()) {
+            throw InvalidInputException.config(checked.problems());
+        }
+        return checked.config();
+    }
+
+    /**
+     * The values that parsed and every problem found (per key, pass-through and cross-checks), without
+     * throwing: what {@link #parse(Map, Map, Function)} reports, for a caller that adds checks of its own
+     * (state on disk) or only reports ({@code blockrep config check}). A value that failed to parse
+     * reads as {@code null} in {@code config}.
+     */
+    public record Checked(Config config, List<String> problems) {
+        public Checked {
+            problems = List.copyOf(problems);
+        }
+    }
+
+    /** Checks {@code props} with overrides from {@code env} as {@link #parse(Map, Map, Function)} does; never throws for bad input. */
+    public Checked check(Map<String, String> props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
         Map<String, String> raw = new TreeMap<>(props);
         Map<String, String> fromEnv = applyPassThroughEnv(raw, env);
         List<String> problems = new ArrayList<>();
@@ -122,10 +143,7 @@ public final class ConfigDef {
         checkPassThrough(passThrough, fromEnv, problems);
         Config config = new Config(values, passThrough, ids);
         problems.addAll(crossChecks.apply(config));
-        if (!problems.isEmpty()) {
-            throw InvalidInputException.config(problems);
-        }
-        return config;
+        return new Checked(config, problems);
     }
 
     /** Sets pass-through keys from their environment variables; returns key to variable name for those set. */
@@ -203,9 +221,18 @@ public final class ConfigDef {
 
     /** Parses {@code props} as {@link #parse(Map, Map, Function)} does. */
     public Config parse(Properties props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
+        return parse(toMap(props), env, crossChecks);
+    }
+
+    /** Checks {@code props} as {@link #check(Map, Map, Function)} does. */
+    public Checked check(Properties props, Map<String, String> env, Function<Config, List<String>> crossChecks) {
+        return check(toMap(props), env, crossChecks);
+    }
+
+    private static Map<String, String> toMap(Properties props) {
         Map<String, String> map = new java.util.HashMap<>();
         props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
-        return parse(map, env, crossChecks);
+        return map;
     }
 
     public static String envName(String key) {
@@ -240,6 +267,10 @@ public final class ConfigDef {
     }
 
     private String unknownKeyProblem(String name, Map<String, List<String>> ids) {
+        String unlisted = unlistedIdProblem(name, ids);
+        if (unlisted != null) {
+            return unlisted;
+        }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (ConfigKey candidate : keys.values()) {
@@ -257,6 +288,37 @@ public final class ConfigDef {
         String hint = best != null && bestDistance <= 3 ? " (did you mean '" + best + "'?)" : "";
         return name + ": unknown key" + hint;
     }
+
+    /**
+     * The problem of a per-item key written for an id its id list does not hold
+     * ({@code producer.volume.vol-x.size} with {@code producer.volumes=demo}); null when {@code name}
+     * is not such a key. The did-you-mean names the listed id nearest to the one written.
+     */
+    private String unlistedIdProblem(String name, Map<String, List<String>> ids) {
+        for (ConfigKey key : keys.values()) {
+            if (!key.perId()) {
+                continue;
+            }
+            int at = key.name().indexOf(ID_PLACEHOLDER);
+            String head = key.name().substring(0, at);
+            String tail = key.name().substring(at + ID_PLACEHOLDER.length());
+            if (name.length() <= head.length() + tail.length() || !name.startsWith(head) || !name.endsWith(tail)) {
+                continue;
+            }
+            String id = name.substring(head.length(), name.length() - tail.length());
+            if (!ID_PATTERN.matcher(id).matches()) {
+                continue;
+            }
+            List<String> listed = ids.getOrDefault(key.idList(), List.of());
+            String nearest = closest(id, listed, Math.max(2, id.length() / 3));
+            String hint = nearest != null ? " (did you mean '" + key.nameFor(nearest) + "'?)" : "";
+            return name + ": unknown key: '" + id + "' is not listed in " + key.idList() + " " + listed
+                    + " (list it there, or remove this key)" + hint;
+        }
+        return null;
+    }
+
+    private static final java.util.regex.Pattern ID_PATTERN = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
 
     private static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
