@@ -144,4 +144,17 @@ class ConfluentWireCodecTest {
                 .isInstanceOf(PoisonRecordException.class).hasMessageContaining("starting 0x67");
         assertThatThrownBy(() -> withRegistry.decode(new byte[0])).isInstanceOf(PoisonRecordException.class);
     }
+
+    @Test
+    void thePlainDeserializerReadsSingleObjectValuesAndTombstonesWithoutARegistry() {
+        AvroValueDeserializer d = new AvroValueDeserializer();
+        d.configure(Map.of(), false);
+        GenericRecord r = d.deserialize("blockrep.dirty", Codecs.DIRTY_REGION.encode(V1));
+        assertThat(r.getSchema().getFullName()).isEqualTo("io.blockrep.schemas.DirtyRegion");
+        assertThat(r.get("regionSize")).isEqualTo(65536);
+        assertThat(d.deserialize("blockrep.dirty", null)).isNull();
+        assertThatThrownBy(() -> d.deserialize("blockrep.dirty", new byte[] {0, 0, 0, 0, 1, 2})).isInstanceOf(PoisonRecordException.class)
+                .hasMessageContaining("no schema.registry.url");
+        assertThatThrownBy(() -> d.deserialize("blockrep.dirty", new byte[] {9, 9})).isInstanceOf(PoisonRecordException.class);
+    }
 }
