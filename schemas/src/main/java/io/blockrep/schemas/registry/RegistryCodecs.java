@@ -1,0 +1,61 @@
+package io.blockrep.schemas.registry;
+
+import io.blockrep.schemas.DirtyRegion;
+import io.blockrep.schemas.EraClosed;
+import io.blockrep.schemas.VolumeEvent;
+import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.codec.RecordCodec;
+import org.apache.avro.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The codecs of blockrep's value types for one deployment: with a registry, each writes the
+ * Confluent wire format under its subject (see {@link TopicSubjects}) and reads both formats;
+ * without one, the single-object codecs of {@link Codecs} that also recognise (and reject as poison)
+ * a Confluent value. Build once at start: with a registry this talks to it (register or look up,
+ * set BACKWARD, register the key schemas) and throws if it cannot.
+ */
+public record RegistryCodecs(RecordCodec<DirtyRegion> dirtyRegion, RecordCodec<EraClosed> eraClosed, RecordCodec<VolumeEvent> volumeEvent) {
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryCodecs.class);
+
+    /** Single-object encoding, as without a registry. */
+    public static RegistryCodecs withoutRegistry() {
+        return new RegistryCodecs(DualFormatCodec.withoutRegistry(Codecs.DIRTY_REGION), DualFormatCodec.withoutRegistry(Codecs.ERA_CLOSED),
+                DualFormatCodec.withoutRegistry(Codecs.VOLUME_EVENT));
+    }
+
+    /**
+     * With a registry. {@code autoRegister}: set each value subject to BACKWARD, register the
+     * schemas and the {@code string} key schemas when missing; otherwise only look the value schemas
+     * up and fail with a {@link SchemaRegistryException} naming the first one that is absent.
+     *
+     * @throws SchemaRegistryUnavailableException when the registry cannot be reached (retriable)
+     */
+    public static RegistryCodecs withRegistry(SchemaRegistryClient client, String dirtyTopic, String eventsTopic, boolean autoRegister) {
+        Codecs.trustSchemaPackage();
+        String dirtySubject = TopicSubjects.value(dirtyTopic);
+        String closedSubject = TopicSubjects.valueOfRecord(dirtyTopic, EraClosed.getClassSchema());
+        String eventsSubject = TopicSubjects.value(eventsTopic);
+        RecordCodec<DirtyRegion> dirty = codec(client, dirtySubject, DirtyRegion.getClassSchema(), autoRegister);
+        RecordCodec<EraClosed> closed = codec(client, closedSubject, EraClosed.getClassSchema(), autoRegister);
+        RecordCodec<VolumeEvent> events = codec(client, eventsSubject, VolumeEvent.getClassSchema(), autoRegister);
+        if (autoRegister) {
+            TopicSubjects.registerStringKey(client, dirtyTopic);
+            TopicSubjects.registerStringKey(client, eventsTopic);
+        }
+        LOG.info("values in the Confluent wire format, schemas at {} (subjects {}, {}, {})", client.settings().url(), dirtySubject, closedSubject,
+                eventsSubject);
+        return new RegistryCodecs(DualFormatCodec.withRegistry(dirty, Codecs.DIRTY_REGION), DualFormatCodec.withRegistry(closed, Codecs.ERA_CLOSED),
+                DualFormatCodec.withRegistry(events, Codecs.VOLUME_EVENT));
+    }
+
+    private static <T extends org.apache.avro.specific.SpecificRecord> RecordCodec<T> codec(SchemaRegistryClient client, String subject,
+            Schema schema, boolean autoRegister) {
+        if (!autoRegister) {
+            return ConfluentWireCodec.lookingUp(client, subject, schema);
+        }
+        client.setCompatibility(subject, Compatibility.BACKWARD);
+        return ConfluentWireCodec.registering(client, subject, schema);
+    }
+}
