@@ -75,6 +75,10 @@ final class StatusCommand implements Callable<Integer> {
                 if (initial != null) {
                     notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + initial);
                 }
+                String verified = lastVerify(v.path("lastVerify"));
+                if (verified != null) {
+                    notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + verified);
+                }
                 String mode = v.path("mode").asText();
                 if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
                     notes.add(f.path("node").asText() + "/" + v.path("volume").asText() + ": " + v.path("modeReason").asText());
@@ -97,6 +101,16 @@ final class StatusCommand implements Callable<Integer> {
         out.println();
         out.println("GEN: current generation (first 8 hex digits; '!' = inconsistent, a resync into it is under way). "
                 + "PEER: SAME, LOCAL_NEWER, PEER_NEWER, SPLIT_BRAIN or UNRELATED.");
+    }
+
+    /** "last verified at 2026-12-02T07:15:04Z, 1 region differed (by r1)", or null before the first verify. */
+    static String lastVerify(JsonNode r) {
+        if (!r.isObject()) {
+            return null;
+        }
+        long differing = r.path("regionsDiffering").asLong();
+        return "last verified at " + Instant.ofEpochMilli(r.path("finishedMillis").asLong()) + ", " + differing
+                + (differing == 1 ? " region differed" : " regions differed") + " (by " + r.path("by").asText("?") + ")";
     }
 
     /** "45% 120.0 MiB/s" for a replay in progress, "-" otherwise. */

@@ -96,7 +96,7 @@ public final class ReplayerService implements AutoCloseable {
         config.volumes().forEach(v -> configured.add(v.volume()));
         verifier = new io.blockrep.replayer.verify.ScheduledVerifier(config.verifyInterval(),
                 new io.blockrep.replayer.verify.LiveVerifyVolumes(config, runtime::control, runtime.events()),
-                () -> follower.ownedVolumes().stream().filter(configured::contains).collect(java.util.stream.Collectors.toSet()),
+                () -> follower.ownedOf(configured),
                 v -> follower.index().liveCount(v) > 0, java.time.Clock.systemUTC()).start(config.id(), this::fail);
     }
 
