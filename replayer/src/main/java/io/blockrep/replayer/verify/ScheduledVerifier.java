@@ -160,8 +160,13 @@ public final class ScheduledVerifier implements AutoCloseable {
             schedule.postpone(volume, finished);
             return null;
         }
-        volumes.verified(target, result, finished);
         schedule.verified(volume, finished);
+        try {
+            volumes.verified(target, result, finished);
+        } catch (BlockrepException e) {
+            // Marks and event are out; a facility that cannot record the result (an older one) is no reason to verify again at once.
+            LOG.warn("{}: the primary {} did not record the verify result: {}", volume, target.primary(), e.getMessage());
+        }
         LOG.info("{}: last verified at {}, {} regions differed ({} regions of {} against {} in {} ms{}); next verify in {}", volume,
                 java.time.Instant.ofEpochMilli(finished), result.differing().size(), result.regionsChecked(), target.primary(),
                 target.replica(), result.durationMillis(), result.differing().isEmpty() ? ""

@@ -59,6 +59,7 @@ class ScheduledVerifierTest {
         /** Run during a compare, between its two halves (to start a resync in the middle). */
         Runnable midCompare = () -> { };
         RuntimeException failTarget;
+        RuntimeException failVerified;
 
         @Override
         public Optional<ScheduledVerifier.Target> target(String volume) {
@@ -97,6 +98,9 @@ class ScheduledVerifierTest {
 
         @Override
         public void verified(ScheduledVerifier.Target target, VolumeVerifier.Result result, long finishedMillis) {
+            if (failVerified != null) {
+                throw failVerified;
+            }
             verifiedAt.put(target.volume(), finishedMillis);
         }
 
@@ -253,5 +257,28 @@ class ScheduledVerifierTest {
         assertThat(volumes.compared).containsExactly("alpha");
         verifier.tick();
         assertThat(volumes.compared).containsExactly("alpha", "vol");
+    }
+
+    @Test
+    void aPrimaryThatCannotRecordTheResultDoesNotMakeTheVerifierStartOverAtOnce() throws Exception {
+        volumes.failVerified = new io.blockrep.common.FatalException("HTTP 404: no such path");
+        verifier.tick();
+        clock.advance(INTERVAL);
+
+        assertThat(verifier.tick()).isNotNull();
+
+        assertThat(volumes.events).hasSize(1);
+        assertThat(verifier.dueMillis("vol")).isEqualTo(clock.millis() + INTERVAL.toMillis());
+    }
+
+    @Test
+    void anUnexpectedFailureEndsTheThreadAndIsHandedToTheOwner() throws Exception {
+        java.util.concurrent.CompletableFuture<Throwable> handed = new java.util.concurrent.CompletableFuture<>();
+        IllegalStateException bug = new IllegalStateException("a bug");
+        try (ScheduledVerifier failing = new ScheduledVerifier(INTERVAL, volumes, () -> {
+            throw bug;
+        }, resyncing::contains, clock).start("r1", handed::complete)) {
+            assertThat(handed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isSameAs(bug);
+        }
     }
 }
