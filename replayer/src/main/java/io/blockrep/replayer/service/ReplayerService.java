@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * to the others, which rebuild them from the compacted topic and finish them) and steps each owned,
  * configured volume through {@link ReplayEngine} whenever a closed era is ready.
  *
- * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn. A
+ * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn; with
+ * {@code replayer.verify.interval} set, a {@link io.blockrep.replayer.verify.ScheduledVerifier} thread
+ * verifies the owned volumes on that schedule (a failure of it ends the service like the worker's). A
  * failure of one step (a facility unreachable, a refused report) is logged and retried on the next
  * round (after {@code retryDelay}); it never stops the other volumes. An unexpected failure of the
  * worker (any other exception or error) or of the consumer ends the service: it leaves the consumer
