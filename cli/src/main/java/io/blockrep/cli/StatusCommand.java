@@ -131,6 +131,10 @@ final class StatusCommand implements Callable<Integer> {
         if (initial != null) {
             notes.add(name + ": " + initial);
         }
+        String verified = lastVerify(v.path("lastVerify"));
+        if (verified != null) {
+            notes.add(name + ": " + verified);
+        }
         String mode = v.path("mode").asText();
         if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
             notes.add(name + ": " + v.path("modeReason").asText());
@@ -167,6 +171,16 @@ final class StatusCommand implements Callable<Integer> {
         }
         long now = f.path("timeMillis").asLong();
         return Instant.ofEpochMilli(oldest.asLong()) + " (" + human(Duration.ofMillis(now - oldest.asLong())) + " ago)";
+    }
+
+    /** "last verified at 2026-12-02T07:15:04Z, 1 region differed (by r1)", or null before the first verify. */
+    static String lastVerify(JsonNode r) {
+        if (!r.isObject()) {
+            return null;
+        }
+        long differing = r.path("regionsDiffering").asLong();
+        return "last verified at " + Instant.ofEpochMilli(r.path("finishedMillis").asLong()) + ", " + differing
+                + (differing == 1 ? " region differed" : " regions differed") + " (by " + r.path("by").asText("?") + ")";
     }
 
     /** "45% 120.0 MiB/s" for a replay in progress, "-" otherwise. */

@@ -1,18 +1,14 @@
 package io.blockrep.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.blockrep.common.link.LinkClient;
-import io.blockrep.common.link.LinkMessage;
-import io.blockrep.common.link.SharedSecret;
 import io.blockrep.common.volume.RegionGeometry;
-import io.blockrep.common.volume.Role;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.service.CurrentPrimary;
 import io.blockrep.replayer.service.FacilityClient;
+import io.blockrep.replayer.verify.VerifyLinks;
+import io.blockrep.replayer.verify.VolumeVerifier;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -22,8 +18,10 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code blockrep verify VOLUME}: finds the volume's current primary by asking both of its nodes,
- * compares it with the replica on the other node region by region by SHA-256 — each facility hashes
- * its own copy and answers over the link, so only digests cross the network — marks differing
+ * compares it with the replica on the other node region by region by SHA-256 with {@link VolumeVerifier}
+ * (the engine the replayer service's scheduled verify uses) — each facility hashes its own copy and
+ * answers over the link, so only digests cross the network — records the result in the primary's
+ * status ("last verified at ..."), marks differing
  * regions dirty on the primary (which then resyncs them) and reports how many differ. Exit 0 when
  * none differ, 1 when some did (they are now dirty), as cmp(1) does.
  */
@@ -31,8 +29,7 @@ import picocli.CommandLine.Parameters;
         description = {"Compare the primary and its replica region by region by hash; mark differing regions dirty and report them.",
             "Exit 0: identical; 1: some regions differed and were marked dirty (the replayer repairs them)."})
 final class VerifyCommand implements Callable<Integer> {
-    /** Hash requests of at most this many bytes (the link allows 65,536 blocks and 256 MiB per request). */
-    private static final long CHUNK_BYTES = 64L << 20;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VerifyCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -54,25 +51,15 @@ final class VerifyCommand implements Callable<Integer> {
         JsonNode status = current.status();
         RegionGeometry geometry = new RegionGeometry(status.path("size").asLong(), status.path("regionSize").asInt());
         PrintWriter out = spec.commandLine().getOut();
-        List<Long> differing = new ArrayList<>();
-        SharedSecret secret = SharedSecret.of(cfg.secret());
-        List<LinkMessage.VolumeInfo> attach = List.of(new LinkMessage.VolumeInfo(volume, geometry.size(), geometry.regionSize(),
-                Role.PRIMARY, List.of()));
-        io.blockrep.common.link.LinkTls tls = cfg.linkTls() == null ? null : io.blockrep.common.link.LinkTls.of(cfg.linkTls());
-        try (LinkClient source = new LinkClient(cfg.id(), current.primary().link(), secret, List.of(), cfg.linkTimeout(), tls);
-             LinkClient replica = new LinkClient(cfg.id(), current.peer().link(), secret, attach, cfg.linkTimeout(), tls)) {
-            long chunk = Math.max(geometry.regionSize(), CHUNK_BYTES / geometry.regionSize() * geometry.regionSize());
-            for (long offset = 0; offset < geometry.size(); offset += chunk) {
-                long length = Math.min(chunk, geometry.size() - offset);
-                List<byte[]> local = source.hashes(volume, offset, length, geometry.regionSize());
-                List<byte[]> remote = replica.hashes(volume, offset, length, geometry.regionSize());
-                for (int i = 0; i < local.size(); i++) {
-                    if (i >= remote.size() || !Arrays.equals(local.get(i), remote.get(i))) {
-                        differing.add(geometry.regionOf(offset) + i);
-                    }
-                }
-            }
+        VolumeVerifier.Result result;
+        try (VerifyLinks links = VerifyLinks.open(cfg, current.primary(), current.peer(), volume, geometry)) {
+            result = VolumeVerifier.unlimited().compare(volume, geometry, links.source(), links.replica(), () -> false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.blockrep.common.RetriableException("verify of " + volume + " interrupted");
         }
+        List<Long> differing = result.differing();
+        tellFacility(primary, result, cfg.id());
         if (differing.isEmpty()) {
             out.printf("%s: all %d regions identical on %s (primary) and %s%n", volume, geometry.regionCount(), current.primary().id(),
                     current.peer().id());
@@ -87,6 +74,16 @@ final class VerifyCommand implements Callable<Integer> {
         }
         out.flush();
         return 1;
+    }
+
+    /** Best effort: the primary's status shows "last verified at ..." (an older facility without the call is left alone). */
+    private static void tellFacility(FacilityClient primary, VolumeVerifier.Result result, String by) {
+        try {
+            primary.verified(result.volume(), System.currentTimeMillis(), result.regionsChecked(), result.differing().size(),
+                    result.durationMillis(), by);
+        } catch (io.blockrep.common.BlockrepException e) {
+            LOG.debug("could not record the verify result on {}: {}", primary.address(), e.getMessage());
+        }
     }
 
     private static String abbreviate(List<Long> regions) {

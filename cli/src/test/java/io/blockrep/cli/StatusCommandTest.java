@@ -145,4 +145,13 @@ class StatusCommandTest {
         assertThat(render(status, false)).as("a long Kafka state is shown whole in a note")
                 .contains("site-c: Kafka FAILED: partition count changed");
     }
+
+    @Test
+    void theLastVerifyIsShownAsANote() throws Exception {
+        String doc = facility("site-a", "PRIMARY", "REPLICATING", true).replace("\"dirtyRegions\":0,",
+                "\"dirtyRegions\":0,\"lastVerify\":{\"finishedMillis\":1764659704000,\"regionsChecked\":1024,\"regionsDiffering\":3,"
+                        + "\"durationMillis\":900,\"by\":\"r1\"},");
+        assertThat(table("[" + doc + "]")).contains("site-a/vol: last verified at 2025-12-02T07:15:04Z, 3 regions differed (by r1)");
+        assertThat(table("[" + facility("site-a", "PRIMARY", "REPLICATING", true) + "]")).doesNotContain("last verified");
+    }
 }

@@ -101,6 +101,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     /** One serial executor per volume: its link events apply in the order the link reported them. */
     private final Map<String, SerialExecutor> linkEvents = new LinkedHashMap<>();
     private final Map<String, VolumeStatus.ReplayProgress> replayProgress = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The last verify result reported per volume (in memory: a restarted facility shows none until the next). */
+    private final Map<String, VolumeStatus.VerifyResult> lastVerify = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService io;
     private final ScheduledExecutorService scheduler;
     /** The volumes' mode timers (cutover and other hold bounds, LOGGING retries): never behind the checkpoint's blocking flushes. */
@@ -502,7 +504,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     peer == null ? null : new VolumeStatus.Peer(peer.peerNode(), peer.peerRole().name(), peer.decision().name(),
                             peer.currentGeneration(), peer.detail()),
                     m.role() == Role.PRIMARY ? VolumeStatus.InitialSyncProgress.of(m.initialSync(), dirty, m.regionSize(),
-                            pending, replayProgress.get(m.id())) : null));
+                            pending, replayProgress.get(m.id())) : null, lastVerify.get(m.id())));
         }
         String kafka = "DISABLED";
         long backlog = 0;
@@ -662,6 +664,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
             LOG.warn("{}", e.getMessage());
             throw e;
         }
+    }
+
+    @Override
+    public void verified(String volume, VolumeStatus.VerifyResult result) {
+        replicated(volume);
+        lastVerify.put(volume, result);
+        LOG.info("{}: {} ({} regions checked by {} in {} ms)", volume, result.summary(), result.regionsChecked(), result.by(),
+                result.durationMillis());
     }
 
     @Override

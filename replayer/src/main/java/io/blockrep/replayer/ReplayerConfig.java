@@ -32,7 +32,8 @@ import java.util.Properties;
  */
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
-                             Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls) {
+                             Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
+                             Duration verifyInterval, long verifyRateBytesPerSecond) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
@@ -75,6 +76,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Bytes per data set (applied atomically on the target, then tombstoned). The replayer keeps three set buffers: about 3x this of heap.")
             .define("replayer.skip.identical", BOOLEAN, "false",
                     "Ask the target for region hashes first and skip regions that already match (saves bandwidth when much of the replica is current; costs a hash on both sides).")
+            .define("replayer.verify.interval", DURATION, "24h",
+                    "How often the service verifies each volume it owns (region hashes on both sides, only digests cross the wire; differing regions are marked dirty, cause VERIFY_MISMATCH, and resynced); 0s = never. On by default, daily: a replica that diverged behind blockrep's back (a damaged disk, a lost dirty bit, a write made to the secondary directly) is otherwise invisible until someone runs blockrep verify, and replayer.verify.rate bounds the cost. The first verify is one interval after the volume is owned, or after the facility's last recorded verify. Runs only while the volume is REPLICATING and yields to a resync.")
+            .define("replayer.verify.rate", SIZE, "50M", Validators.range(0, Long.MAX_VALUE),
+                    "Most bytes per second hashed by scheduled verifies (on each side), over all volumes of this instance, apart from replayer.rate; 0 = unlimited. At 50M a 1 TiB volume takes about 6 h.")
             .define("replayer.control.token.file", PATH, null,
                     "File holding the token sent to the facilities' control APIs (their producer.control.token.file, the admin token: the replayer reports replayed eras); unset = none sent.")
             .define("replayer.control.tls.enabled", BOOLEAN, "false",
@@ -208,7 +213,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 c.getString("replayer.topic.prefix"), c.getString("replayer.group.id"), c.passThrough(KAFKA_CLIENT_PREFIX),
                 c.getString("replayer.link.secret"), c.getSize("replayer.rate"), c.getSize("replayer.max.extent"),
                 c.getSize("replayer.dataset.bytes"), c.getBoolean("replayer.skip.identical"), c.getDuration("replayer.link.timeout"),
-                nodes, volumes, LinkTls.settings(c, "replayer.link.tls."));
+                nodes, volumes, LinkTls.settings(c, "replayer.link.tls."), c.getDuration("replayer.verify.interval"),
+                c.getSize("replayer.verify.rate"));
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */
@@ -226,6 +232,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             }
         }
         problems.addAll(LinkTls.problems(c, "replayer.link.tls."));
+        Duration verify = (Duration) c.get("replayer.verify.interval");
+        if (verify != null && verify.isNegative()) {
+            problems.add("replayer.verify.interval: " + verify + " is negative (0s = never)");
+        }
         problems.addAll(ControlTls.configProblems(c, "replayer.control.tls.", false));
         for (String volume : c.ids("replayer.volumes")) {
             List<String> pair = c.getList("replayer.volume.<id>.nodes", volume);

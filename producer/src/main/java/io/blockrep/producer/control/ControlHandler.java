@@ -24,6 +24,9 @@ public interface ControlHandler {
     /** Marks regions found to differ from the replica dirty; returns how many were newly marked. */
     long markDiffering(String volume, List<Long> regions);
 
+    /** A verify of {@code volume}'s copies finished (the replayer's scheduled one or the ops verb's); status shows the last. */
+    void verified(String volume, VolumeStatus.VerifyResult result);
+
     /** The replayer's progress on {@code volume}, shown by status. */
     void replayProgress(String volume, VolumeStatus.ReplayProgress progress);
 

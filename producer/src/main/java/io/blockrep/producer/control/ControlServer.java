@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
  *                                          C from each era's closed marker; 409 (nothing dropped) unless they match
  * POST /v1/volumes/{id}/dirty              body {"regions":[...]}: regions that differ from the replica
  * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
+ * POST /v1/volumes/{id}/verified           body: a finished verify (finishedMillis, regionsChecked, regionsDiffering, ...)
  * </pre>
  *
  * Who may call what is {@link ControlAccess}'s to decide, before any endpoint runs: a bearer token
@@ -62,7 +63,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|promote|demote|regions|data|merge|discard|adopt)");
+    private static final Pattern VOLUME_ACTION = Pattern.compile("/v1/volumes/([a-z0-9][a-z0-9-]{0,62})/(approve|replayed|dirty|progress|verified|promote|demote|regions|data|merge|discard|adopt)");
     private static final Pattern DATA_QUERY = Pattern.compile("offset=(\\d{1,18})&length=(\\d{1,9})");
     private static final Pattern ADOPT_QUERY = Pattern.compile("generation=([0-9a-f]{16})&node=([a-z0-9][a-z0-9-]{0,62})");
     private static final Pattern COMMON_QUERY = Pattern.compile("generation=([0-9a-f]{16})");
@@ -319,6 +320,18 @@ public final class ControlServer implements AutoCloseable {
                 return;
             }
             handler.replayProgress(volume, progress);
+            reply(ex, 200, Map.of("volume", volume));
+            return;
+        }
+        if (m.group(2).equals("verified")) {
+            VolumeStatus.VerifyResult result;
+            try {
+                result = JSON.readValue(body(ex, SMALL_BODY), VolumeStatus.VerifyResult.class);
+            } catch (IOException e) {
+                reply(ex, 400, Map.of("error", "body must be a VerifyResult JSON object: " + e.getMessage()));
+                return;
+            }
+            handler.verified(volume, result);
             reply(ex, 200, Map.of("volume", volume));
             return;
         }

@@ -5,19 +5,30 @@ package io.blockrep.producer.control;
  * the epoch millis of the oldest write the peer does not have yet, or null when nothing is dirty.
  * {@code pendingEras}: closed eras the replayer has not finished; {@code lastCutoverHoldMillis}: how
  * long the last cutover held writes (null before the first); {@code initialSync}: the initial sync of
- * a PRIMARY whose peer may lack its data (null when there is none).
+ * a PRIMARY whose peer may lack its data (null when there is none); {@code lastVerify}: the last
+ * finished verify of the copies (scheduled by the replayer or {@code blockrep verify}) since this
+ * facility started, null before the first.
  */
 public record VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
                            long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
                            Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer,
-                           InitialSyncProgress initialSync) {
+                           InitialSyncProgress initialSync, VerifyResult lastVerify) {
+
+    /** The status of a volume with no verify result to report. */
+    public VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
+                        long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
+                        Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer,
+                        InitialSyncProgress initialSync) {
+        this(volume, role, mode, modeReason, era, dirtyRegions, dirtyBytes, oldestDirtyWriteMillis, size, regionSize, pendingEras,
+                lastCutoverHoldMillis, replay, generations, peer, initialSync, null);
+    }
 
     /** The status of a volume with no initial sync to report. */
     public VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
                         long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
                         Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer) {
         this(volume, role, mode, modeReason, era, dirtyRegions, dirtyBytes, oldestDirtyWriteMillis, size, regionSize, pendingEras,
-                lastCutoverHoldMillis, replay, generations, peer, null);
+                lastCutoverHoldMillis, replay, generations, peer, null, null);
     }
 
     /**
@@ -64,5 +75,18 @@ public record VolumeStatus(String volume, String role, String mode, String modeR
 
     /** The replayer's last report for this volume (null when none): bytes copied of the era(s) being replayed, and rate. */
     public record ReplayProgress(long era, long bytesDone, long bytesTotal, long regionsSkipped, long bytesPerSecond, long reportedMillis) {
+    }
+
+    /**
+     * A finished verify of this volume's copies, as its verifier reported it ({@code POST .../verified}):
+     * when it finished (epoch millis), the regions compared, how many differed (they were marked dirty,
+     * cause VERIFY_MISMATCH, unless it was a dry run), how long it took, and who ran it (a replayer id).
+     */
+    public record VerifyResult(long finishedMillis, long regionsChecked, long regionsDiffering, long durationMillis, String by) {
+        /** "last verified at 2026-12-02T07:15:04Z, 3 regions differed". */
+        public String summary() {
+            return "last verified at " + java.time.Instant.ofEpochMilli(finishedMillis) + ", " + regionsDiffering
+                    + (regionsDiffering == 1 ? " region differed" : " regions differed");
+        }
     }
 }

@@ -76,6 +76,9 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Set<TopicPartition> assignment = Set.of();
     private volatile Set<String> ownedVolumes = Set.of();
+    /** Numbers of the assigned partitions that are rebuilt, and the topic's partition count (0 before the first assignment). */
+    private volatile Set<Integer> rebuiltPartitions = Set.of();
+    private volatile int partitionCount;
     private volatile boolean rebuilt;
     private volatile Throwable failure;
 
@@ -128,6 +131,26 @@ public final class DirtyTopicFollower implements AutoCloseable {
     /** Volumes seen in this instance's rebuilt partitions: the volumes it owns. */
     public Set<String> ownedVolumes() {
         return ownedVolumes;
+    }
+
+    /**
+     * Those of {@code volumes} whose partition ({@link io.blockrep.schemas.topic.TopicLayout#partitionFor}) is
+     * assigned here and rebuilt: the volumes this instance answers for, whether or not the topic holds a
+     * record of them yet (a volume that never had a dirty region is in no record, so not in {@link #ownedVolumes()}).
+     */
+    public Set<String> ownedOf(java.util.Collection<String> volumes) {
+        int count = partitionCount;
+        Set<Integer> rebuiltNow = rebuiltPartitions;
+        if (count == 0) {
+            return Set.of();
+        }
+        Set<String> owned = new TreeSet<>();
+        for (String v : volumes) {
+            if (rebuiltNow.contains(io.blockrep.schemas.topic.TopicLayout.partitionFor(v, count))) {
+                owned.add(v);
+            }
+        }
+        return owned;
     }
 
     /** True when this instance has partitions and every one is rebuilt up to its end offset at assignment. */
@@ -244,15 +267,19 @@ public final class DirtyTopicFollower implements AutoCloseable {
 
     private void publishOwnership() {
         Set<String> volumes = new TreeSet<>();
+        Set<Integer> rebuiltNow = new HashSet<>();
         boolean all = !partitions.isEmpty();
-        for (PartitionState s : partitions.values()) {
+        for (Map.Entry<TopicPartition, PartitionState> e : partitions.entrySet()) {
+            PartitionState s = e.getValue();
             if (s.rebuilt) {
                 volumes.addAll(s.volumes);
+                rebuiltNow.add(e.getKey().partition());
             } else {
                 all = false;
             }
         }
         ownedVolumes = Set.copyOf(volumes);
+        rebuiltPartitions = Set.copyOf(rebuiltNow);
         assignment = Set.copyOf(partitions.keySet());
         rebuilt = all;
     }
@@ -266,6 +293,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
             consumer.seekToBeginning(added);
             Map<TopicPartition, Long> end = consumer.endOffsets(added);
             added.forEach(tp -> partitions.put(tp, new PartitionState(end.get(tp))));
+            partitionCount = consumer.partitionsFor(topic).size();
             LOG.info("assigned {}; rebuilding up to {}", added, end);
             publishOwnership();
         }

@@ -15,7 +15,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 
 /**
- * Publishes a replay's {@link VolumeEvent}s (REPLAY_STARTED, REPLAY_PROGRESS, REPLAY_FINISHED) to
+ * Publishes a replay's {@link VolumeEvent}s (REPLAY_STARTED, REPLAY_PROGRESS, REPLAY_FINISHED), and
+ * a finished verify's (OTHER, {@code kind=VERIFY_FINISHED}), to
  * {@code <prefix>events}, keyed by volume id so one volume's events stay in order. Figures go in the
  * event's detail map: {@code bytesDone}, {@code bytesTotal}, {@code regionsSkipped},
  * {@code bytesPerSecond}. Thread-safe; each call's future completes when Kafka acknowledges.
@@ -54,9 +55,24 @@ public final class ReplayEvents implements AutoCloseable {
         return publish(volume, era, EventType.REPLAY_FINISHED, progress);
     }
 
+    /**
+     * A finished verify: an {@link EventType#OTHER} event whose detail has {@code kind=VERIFY_FINISHED},
+     * {@code regionsChecked}, {@code regionsDiffering}, {@code durationMillis}, {@code complete} and the
+     * {@code primary} and {@code replica} node ids.
+     */
+    public CompletableFuture<Void> verifyFinished(String volume, Map<String, String> figures) {
+        Map<String, String> detail = new java.util.HashMap<>(figures);
+        detail.put("kind", "VERIFY_FINISHED");
+        return send(volume, EventType.OTHER, VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())
+                .setType(EventType.OTHER).setDetail(Map.copyOf(detail)).build());
+    }
+
     private CompletableFuture<Void> publish(String volume, long era, EventType type, Progress progress) {
-        VolumeEvent event = VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())
-                .setType(type).setEra(era).setDetail(Map.copyOf(progress.detail())).build();
+        return send(volume, type, VolumeEvent.newBuilder().setVolume(volume).setNode(node).setTimeMillis(clock.millis())
+                .setType(type).setEra(era).setDetail(Map.copyOf(progress.detail())).build());
+    }
+
+    private CompletableFuture<Void> send(String volume, EventType type, VolumeEvent event) {
         CompletableFuture<Void> ack = new CompletableFuture<>();
         try {
             producer.send(new ProducerRecord<>(topic, volume.getBytes(StandardCharsets.UTF_8), Codecs.VOLUME_EVENT.encode(event)),

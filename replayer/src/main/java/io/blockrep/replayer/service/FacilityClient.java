@@ -131,6 +131,21 @@ public final class FacilityClient {
         send("POST", "/v1/volumes/" + volume + "/progress", body.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Reports a finished verify ({@code POST .../verified}) so that the facility's status shows "last verified
+     * at ..., N regions differed".
+     */
+    public void verified(String volume, long finishedMillis, long regionsChecked, long regionsDiffering, long durationMillis, String by) {
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(java.util.Map.of("finishedMillis", finishedMillis, "regionsChecked", regionsChecked,
+                    "regionsDiffering", regionsDiffering, "durationMillis", durationMillis, "by", by));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        send("POST", "/v1/volumes/" + volume + "/verified", body);
+    }
+
     /** Reports regions that differ from the replica; returns how many the facility newly marked dirty. */
     public long markDiffering(String volume, java.util.List<Long> regions) {
         String body;

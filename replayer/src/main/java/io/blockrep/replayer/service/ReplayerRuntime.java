@@ -101,6 +101,11 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         return p;
     }
 
+    /** The replay (and verify) event publisher. */
+    public ReplayEvents events() {
+        return events;
+    }
+
     /** The control API client of {@code node}. */
     public FacilityClient control(String node) {
         FacilityClient c = controls.get(node);

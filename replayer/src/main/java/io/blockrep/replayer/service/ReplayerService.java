@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * to the others, which rebuild them from the compacted topic and finish them) and steps each owned,
  * configured volume through {@link ReplayEngine} whenever a closed era is ready.
  *
- * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn. A
+ * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn; with
+ * {@code replayer.verify.interval} set, a {@link io.blockrep.replayer.verify.ScheduledVerifier} thread
+ * verifies the owned volumes on that schedule (a failure of it ends the service like the worker's). A
  * failure of one step (a facility unreachable, a refused report) is logged and retried on the next
  * round (after {@code retryDelay}); it never stops the other volumes. An unexpected failure of the
  * worker (any other exception or error) or of the consumer ends the service: it leaves the consumer
@@ -39,6 +41,8 @@ public final class ReplayerService implements AutoCloseable {
     private final Stepper stepper;
     private final Map<String, Long> retryAt = new HashMap<>();
     private volatile boolean running = true;
+    /** The scheduled verifier (replayer.verify.interval), or null when off. */
+    private volatile io.blockrep.replayer.verify.ScheduledVerifier verifier;
     private final java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
 
     /** One replay step of a volume: {@link ReplayerRuntime#step} in production; a seam for tests that make it fail. */
@@ -77,11 +81,25 @@ public final class ReplayerService implements AutoCloseable {
         try {
             ReplayerService s = new ReplayerService(config, runtime, stepper);
             s.worker.start();
+            s.startVerifier();
             return s;
         } catch (RuntimeException e) {
             runtime.close();
             throw e;
         }
+    }
+
+    /** Schedules the verifier beside the stepping, on its own thread: a long verify never delays a resync. */
+    private void startVerifier() {
+        if (config.verifyInterval().isZero()) {
+            return;
+        }
+        Set<String> configured = new java.util.HashSet<>();
+        config.volumes().forEach(v -> configured.add(v.volume()));
+        verifier = new io.blockrep.replayer.verify.ScheduledVerifier(config.verifyInterval(),
+                new io.blockrep.replayer.verify.LiveVerifyVolumes(config, runtime::control, runtime.events()),
+                () -> follower.ownedOf(configured),
+                v -> follower.index().liveCount(v) > 0, java.time.Clock.systemUTC()).start(config.id(), this::fail);
     }
 
     public Set<String> ownedVolumes() {
@@ -105,6 +123,9 @@ public final class ReplayerService implements AutoCloseable {
 
     private void fail(Throwable e) {
         running = false;
+        if (verifier != null) {
+            verifier.close();
+        }
         try {
             follower.close();
         } catch (RuntimeException closing) {
@@ -156,6 +177,9 @@ public final class ReplayerService implements AutoCloseable {
             worker.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (verifier != null) {
+            verifier.close();
         }
         follower.close();
         runtime.close();
