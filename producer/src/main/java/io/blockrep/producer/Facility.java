@@ -49,9 +49,12 @@ import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
 import io.blockrep.producer.publish.KafkaBootstrap;
 import io.blockrep.producer.publish.PublisherConfig;
+import io.blockrep.producer.publish.PublisherListener;
 import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.EventType;
+import io.blockrep.common.thread.Supervised;
+import io.blockrep.producer.replication.ModeTimer;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -105,6 +108,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final ScheduledExecutorService scheduler;
     /** The volumes' mode timers (cutover and other hold bounds, LOGGING retries): never behind the checkpoint's blocking flushes. */
     private final ScheduledExecutorService modeTimers;
+    /** The owner of the failures of io, the link events, the mode timers, the checkpointer and the publishers' restarts. */
+    private final ComponentSupervisor supervisor;
+    /** {@link #io} as the volumes see it: a task that throws is handed to the {@link #supervisor}. */
+    private final java.util.concurrent.Executor volumeIo;
     private DirtyPublisher dirtyPublisher;
     private EventPublisher eventPublisher;
     private PublishingObserver observer;
@@ -121,6 +128,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
         this.io = Executors.newFixedThreadPool(4, daemon("volume-io-" + config.nodeId()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("facility-" + config.nodeId()));
         this.modeTimers = Executors.newSingleThreadScheduledExecutor(daemon("mode-timers-" + config.nodeId()));
+        this.supervisor = new ComponentSupervisor(clock, scheduler, () -> List.copyOf(replicated.keySet()),
+                () -> observer == null ? null : observer::event,
+                config.link().peer() == null ? null : () -> peerLink.reconnect("restarting replication after a component failure", Duration.ZERO));
+        String ioName = "volume-io-" + config.nodeId();
+        this.volumeIo = task -> io.execute(Supervised.guarded(ioName, task, e -> supervisor.failed(ioName, e)));
     }
 
     /** Locks the state directory, opens (creating when missing) every configured volume and starts serving. */
@@ -171,7 +183,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
         if (peerLink != null) {
             peerLink.start();
             long every = config.checkpointInterval().toMillis();
-            scheduler.scheduleWithFixedDelay(this::checkpointActivity, every, every, TimeUnit.MILLISECONDS);
+            // A failed checkpoint cools nothing (hot regions stay hot, the safe side); the next one is its restart.
+            scheduler.scheduleWithFixedDelay(Supervised.guarded("activity checkpointer", this::checkpointActivity,
+                    e -> supervisor.retried("activity checkpointer", e)), every, every, TimeUnit.MILLISECONDS);
         }
         LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
                 config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
@@ -231,12 +245,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
             // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
             InitialSyncSetup.beforeStart(handle, tracker, observer, config.nodeId(), clock);
             ProducerConfig.Resync r = config.resync();
-            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, modeTimers,
+            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, volumeIo,
+                    ModeTimer.of(modeTimers, e -> supervisor.failed("mode timer of volume " + meta.id(), e)),
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout(), config.link().restoreDamping()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
                     InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
-            linkEvents.put(meta.id(), new SerialExecutor(io, "link events of volume " + meta.id()));
+            String events = "link events of volume " + meta.id();
+            linkEvents.put(meta.id(), new SerialExecutor(volumeIo, events, e -> supervisor.failed(events, e)));
         }
     }
 
@@ -247,12 +263,21 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     .withTopics(new TopicLayout(k.topicPrefix()), k.partitions())
                     .withReplicationFactor((short) k.replicationFactor())
                     .withClientProperties(k.clientProperties());
-            dirtyPublisher = DirtyPublisher.start(pc, clock, (error, fatal) -> {
-                if (fatal) {
-                    LOG.error("Kafka publishing stopped: {}; writes go on and are kept in the local bitmaps", error.getMessage());
+            PublisherListener listener = new PublisherListener() {
+                @Override
+                public void onFailure(Throwable error, boolean fatal) {
+                    if (fatal) {
+                        LOG.error("Kafka publishing stopped: {}; writes go on and are kept in the local bitmaps", error.getMessage());
+                    }
                 }
-            });
-            eventPublisher = EventPublisher.start(pc);
+
+                @Override
+                public void onRestart(String component, Throwable cause, int attempt) {
+                    supervisor.restarted(component, cause, attempt);
+                }
+            };
+            dirtyPublisher = DirtyPublisher.start(pc, clock, listener);
+            eventPublisher = EventPublisher.start(pc, listener);
             if (!KafkaBootstrap.resolves(k.bootstrapServers())) {
                 LOG.warn("producer.kafka.bootstrap.servers={}: no address in it resolves; dirty records and events wait in the "
                         + "local bitmaps and buffers until Kafka can be reached", k.bootstrapServers());
@@ -386,6 +411,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
             try {
                 long cooled = v.checkpointActivity(config.link().ackTimeout().toMillis());
                 LOG.debug("volume {}: activity checkpoint cooled {} region(s)", v.name(), cooled);
+            } catch (RuntimeException e) {
+                LOG.error("volume {}: activity checkpoint failed; its hot regions stay hot until the next one", v.name(), e);
             } catch (Exception e) {
                 LOG.debug("volume {}: activity checkpoint skipped: {}", v.name(), e.toString());
             }
