@@ -1,5 +1,6 @@
 package io.blockrep.producer.nbd;
 
+import io.blockrep.common.thread.Supervised;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -298,8 +299,11 @@ public final class NbdServer implements Closeable {
                 }
                 c.close();
             }
-        } catch (RuntimeException e) {
-            log.error("NBD watchdog check failed", e);
+        } catch (VirtualMachineError e) {
+            Supervised.escalate(e); // an executor would keep it in a future: handed to the process's backstop
+        } catch (RuntimeException | Error e) {
+            // Not rethrown: the executor would cancel the schedule, and no deadline would be enforced again.
+            log.error("NBD watchdog check failed; checking again at the next tick", e);
         }
     }
 
