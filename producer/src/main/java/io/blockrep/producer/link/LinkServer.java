@@ -1,6 +1,7 @@
 package io.blockrep.producer.link;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.thread.Supervised;
 import io.blockrep.common.link.LinkMessage;
 import io.blockrep.common.link.LinkStatus;
 import java.io.Closeable;
@@ -188,7 +189,9 @@ public final class LinkServer implements Closeable {
                 c.close();
             }
             t.start();
-            watchdog.schedule(c::handshakeDeadlinePassed, config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            watchdog.schedule(Supervised.guarded("link handshake deadline", c::handshakeDeadlinePassed,
+                    e -> log.error("link server: closing a connection past its handshake deadline failed", e)),
+                    config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             c.close(); // closing
         } catch (Throwable e) {

@@ -76,4 +76,27 @@ class LinkConnectionFailureIT {
         await().atMost(BOUND).pollInterval(Duration.ofMillis(5)).until(() -> events.restored.size() >= 2);
         link.write("vol-1", 4096, ByteBuffer.allocate(4096), true).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+
+    /**
+     * A connect attempt that failed with an unexpected exception (here the facility's list of volumes to
+     * offer) scheduled no reconnect: the primary's link stayed down for good behind a live process.
+     */
+    @Test
+    void aBugDuringAConnectAttemptIsRetriedAfterTheBackoff() throws Exception {
+        secondarySide = new LinkFixture(dir.resolve("b"));
+        secondarySide.volume("vol-1", Role.SECONDARY, dir.resolve("data.img"));
+        server = LinkServer.start(LinkServerConfig.defaults("site-b", SECRET), secondarySide);
+        AtomicBoolean failOffer = new AtomicBoolean(true);
+        link = new ReplicationLink(new LinkConfig("site-a", new HostPort("127.0.0.1", server.port()), SECRET,
+                Duration.ofSeconds(5), Duration.ofMillis(100), 5, Duration.ofMillis(500), Duration.ofMillis(10),
+                Duration.ofMillis(100), Duration.ofMillis(100), 64L << 20), () -> {
+                    if (failOffer.getAndSet(false)) {
+                        throw new IllegalStateException("a bug listing the volumes (injected)");
+                    }
+                    return List.of(LinkFixture.primaryInfo("vol-1"));
+                }, events);
+        link.start();
+        await().atMost(BOUND).pollInterval(Duration.ofMillis(5)).until(() -> events.restored.size() >= 1);
+        assertThat(failOffer).isFalse();
+    }
 }
