@@ -20,6 +20,7 @@ import io.blockrep.producer.control.ControlHandler;
 import io.blockrep.producer.control.ControlAccess;
 import io.blockrep.producer.control.ControlServer;
 import io.blockrep.common.config.ControlToken;
+import io.blockrep.common.thread.Supervised;
 import io.blockrep.producer.control.DirtyRegions;
 import io.blockrep.producer.control.FacilityStatus;
 import io.blockrep.producer.control.RoleChange;
@@ -41,6 +42,7 @@ import io.blockrep.producer.nbd.VolumeExport;
 import io.blockrep.producer.replication.InitialSyncSetup;
 import io.blockrep.producer.replication.SerialExecutor;
 import io.blockrep.producer.replication.Mode;
+import io.blockrep.producer.replication.ModeTimer;
 import io.blockrep.producer.replication.PeerLink;
 import io.blockrep.producer.replication.PeerView;
 import io.blockrep.producer.replication.VolumeHandle;
@@ -53,8 +55,6 @@ import io.blockrep.producer.publish.PublisherListener;
 import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.EventType;
-import io.blockrep.common.thread.Supervised;
-import io.blockrep.producer.replication.ModeTimer;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -374,7 +374,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     && (decision == SyncDecision.LOCAL_NEWER || decision == SyncDecision.SAME) && "HEALTHY".equals(peerLink.state())) {
                 // The peer refused this volume on our connection, and now its copy may follow ours (a split
                 // brain was resolved in our favour, it took a full copy, it was demoted): a new handshake attaches it.
-                io.execute(() -> peerLink.reconnect("peer " + peerNode + " now takes volume " + theirs.id(), Duration.ZERO));
+                volumeIo.execute(() -> peerLink.reconnect("peer " + peerNode + " now takes volume " + theirs.id(), Duration.ZERO));
             }
         }
 
