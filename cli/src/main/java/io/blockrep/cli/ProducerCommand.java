@@ -1,6 +1,7 @@
 package io.blockrep.cli;
 
 import io.blockrep.common.Sizes;
+import io.blockrep.common.thread.FatalExit;
 import io.blockrep.common.volume.VolumeMetadata;
 import io.blockrep.producer.Facility;
 import io.blockrep.producer.ProducerConfig;
@@ -44,6 +45,8 @@ final class ProducerCommand implements Callable<Integer> {
             out.printf("%s: configuration is valid (%d volume(s))%n", config, cfg.volumes().size());
             return 0;
         }
+        // The backstop: a thread that dies on an exception nobody handled exits the process non-zero (FatalExit).
+        FatalExit.install("blockrep producer");
         // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.
         try (UntilInterrupted signal = new UntilInterrupted()) {
             try (Facility facility = Facility.start(cfg)) {

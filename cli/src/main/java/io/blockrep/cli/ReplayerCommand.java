@@ -1,5 +1,6 @@
 package io.blockrep.cli;
 
+import io.blockrep.common.thread.FatalExit;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.service.ReplayerService;
 import java.io.PrintWriter;
@@ -43,6 +44,8 @@ final class ReplayerCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        // The backstop: a thread that dies on an exception nobody handled exits the process non-zero (FatalExit).
+        FatalExit.install("blockrep replayer");
         try (UntilInterrupted signal = new UntilInterrupted()) {
             try (ReplayerService service = ReplayerService.start(cfg)) {
                 out.printf("replayer %s: group %s on %s, %d volume(s) configured%n", cfg.id(), cfg.groupId(),

@@ -42,6 +42,8 @@ class ReplayerFailoverIT {
     private static final long SIZE = 128L << 20;
     private static final String GROUP = "replayer-failover";
     private static final int PARTITIONS = 3;
+    /** Issue #12: a killed replayer is replaced within ~10 s by default (6 s session timeout + a rebalance + the rebuild). */
+    private static final Duration TAKEOVER_BOUND = Duration.ofSeconds(10);
 
     @TempDir
     Path dir;
@@ -75,7 +77,7 @@ class ReplayerFailoverIT {
             // 1 MiB keep each rate-limiter wait under the secondary's 2 s idle timeout (see ReplayerRateLimitIT).
             slow.setProperty("replayer.rate", "1M");
             slow.setProperty("replayer.dataset.bytes", "1M");
-            slow.setProperty("replayer.kafka.session.timeout.ms", "6000");
+            // No session timeout set: the takeover below is measured with the defaults (issue #12: at most ~10 s).
             slow.setProperty("replayer.kafka.client.id", "r-proc");
             try (ExternalCommand.Running process = BlockrepProcess.start("replayer", BlockrepProcess.write(dir.resolve("r-proc.properties"), slow))) {
                 sites.proxy.restore();
@@ -96,12 +98,16 @@ class ReplayerFailoverIT {
                     }, process);
                     assertThat(inProcess.ownedVolumes()).doesNotContain("vol");
 
+                    long killed = System.nanoTime();
                     process.kill();
                     assertThat(sites.primary().mode()).as("killed mid-replay").isEqualTo(Mode.RESYNCING);
                     assertThat(events.has("vol", "r-inproc", EventType.REPLAY_STARTED)).as("the in-process replayer had not copied yet").isFalse();
                     assertThat(events.has("vol", "r-proc", EventType.REPLAY_FINISHED)).isFalse();
 
-                    await().atMost(Duration.ofSeconds(30)).until(() -> inProcess.ownedVolumes().contains("vol"));
+                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> inProcess.ownedVolumes().contains("vol"));
+                    Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
+                    System.out.println("ReplayerFailoverIT: takeover after kill -9 took " + takeover.toMillis() + " ms");
+                    assertThat(takeover).as("takeover after kill -9 with the default consumer settings").isLessThanOrEqualTo(TAKEOVER_BOUND);
                     await().atMost(Duration.ofSeconds(90)).until(() -> sites.primary().mode() == Mode.REPLICATING);
                     await().atMost(Duration.ofSeconds(10)).pollInSameThread()
                             .until(() -> events.has("vol", "r-inproc", EventType.REPLAY_FINISHED));

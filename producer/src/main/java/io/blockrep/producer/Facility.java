@@ -20,6 +20,7 @@ import io.blockrep.producer.control.ControlHandler;
 import io.blockrep.producer.control.ControlAccess;
 import io.blockrep.producer.control.ControlServer;
 import io.blockrep.common.config.ControlToken;
+import io.blockrep.common.thread.Supervised;
 import io.blockrep.producer.control.DirtyRegions;
 import io.blockrep.producer.control.FacilityStatus;
 import io.blockrep.producer.control.RoleChange;
@@ -41,6 +42,7 @@ import io.blockrep.producer.nbd.VolumeExport;
 import io.blockrep.producer.replication.InitialSyncSetup;
 import io.blockrep.producer.replication.SerialExecutor;
 import io.blockrep.producer.replication.Mode;
+import io.blockrep.producer.replication.ModeTimer;
 import io.blockrep.producer.replication.PeerLink;
 import io.blockrep.producer.replication.PeerView;
 import io.blockrep.producer.replication.VolumeHandle;
@@ -49,6 +51,7 @@ import io.blockrep.producer.publish.DirtyPublisher;
 import io.blockrep.producer.publish.EventPublisher;
 import io.blockrep.producer.publish.KafkaBootstrap;
 import io.blockrep.producer.publish.PublisherConfig;
+import io.blockrep.producer.publish.PublisherListener;
 import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.EventType;
@@ -107,6 +110,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private final ScheduledExecutorService scheduler;
     /** The volumes' mode timers (cutover and other hold bounds, LOGGING retries): never behind the checkpoint's blocking flushes. */
     private final ScheduledExecutorService modeTimers;
+    /** The owner of the failures of io, the link events, the mode timers, the checkpointer and the publishers' restarts. */
+    private final ComponentSupervisor supervisor;
+    /** {@link #io} as the volumes see it: a task that throws is handed to the {@link #supervisor}. */
+    private final java.util.concurrent.Executor volumeIo;
     private DirtyPublisher dirtyPublisher;
     private EventPublisher eventPublisher;
     private PublishingObserver observer;
@@ -123,6 +130,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
         this.io = Executors.newFixedThreadPool(4, daemon("volume-io-" + config.nodeId()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("facility-" + config.nodeId()));
         this.modeTimers = Executors.newSingleThreadScheduledExecutor(daemon("mode-timers-" + config.nodeId()));
+        this.supervisor = new ComponentSupervisor(clock, scheduler, () -> List.copyOf(replicated.keySet()),
+                () -> observer == null ? null : observer::event,
+                config.link().peer() == null ? null : () -> peerLink.reconnect("restarting replication after a component failure", Duration.ZERO));
+        String ioName = "volume-io-" + config.nodeId();
+        this.volumeIo = task -> io.execute(Supervised.guarded(ioName, task, e -> supervisor.failed(ioName, e)));
     }
 
     /** Locks the state directory, opens (creating when missing) every configured volume and starts serving. */
@@ -173,7 +185,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
         if (peerLink != null) {
             peerLink.start();
             long every = config.checkpointInterval().toMillis();
-            scheduler.scheduleWithFixedDelay(this::checkpointActivity, every, every, TimeUnit.MILLISECONDS);
+            // A failed checkpoint cools nothing (hot regions stay hot, the safe side); the next one is its restart.
+            scheduler.scheduleWithFixedDelay(Supervised.guarded("activity checkpointer", this::checkpointActivity,
+                    e -> supervisor.retried("activity checkpointer", e)), every, every, TimeUnit.MILLISECONDS);
         }
         LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
                 config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
@@ -233,12 +247,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
             // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
             InitialSyncSetup.beforeStart(handle, tracker, observer, config.nodeId(), clock);
             ProducerConfig.Resync r = config.resync();
-            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, io, modeTimers,
+            ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, volumeIo,
+                    ModeTimer.of(modeTimers, e -> supervisor.failed("mode timer of volume " + meta.id(), e)),
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout(), config.link().restoreDamping()),
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
                     InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
-            linkEvents.put(meta.id(), new SerialExecutor(io, "link events of volume " + meta.id()));
+            String events = "link events of volume " + meta.id();
+            linkEvents.put(meta.id(), new SerialExecutor(volumeIo, events, e -> supervisor.failed(events, e)));
         }
     }
 
@@ -249,12 +265,21 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     .withTopics(new TopicLayout(k.topicPrefix()), k.partitions())
                     .withReplicationFactor((short) k.replicationFactor())
                     .withClientProperties(k.clientProperties());
-            dirtyPublisher = DirtyPublisher.start(pc, clock, (error, fatal) -> {
-                if (fatal) {
-                    LOG.error("Kafka publishing stopped: {}; writes go on and are kept in the local bitmaps", error.getMessage());
+            PublisherListener listener = new PublisherListener() {
+                @Override
+                public void onFailure(Throwable error, boolean fatal) {
+                    if (fatal) {
+                        LOG.error("Kafka publishing stopped: {}; writes go on and are kept in the local bitmaps", error.getMessage());
+                    }
                 }
-            });
-            eventPublisher = EventPublisher.start(pc);
+
+                @Override
+                public void onRestart(String component, Throwable cause, int attempt) {
+                    supervisor.restarted(component, cause, attempt);
+                }
+            };
+            dirtyPublisher = DirtyPublisher.start(pc, clock, listener);
+            eventPublisher = EventPublisher.start(pc, listener);
             if (!KafkaBootstrap.resolves(k.bootstrapServers())) {
                 LOG.warn("producer.kafka.bootstrap.servers={}: no address in it resolves; dirty records and events wait in the "
                         + "local bitmaps and buffers until Kafka can be reached", k.bootstrapServers());
@@ -351,7 +376,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     && (decision == SyncDecision.LOCAL_NEWER || decision == SyncDecision.SAME) && "HEALTHY".equals(peerLink.state())) {
                 // The peer refused this volume on our connection, and now its copy may follow ours (a split
                 // brain was resolved in our favour, it took a full copy, it was demoted): a new handshake attaches it.
-                io.execute(() -> peerLink.reconnect("peer " + peerNode + " now takes volume " + theirs.id(), Duration.ZERO));
+                volumeIo.execute(() -> peerLink.reconnect("peer " + peerNode + " now takes volume " + theirs.id(), Duration.ZERO));
             }
         }
 
@@ -388,6 +413,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
             try {
                 long cooled = v.checkpointActivity(config.link().ackTimeout().toMillis());
                 LOG.debug("volume {}: activity checkpoint cooled {} region(s)", v.name(), cooled);
+            } catch (RuntimeException e) {
+                LOG.error("volume {}: activity checkpoint failed; its hot regions stay hot until the next one", v.name(), e);
             } catch (Exception e) {
                 LOG.debug("volume {}: activity checkpoint skipped: {}", v.name(), e.toString());
             }

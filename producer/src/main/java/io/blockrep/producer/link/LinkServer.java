@@ -1,6 +1,7 @@
 package io.blockrep.producer.link;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.thread.Supervised;
 import io.blockrep.common.link.LinkMessage;
 import io.blockrep.common.link.LinkStatus;
 import java.io.Closeable;
@@ -58,7 +59,9 @@ import org.slf4j.LoggerFactory;
  * {@value #REFUSAL_LOG_INTERVAL_SECONDS} s); and a <em>watchdog</em> thread closes a connection whose whole
  * handshake has not finished {@link LinkServerConfig#handshakeTimeout()} after its accept, however
  * slowly it trickles bytes. The acceptor survives any failure, {@link Error}s included: it logs,
- * backs off (100 ms doubling to {@value #MAX_ACCEPT_BACKOFF_MILLIS} ms) and accepts again.
+ * backs off (100 ms doubling to {@value #MAX_ACCEPT_BACKOFF_MILLIS} ms) and accepts again; only its listening
+ * socket closed under it (not by {@link #close}) ends it, with an exception the process's backstop turns
+ * into an exit. A connection's unexpected failure ends that connection only ({@link ServerConnection}).
  *
  * <p>With {@link LinkServerConfig#tls()} every connection runs mutual TLS first, on its own thread;
  * the HMAC challenge then runs inside the TLS session.
@@ -152,8 +155,9 @@ public final class LinkServer implements Closeable {
                     return;
                 }
                 if (server.isClosed()) {
-                    log.error("link server socket closed under the acceptor; no new connections will be taken", e);
-                    return;
+                    // Nothing can accept any more: a secondary nobody can reach. Not healed here (rebinding could take a
+                    // port another process took meanwhile); the process's backstop (FatalExit) logs it and exits non-zero.
+                    throw new IllegalStateException("link server socket closed under the acceptor; no new connections can be taken", e);
                 }
                 backoffMillis = Math.min(MAX_ACCEPT_BACKOFF_MILLIS, Math.max(100, backoffMillis * 2));
                 log.error("link server accept failed; accepting again in {} ms", backoffMillis, e);
@@ -185,7 +189,9 @@ public final class LinkServer implements Closeable {
                 c.close();
             }
             t.start();
-            watchdog.schedule(c::handshakeDeadlinePassed, config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            watchdog.schedule(Supervised.guarded("link handshake deadline", c::handshakeDeadlinePassed,
+                    e -> log.error("link server: closing a connection past its handshake deadline failed", e)),
+                    config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             c.close(); // closing
         } catch (Throwable e) {

@@ -1,6 +1,7 @@
 package io.blockrep.producer.link;
 
 import io.blockrep.common.InvalidInputException;
+import io.blockrep.common.thread.Supervised;
 import io.blockrep.common.link.DataSetCrc;
 import io.blockrep.common.link.LinkFrame;
 import io.blockrep.common.link.LinkHandshake;
@@ -164,7 +165,10 @@ public final class ReplicationLink implements Closeable {
         long tick = Math.max(1_000_000L, Math.min(config.heartbeatInterval().toNanos(),
                 Math.min(config.ackTimeout().toNanos(), config.damping().toNanos())) / 4);
         supervisor.execute(this::connect);
-        supervisor.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.NANOSECONDS);
+        // Guarded: a periodic task that throws is never run again, and with it heartbeats and ack timeouts would stop.
+        supervisor.scheduleAtFixedRate(Supervised.guarded("link supervisor tick", this::tick,
+                e -> log.error("link to {}: health check failed; checking again at the next tick", config.peer(), e)),
+                tick, tick, TimeUnit.NANOSECONDS);
     }
 
     public State state() {
@@ -425,6 +429,14 @@ public final class ReplicationLink implements Closeable {
                 log.info("link to {}: connect attempt failed: {}", config.peer(), e.getMessage());
             }
             scheduleReconnect();
+        } catch (VirtualMachineError e) {
+            closeQuietly(socket);
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // A bug in this attempt (the offer, a check): nothing else would schedule the next one, and the link would stay down.
+            closeQuietly(socket);
+            log.error("link to {}: connect attempt failed unexpectedly; trying again after the backoff", config.peer(), e);
+            scheduleReconnect();
         } finally {
             connecting = null;
         }
@@ -618,6 +630,12 @@ public final class ReplicationLink implements Closeable {
                 fail("send failed: " + e.getMessage());
             } catch (InterruptedException e) {
                 fail("sender interrupted");
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                // A bug: this session ends (pending requests fail, the volumes log) and the link reconnects after its backoff.
+                log.error("link to {}: sender failed unexpectedly", config.peer(), e);
+                fail("internal error in the sender: " + e);
             }
         }
 
@@ -663,6 +681,11 @@ public final class ReplicationLink implements Closeable {
                 fail("receive failed: " + e.getMessage());
             } catch (LinkProtocolException e) {
                 fail("protocol error from peer: " + e.getMessage());
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                log.error("link to {}: receiver failed unexpectedly", config.peer(), e);
+                fail("internal error in the receiver: " + e);
             }
         }
 

@@ -54,6 +54,12 @@ import org.slf4j.LoggerFactory;
  * A request this side refuses for what it asks (out of range, a mismatched set) is not a storage
  * failure: its negative answer leaves the connection up.
  *
+ * <p>An unexpected exception serving the connection (a bug, a {@link RuntimeException} or an {@link Error}
+ * other than a {@link VirtualMachineError}) ends this connection only, with an ERROR of status
+ * {@link LinkStatus#INTERNAL} that names it, logged at ERROR: the primary's link goes down and connects
+ * again after its backoff, as after a network failure, which loses nothing (its bitmap keeps what it
+ * could not mirror). A {@link VirtualMachineError} is left to the process's backstop, which exits.
+ *
  * <p>Before the handshake is done (TLS when configured, the HMAC challenge, HELLO) no frame larger
  * than {@link LinkFrame#PRE_AUTH_MAX_PAYLOAD} is read and nothing of the connection's frame buffer is
  * allocated; the server's watchdog closes a connection whose handshake outlives its deadline
@@ -112,6 +118,14 @@ final class ServerConnection implements Runnable {
             } catch (SocketTimeoutException e) {
                 log.warn("link from {}: nothing received within the timeout; closing", peer);
                 send(out, 0, new LinkMessage.Error(LinkStatus.UNEXPECTED_MESSAGE, "timed out waiting for a frame"));
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                // A bug serving this connection: it ends, with a reason, and the primary reconnects (its link goes down,
+                // it logs, and resyncs); the server and the other connections go on. See the class comment.
+                log.error("link from {} ({}): serving the connection failed unexpectedly; closing it", peer, socket.getRemoteSocketAddress(), e);
+                send(out, 0, new LinkMessage.Error(LinkStatus.INTERNAL, "internal error on " + config.nodeId() + ": " + e));
+                drainAndClose(in);
             }
         } catch (EOFException e) {
             log.info("link from {} closed by the peer", peer);

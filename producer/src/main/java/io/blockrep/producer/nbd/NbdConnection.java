@@ -132,7 +132,10 @@ final class NbdConnection implements Runnable, Closeable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // A bug serving this client ends its connection only (it reconnects); the server and other clients go on.
             log.error("{}: connection failed", peer, e);
         } finally {
             close();

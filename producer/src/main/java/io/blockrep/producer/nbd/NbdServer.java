@@ -1,5 +1,6 @@
 package io.blockrep.producer.nbd;
 
+import io.blockrep.common.thread.Supervised;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,6 +33,15 @@ import org.slf4j.LoggerFactory;
  * and one WARN per {@link #WARN_INTERVAL} however many there are. All threads are daemon threads
  * named {@code nbd-*}.
  *
+ * <p>Failures: the acceptor survives any failure of an accept or of admitting a connection, {@link Error}s
+ * included (a connection's direct buffers or its thread that cannot be allocated under memory
+ * pressure): that connection is closed, the failure logged at ERROR, and it accepts again after a backoff
+ * of 100 ms doubling to {@value #MAX_ACCEPT_BACKOFF_MILLIS} ms, so a burst of clients cannot leave the
+ * volumes with nobody taking connections. Why heal and not exit: the failure is local to one
+ * connection, and exiting would cut every client already served. Only a listening socket closed under
+ * the acceptor (nothing can accept any more) ends it, by an exception the process's backstop turns into
+ * an exit ({@code FatalExit}). A connection's own failure ends that connection only ({@link NbdConnection}).
+ *
  * <p>Lifecycle: {@link #start()} binds and starts accepting; {@link #close()} stops accepting,
  * closes every connection and waits for their threads to end. Requests in flight when the
  * server closes get no reply; the exports are not closed (the caller owns them). Thread-safe.
@@ -40,6 +51,7 @@ public final class NbdServer implements Closeable {
     private static final long JOIN_MILLIS = 10_000;
     static final int MAX_REFUSALS = 4;
     static final Duration WARN_INTERVAL = Duration.ofMinutes(1);
+    static final long MAX_ACCEPT_BACKOFF_MILLIS = 5_000;
 
     /**
      * Per-connection limits.
@@ -114,6 +126,8 @@ public final class NbdServer implements Closeable {
     }
 
     private final Config config;
+    /** Makes the connection threads: the seam a test uses to make admitting a connection fail. */
+    private final ThreadFactory connectionThreads;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
     private final AtomicInteger refusals = new AtomicInteger();
@@ -129,7 +143,12 @@ public final class NbdServer implements Closeable {
     private volatile boolean closed;
 
     public NbdServer(Config config) {
+        this(config, Thread::new);
+    }
+
+    NbdServer(Config config, ThreadFactory connectionThreads) {
         this.config = Objects.requireNonNull(config, "config");
+        this.connectionThreads = connectionThreads;
     }
 
     /** Binds the listening socket and starts accepting connections. */
@@ -173,19 +192,33 @@ public final class NbdServer implements Closeable {
     }
 
     private void acceptLoop() {
+        long backoffMillis = 0;
         while (!closed) {
-            SocketChannel ch;
+            SocketChannel ch = null;
             try {
                 ch = listener.accept();
+                admit(ch);
+                backoffMillis = 0;
             } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
-                if (!closed) {
-                    log.warn("accept failed", e);
+                if (closed) {
+                    return;
                 }
-                continue;
+                throw new IllegalStateException("NBD listening socket closed under the acceptor; no client can connect", e);
+            } catch (Throwable e) {
+                if (ch != null) {
+                    closeQuietly(ch);
+                }
+                if (closed) {
+                    return;
+                }
+                backoffMillis = Math.min(MAX_ACCEPT_BACKOFF_MILLIS, Math.max(100, backoffMillis * 2));
+                log.error("NBD accept failed; accepting again in {} ms", backoffMillis, e);
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException ie) {
+                    return;
+                }
             }
-            admit(ch);
         }
     }
 
@@ -205,20 +238,28 @@ public final class NbdServer implements Closeable {
             return;
         }
         NbdConnection connection = new NbdConnection(ch, config.registry(), peer, config.limits(), config.tls());
-        Thread thread = new Thread(() -> {
-            try {
-                connection.run();
-            } finally {
-                connections.remove(connection);
+        Thread thread;
+        try {
+            thread = connectionThreads.newThread(() -> {
+                try {
+                    connection.run();
+                } finally {
+                    connections.remove(connection);
+                }
+            });
+            thread.setName("nbd-conn-" + id);
+            thread.setDaemon(true);
+            connections.put(connection, thread);
+            if (closed) {
+                // close() may have swept the map before this connection was added.
+                connection.close();
             }
-        }, "nbd-conn-" + id);
-        thread.setDaemon(true);
-        connections.put(connection, thread);
-        if (closed) {
-            // close() may have swept the map before this connection was added.
+            thread.start();
+        } catch (Throwable e) {
+            connections.remove(connection);
             connection.close();
+            throw e;
         }
-        thread.start();
     }
 
     private void refuse(SocketChannel ch, String peer, int max) {
@@ -258,8 +299,11 @@ public final class NbdServer implements Closeable {
                 }
                 c.close();
             }
-        } catch (RuntimeException e) {
-            log.error("NBD watchdog check failed", e);
+        } catch (VirtualMachineError e) {
+            Supervised.escalate(e); // an executor would keep it in a future: handed to the process's backstop
+        } catch (RuntimeException | Error e) {
+            // Not rethrown: the executor would cancel the schedule, and no deadline would be enforced again.
+            log.error("NBD watchdog check failed; checking again at the next tick", e);
         }
     }
 

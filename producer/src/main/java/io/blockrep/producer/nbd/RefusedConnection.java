@@ -64,6 +64,8 @@ final class RefusedConnection implements Runnable {
             }
         } catch (IOException e) {
             log.debug("{}: refused connection ended: {}", peer, e.toString());
+        } catch (RuntimeException e) {
+            log.warn("{}: refusing the connection failed", peer, e);
         }
     }
 

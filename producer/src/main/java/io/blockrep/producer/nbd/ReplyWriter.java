@@ -111,6 +111,12 @@ final class ReplyWriter implements Runnable {
                 log.debug("{}: cannot send reply: {}", peer, e.toString());
                 onFailure.run();
             }
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // A bug writing replies ends this connection (the client reconnects), not the process.
+            log.error("{}: reply writer failed; closing the connection", peer, e);
+            onFailure.run();
         } finally {
             close();
         }

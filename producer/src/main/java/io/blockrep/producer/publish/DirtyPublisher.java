@@ -130,6 +130,11 @@ public final class DirtyPublisher implements AutoCloseable {
             @Override
             public void reset(Throwable cause) {
                 restartAfter(cause);
+                try {
+                    listener.onRestart("dirty publisher", cause, restarts.stats().attempt());
+                } catch (RuntimeException le) {
+                    LOG.warn("publisher listener failed", le);
+                }
             }
 
             @Override

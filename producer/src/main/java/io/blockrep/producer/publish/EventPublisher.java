@@ -51,7 +51,7 @@ public final class EventPublisher implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final RestartingLoop restarts;
 
-    private EventPublisher(PublisherConfig config) {
+    private EventPublisher(PublisherConfig config, PublisherListener listener) {
         this.config = config;
         this.topic = config.topics().events();
         this.restarts = new RestartingLoop("event publisher", Clock.systemUTC(), new RestartingLoop.Owner() {
@@ -59,6 +59,11 @@ public final class EventPublisher implements AutoCloseable {
             public void reset(Throwable cause) {
                 lastError = cause;
                 reachable = false;
+                try {
+                    listener.onRestart("event publisher", cause, restarts.stats().attempt());
+                } catch (RuntimeException le) {
+                    LOG.warn("publisher listener failed", le);
+                }
             }
 
             @Override
@@ -78,7 +83,12 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     public static EventPublisher start(PublisherConfig config) {
-        EventPublisher p = new EventPublisher(config);
+        return start(config, PublisherListener.NONE);
+    }
+
+    /** Starts the owner thread; {@code listener} hears of the loop's restarts ({@link PublisherListener#onRestart}). */
+    public static EventPublisher start(PublisherConfig config, PublisherListener listener) {
+        EventPublisher p = new EventPublisher(config, listener);
         p.owner.start();
         return p;
     }

@@ -10,4 +10,14 @@ public interface PublisherListener {
      *              count); false for a failure it retries itself (Kafka unreachable, a send timed out)
      */
     void onFailure(Throwable error, boolean fatal);
+
+    /**
+     * The publisher's loop failed unexpectedly and restarts after its backoff ({@code RestartingLoop}); it
+     * logged the failure. The facility publishes an event of it (kind {@code COMPONENT_RESTARTED}).
+     *
+     * @param component "dirty publisher" or "event publisher"
+     * @param attempt   consecutive restarts, 1 for the first
+     */
+    default void onRestart(String component, Throwable cause, int attempt) {
+    }
 }

@@ -11,8 +11,10 @@ import org.slf4j.LoggerFactory;
  * Runs a publisher's owner loop on the publisher's own thread and restarts it when it throws, so that a bug
  * or a failed read does not end Kafka publishing until the process restarts.
  *
- * <p>Fatal, the loop ends: a {@link FatalException} (a configuration that retrying cannot fix) and a
- * {@link VirtualMachineError}. Anything else is logged at ERROR with the attempt number; the owner drops its
+ * <p>Fatal, the loop ends: a {@link FatalException} (a configuration that retrying cannot fix; the facility
+ * goes on serving and keeps the backlog in its bitmaps, status shows the publisher FAILED) and a
+ * {@link VirtualMachineError}, which is then rethrown to the thread's uncaught-exception handler (in the
+ * service processes, the backstop that exits non-zero). Anything else is logged at ERROR with the attempt number; the owner drops its
  * clients and in-flight state ({@link Owner#reset}), waits out a bounded exponential backoff (0.5 s doubling
  * to 60 s) and the loop runs again. Failures count as consecutive while each comes within {@link #RESET} of
  * the one before; a loop that then ran longer without failing starts again at attempt 1.
@@ -68,6 +70,9 @@ final class RestartingLoop {
                 return;
             } catch (FatalException | VirtualMachineError e) {
                 owner.stopped(e);
+                if (e instanceof VirtualMachineError vme) {
+                    throw vme; // on to the thread's uncaught-exception handler: the service's backstop exits (FatalExit)
+                }
                 return;
             } catch (RuntimeException | Error e) {
                 long delay = failed(e);

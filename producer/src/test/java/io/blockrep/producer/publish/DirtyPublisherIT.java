@@ -262,7 +262,19 @@ class DirtyPublisherIT {
         FailingSource vol = new FailingSource(bitmaps);
         bitmaps.mark(1, 0);
         List<Throwable> told = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try (DirtyPublisher p = DirtyPublisher.start(config, Clock.systemUTC(), (e, isFatal) -> told.add(e))) {
+        List<String> restarts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PublisherListener listener = new PublisherListener() {
+            @Override
+            public void onFailure(Throwable e, boolean isFatal) {
+                told.add(e);
+            }
+
+            @Override
+            public void onRestart(String component, Throwable cause, int attempt) {
+                restarts.add(component + " " + attempt + " " + cause.getMessage());
+            }
+        };
+        try (DirtyPublisher p = DirtyPublisher.start(config, Clock.systemUTC(), listener)) {
             p.register(vol);
             await().atMost(Duration.ofSeconds(30)).until(() -> p.stats().recordsAcked() == 1);
             vol.failures.set(2);
@@ -285,6 +297,9 @@ class DirtyPublisherIT {
             assertThat(stats.summary()).isEqualTo("REACHABLE");
         }
         assertThat(told).filteredOn(e -> e.getMessage().contains("scripted failure")).hasSize(2);
+        // The facility publishes a COMPONENT_RESTARTED event for each (issue #12, deliver 2).
+        assertThat(restarts).containsExactly("dirty publisher 1 scripted failure of the publisher's loop",
+                "dirty publisher 2 scripted failure of the publisher's loop");
         assertThat(readAll(kafka, config).stream().map(r -> DirtyKey.parse(r.key())).toList()).doesNotHaveDuplicates().hasSize(31);
     }
 

@@ -123,6 +123,20 @@ class RestartingLoopTest {
         assertThat(loop.stats().count()).isZero();
     }
 
+    /** Issue #12, deliver 2: an OutOfMemoryError stopped the loop and was swallowed there; the process lived on without publishing. */
+    @Test
+    void aVirtualMachineErrorStopsTheLoopAndGoesOnToTheThreadsBackstop() {
+        ManualClock clock = new ManualClock();
+        ScriptedOwner owner = new ScriptedOwner(clock);
+        RestartingLoop loop = new RestartingLoop("test", clock, owner);
+        OutOfMemoryError oom = new OutOfMemoryError("injected");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> loop.run(() -> {
+            throw oom;
+        })).isSameAs(oom);
+        assertThat(owner.stopped).isSameAs(oom);
+        assertThat(owner.resets).isEmpty();
+    }
+
     @Test
     void closingDuringTheBackoffEndsTheLoop() {
         ManualClock clock = new ManualClock();

@@ -186,9 +186,14 @@ public final class DirtyTopicFollower implements AutoCloseable {
             }
         } catch (WakeupException e) {
             // close() was called
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Recorded, never swallowed: the service sees the failure, leaves the group and its command exits non-zero
+            // (ReplayerService); a VirtualMachineError also goes on to the process's backstop once the consumer closed.
             failure = e;
             LOG.error("dirty topic follower stopped", e);
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
         } finally {
             try {
                 commit(true);

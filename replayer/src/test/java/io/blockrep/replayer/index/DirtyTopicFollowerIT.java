@@ -148,4 +148,32 @@ class DirtyTopicFollowerIT {
                     .hasValueSatisfying(owner -> assertThat(owner).startsWith("r-east-1 (").doesNotContain("blockrep-dirty-follower"));
         }
     }
+
+    /**
+     * Issue #12, deliver 2: an Error on the follower's thread (here from the ownership listener) ended the
+     * thread without recording a failure, so the replayer service never learned its consumer was gone and
+     * the process lived on holding its partitions. Now the failure is recorded (the service leaves the
+     * group and the command exits non-zero) and the member left the group.
+     */
+    @Test
+    void anErrorOnTheFollowersThreadIsRecordedAsItsFailure(KafkaBroker kafka) {
+        TopicLayout layout = topics(kafka, "error.");
+        try (Feed feed = new Feed(kafka, layout.dirty())) {
+            feed.region("vol-1", "a", 1, 0, 100);
+        }
+        DirtyTopicFollower.OwnershipListener failing = new DirtyTopicFollower.OwnershipListener() {
+            @Override
+            public void volumesAssigned(Set<String> volumes) {
+                throw new AssertionError("a bug in the listener (injected)");
+            }
+
+            @Override
+            public void volumesRevoked(Set<String> volumes) {
+            }
+        };
+        try (DirtyTopicFollower f = DirtyTopicFollower.start(client(kafka), "error-group", layout.dirty(), failing)) {
+            await().atMost(WAIT).until(() -> f.failure().isPresent());
+            assertThat(f.failure().get()).hasMessageContaining("injected");
+        }
+    }
 }

@@ -66,4 +66,26 @@ class ProgressReporterTest {
     private static CopyProgress progress(long bytesDone) {
         return new CopyProgress("vol", 7, 10, bytesDone, 10, bytesDone, 0, 1_000_000);
     }
+
+    /**
+     * Issue #12, deliver 2: a send that threw an Error (not a RuntimeException) ended the reporter's thread,
+     * and no report of any volume was sent again while the replayer lived on.
+     */
+    @Test
+    void aSendThatThrowsAnErrorDoesNotEndTheReports() {
+        List<Long> sent = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean(true);
+        FacilityClient primary = new FacilityClient(HostPort.parse("127.0.0.1:9"));
+        try (ProgressReporter reporter = new ProgressReporter((volume, to, p) -> {
+            if (failNext.getAndSet(false)) {
+                throw new AssertionError("a bug sending (injected)");
+            }
+            sent.add(p.bytesCopied());
+        })) {
+            reporter.report("vol", primary, progress(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !failNext.get());
+            reporter.report("vol", primary, progress(2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> sent.contains(2L));
+        }
+    }
 }
