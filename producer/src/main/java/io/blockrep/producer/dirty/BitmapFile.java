@@ -205,7 +205,8 @@ public final class BitmapFile implements Closeable {
             Header found = readHeader(file, ch);
             List<String> mismatches = mismatches(found, expected);
             if (!mismatches.isEmpty()) {
-                throw new CorruptBitmapException(file, "belongs elsewhere: " + String.join("; ", mismatches));
+                // a foreign file is a misconfiguration (another volume's folder, a resized volume), not damage
+                throw new FatalException("bitmap " + file + " belongs elsewhere: " + String.join("; ", mismatches));
             }
             if (version == FORMAT_VERSION_1) {
                 long[] words = readWordsV1(file, ch, found.regionCount());
