@@ -161,7 +161,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
         store.restrictModes();
         List<VolumeMetadata> metas = provision(store, config);
         Map<String, DataSetJournal.Recovery> recovered = new LinkedHashMap<>();
-        for (VolumeMetadata meta : metas) {
+        for (int i = 0; i < metas.size(); i++) {
+            VolumeMetadata meta = metas.get(i);
             Volume v = Volume.open(meta, false);
             volumes.put(meta.id(), v);
             resources.add(v);
@@ -169,9 +170,16 @@ public final class Facility implements AutoCloseable, ControlHandler {
             if (r.foundAny()) {
                 recovered.put(meta.id(), r);
             }
+            if (!r.corrupt().isEmpty() && meta.consistent()) {
+                // a set that may be half-applied: this copy is not known good until a resync completes
+                metas.set(i, meta.withConsistent(false));
+                store.save(metas.get(i));
+            }
         }
         startPublishers();
         recovered.forEach((id, r) -> observer.event(id, EventType.OTHER, null, Map.of("kind", "JOURNAL_RECOVERY", "detail", r.summary())));
+        recovered.forEach((id, r) -> reportStateDamage(id, r.corrupt().stream().map(c -> new StateDamage(DataSetJournal.DIRECTORY + "/" + c,
+                "is corrupt and may have been committed", 0, "not applied; the copy is marked inconsistent until a resync")).toList()));
         startVolumes(store, metas);
         startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),

@@ -12,6 +12,6 @@ package io.blockrep.producer.dirty;
 public record StateDamage(String file, String cause, long regions, String action) {
     /** One line for logs, events and status: "dirty-7.bitmap page 3 checksum mismatch; 32704 regions marked dirty in era 7". */
     public String summary() {
-        return file + " " + cause + "; " + regions + " regions " + action;
+        return file + " " + cause + "; " + (regions > 0 ? regions + " regions " : "") + action;
     }
 }
