@@ -249,6 +249,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 if (dirtyPublisher != null) {
                     // The bitmaps are the outbox: whatever Kafka lacks (recovered hot regions, a backlog) is published from them.
                     dirtyPublisher.register(new TrackerSource(meta.id(), meta.size(), meta.regionSize(), tracker));
+                    hintHotAfterCrash(meta.id(), tracker);
                 }
             }
             // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
@@ -261,6 +262,20 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
             linkEvents.put(meta.id(), new SerialExecutor(io, "link events of volume " + meta.id()));
         }
+    }
+
+    /**
+     * Names the cause of the hot regions an unclean stop made dirty (HOT_AFTER_CRASH), for up to 65,536 of them: the
+     * hints only label records the outbox publishes anyway (as UNKNOWN past the cap, or when a hint is dropped).
+     */
+    private void hintHotAfterCrash(String volume, DirtyTracker tracker) {
+        org.roaringbitmap.RoaringBitmap hot = tracker.recoveredHotRegions();
+        if (hot.isEmpty() || hot.getLongCardinality() > 65_536) {
+            return;
+        }
+        long era = tracker.openEra();
+        long now = clock.millis();
+        hot.forEach((int r) -> observer.firstTouch(volume, era, Integer.toUnsignedLong(r), now, DirtyCause.HOT_AFTER_CRASH));
     }
 
     /** Each damaged state file: an event (the log line is the tracker's) and, until the next start, the volume's status. */
