@@ -240,6 +240,9 @@ public final class BitmapFile implements Closeable {
         try (FileChannel out = FileModes.openPrivate(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             writeImage(out, header, words);
             out.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp); // the version 1 file is untouched; a retry starts over
+            throw e;
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         forceDirectory(file);
