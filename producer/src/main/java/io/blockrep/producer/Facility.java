@@ -28,6 +28,7 @@ import io.blockrep.producer.control.VolumeStatus;
 import io.blockrep.producer.dirty.DirtyTracker;
 import io.blockrep.producer.dirty.ExcludedRanges;
 import io.blockrep.producer.dirty.RegionRuns;
+import io.blockrep.producer.dirty.StateDamage;
 import io.blockrep.producer.journal.DataSetJournal;
 import io.blockrep.producer.link.LinkConfig;
 import io.blockrep.producer.link.LinkListener;
@@ -123,6 +124,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private LinkServer linkServer;
     private NbdServer nbd;
     private ControlServer control;
+    /** Whether the last run stopped in order ({@link CleanStopMarker}); whether this one writes the marker at close. */
+    private boolean lastStopClean;
+    private volatile boolean markCleanStopAtClose;
+    /** Per volume: the damaged or missing state files its tracker found at start, for status. */
+    private final Map<String, String> stateDamage = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Facility(ProducerConfig config, Clock clock) {
         this.config = config;
@@ -157,12 +163,20 @@ public final class Facility implements AutoCloseable, ControlHandler {
         FileChannel lockChannel = FileModes.openPrivate(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         resources.add(lockChannel);
         lock(lockChannel, config.stateDir());
+        lastStopClean = CleanStopMarker.consume(config.stateDir());
+        markCleanStopAtClose = lastStopClean; // a start that fails half-way must not turn a crash into a clean stop
+        resources.add(() -> {
+            if (markCleanStopAtClose) {
+                CleanStopMarker.write(config.stateDir()); // last before the lock: everything else is closed
+            }
+        });
 
         VolumeStore store = new VolumeStore(config.stateDir());
         store.restrictModes();
         List<VolumeMetadata> metas = provision(store, config);
         Map<String, DataSetJournal.Recovery> recovered = new LinkedHashMap<>();
-        for (VolumeMetadata meta : metas) {
+        for (int i = 0; i < metas.size(); i++) {
+            VolumeMetadata meta = metas.get(i);
             Volume v = Volume.open(meta, false);
             volumes.put(meta.id(), v);
             resources.add(v);
@@ -170,9 +184,16 @@ public final class Facility implements AutoCloseable, ControlHandler {
             if (r.foundAny()) {
                 recovered.put(meta.id(), r);
             }
+            if (!r.corrupt().isEmpty() && meta.consistent()) {
+                // a set that may be half-applied: this copy is not known good until a resync completes
+                metas.set(i, meta.withConsistent(false));
+                store.save(metas.get(i));
+            }
         }
         startPublishers();
         recovered.forEach((id, r) -> observer.event(id, EventType.OTHER, null, Map.of("kind", "JOURNAL_RECOVERY", "detail", r.summary())));
+        recovered.forEach((id, r) -> reportStateDamage(id, r.corrupt().stream().map(c -> new StateDamage(DataSetJournal.DIRECTORY + "/" + c,
+                "is corrupt and may have been committed", 0, "not applied; the copy is marked inconsistent until a resync")).toList()));
         startVolumes(store, metas);
         startLinkServer(store);
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
@@ -189,6 +210,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             scheduler.scheduleWithFixedDelay(Supervised.guarded("activity checkpointer", this::checkpointActivity,
                     e -> supervisor.retried("activity checkpointer", e)), every, every, TimeUnit.MILLISECONDS);
         }
+        markCleanStopAtClose = true;
         LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
                 config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
                 linkServer == null ? "" : ", link " + config.link().listen().host() + ":" + linkServer.port());
@@ -233,8 +255,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 String excluded = config.volumes().stream().filter(s -> s.id().equals(meta.id())).findFirst()
                         .map(ProducerConfig.VolumeSpec::excluded).orElse("");
                 tracker = DirtyTracker.open(store.volumeDir(meta.id()), meta, config.nodeId(), ExcludedRanges.parse(excluded),
-                        clock.millis());
+                        clock.millis(), lastStopClean);
                 resources.add(tracker);
+                reportStateDamage(meta.id(), tracker.stateDamage());
                 long recovered = tracker.recoveredHotRegions().getLongCardinality();
                 if (recovered > 0) {
                     LOG.warn("volume {}: unclean stop while replicating; {} hot region(s) are now dirty", meta.id(), recovered);
@@ -242,6 +265,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 if (dirtyPublisher != null) {
                     // The bitmaps are the outbox: whatever Kafka lacks (recovered hot regions, a backlog) is published from them.
                     dirtyPublisher.register(new TrackerSource(meta.id(), meta.size(), meta.regionSize(), tracker));
+                    hintHotAfterCrash(meta.id(), tracker);
                 }
             }
             // Before the ReplicatedVolume exists: regions marked for an initial sync make it diverge from the peer's generation.
@@ -256,6 +280,32 @@ public final class Facility implements AutoCloseable, ControlHandler {
             String events = "link events of volume " + meta.id();
             linkEvents.put(meta.id(), new SerialExecutor(volumeIo, events, e -> supervisor.failed(events, e)));
         }
+    }
+
+    /**
+     * Names the cause of the hot regions an unclean stop made dirty (HOT_AFTER_CRASH), for up to 65,536 of them: the
+     * hints only label records the outbox publishes anyway (as UNKNOWN past the cap, or when a hint is dropped).
+     */
+    private void hintHotAfterCrash(String volume, DirtyTracker tracker) {
+        org.roaringbitmap.RoaringBitmap hot = tracker.recoveredHotRegions();
+        if (hot.isEmpty() || hot.getLongCardinality() > 65_536) {
+            return;
+        }
+        long era = tracker.openEra();
+        long now = clock.millis();
+        hot.forEach((int r) -> observer.firstTouch(volume, era, Integer.toUnsignedLong(r), now, DirtyCause.HOT_AFTER_CRASH));
+    }
+
+    /** Each damaged state file: an event (the log line is the tracker's) and, until the next start, the volume's status. */
+    private void reportStateDamage(String volume, List<StateDamage> damage) {
+        if (damage.isEmpty()) {
+            return;
+        }
+        for (StateDamage d : damage) {
+            observer.event(volume, EventType.OTHER, null, Map.of("kind", "STATE_DAMAGED", "file", d.file(), "cause", d.cause(),
+                    "regions", Long.toString(d.regions()), "detail", d.summary()));
+        }
+        stateDamage.put(volume, "state damaged: " + String.join("; ", damage.stream().map(StateDamage::summary).toList()));
     }
 
     private void startPublishers() {
@@ -439,6 +489,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
         List<String> problems = new ArrayList<>();
         List<VolumeMetadata> result = new ArrayList<>();
         for (ProducerConfig.VolumeSpec spec : config.volumes()) {
+            if (!store.exists(spec.id()) && store.hasTrackingState(spec.id())) {
+                problems.add(damagedMetadata(store, spec, config.nodeId(), "is missing, but " + store.volumeDir(spec.id())
+                        + " holds the volume's dirty-tracking state"));
+                continue;
+            }
             if (!store.exists(spec.id())) {
                 // Declarative: a configured volume that does not exist yet is created (sparse, unless its path exists).
                 VolumeMetadata created = store.create(new VolumeStore.NewVolume(spec.id(), spec.path(), spec.size(), spec.regionSize(),
@@ -449,7 +504,13 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 result.add(created);
                 continue;
             }
-            VolumeMetadata meta = store.load(spec.id());
+            VolumeMetadata meta;
+            try {
+                meta = store.load(spec.id());
+            } catch (FatalException e) {
+                problems.add(damagedMetadata(store, spec, config.nodeId(), "cannot be read: " + e.getMessage()));
+                continue;
+            }
             String prefix = "producer.volume." + spec.id() + ".";
             if (meta.size() != spec.size()) {
                 problems.add(prefix + "size: configured " + Sizes.format(spec.size()) + " but the volume is "
@@ -474,6 +535,23 @@ public final class Facility implements AutoCloseable, ControlHandler {
             throw InvalidInputException.config(problems);
         }
         return result;
+    }
+
+    /**
+     * Why the facility refuses a volume whose metadata file is damaged or missing, and how to recover: the role and the
+     * generation history cannot be guessed conservatively (a wrong one could copy in the wrong direction).
+     */
+    private static String damagedMetadata(VolumeStore store, ProducerConfig.VolumeSpec spec, String node, String cause) {
+        Path file = store.metadataFile(spec.id());
+        String path = spec.path() != null ? spec.path().toAbsolutePath().toString()
+                : store.volumeDir(spec.id()).resolve(VolumeStore.DEFAULT_DATA_FILE).toAbsolutePath().toString();
+        LOG.error("volume {}: volume metadata {} {}", spec.id(), file, cause);
+        return "volume " + spec.id() + ": " + file + " " + cause + ". The facility will not guess a volume's role and generation "
+                + "history. Restore the file from a backup, or move it aside and recreate it over the existing data: blockrep volume "
+                + "create " + spec.id() + " --state-dir " + store.stateDir().toAbsolutePath() + " --size " + Sizes.format(spec.size())
+                + " --region-size " + Sizes.format(spec.regionSize()) + " --path " + path + " --role " + spec.role() + " --node " + node
+                + " (a PRIMARY then gives its peer an initial sync of every region that holds data; a SECONDARY is joined with "
+                + "blockrep replay " + spec.id() + " --full)";
     }
 
     // ---------------------------------------------------------------- accessors and control API
@@ -523,7 +601,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             long oldest = v.oldestDirtyMillis();
             ReplicatedVolume.PeerState peer = v.peerState();
             List<Long> pending = v.tracker() != null ? v.tracker().pendingEras() : List.of();
-            list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), reasonWithReplayWait(v), v.era(), dirty,
+            list.add(new VolumeStatus(m.id(), m.role().name(), v.mode().name(), withStateDamage(m.id(), reasonWithReplayWait(v)), v.era(), dirty,
                     dirty * m.regionSize(), oldest == 0 ? null : oldest, m.size(), m.regionSize(),
                     pending, v.lastHoldMillis() < 0 ? null : v.lastHoldMillis(), replayProgress.get(m.id()),
                     new VolumeStatus.Generations(m.generations().current().idText(),
@@ -563,6 +641,12 @@ public final class Facility implements AutoCloseable, ControlHandler {
     }
 
     private static final Duration REPLAYER_WAIT_SHOWN = Duration.ofSeconds(5);
+
+    /** The reason, followed by what damaged state the volume's tracker found at start (see {@link #reportStateDamage}). */
+    private String withStateDamage(String volume, String reason) {
+        String damage = stateDamage.get(volume);
+        return damage == null ? reason : reason == null || reason.isEmpty() ? damage : reason + "; " + damage;
+    }
 
     @Override
     public RoleChange promote(String volume, boolean force) {

@@ -184,6 +184,23 @@ public final class VolumeStore {
         return VolumeMetadataFile.read(metadataFile(id));
     }
 
+    /**
+     * Whether the volume's folder holds state that only a volume that ran leaves behind (eras.json, a bitmap, a data-set
+     * journal): then a missing {@value #METADATA_FILE} is damage, not a volume still to be created.
+     */
+    public boolean hasTrackingState(String id) {
+        Path dir = volumeDir(id);
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .anyMatch(n -> n.equals("eras.json") || n.endsWith(".bitmap") || n.equals("journal"));
+        } catch (IOException e) {
+            throw new FatalException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     public void save(VolumeMetadata meta) {
         VolumeMetadataFile.write(metadataFile(meta.id()), meta);
     }

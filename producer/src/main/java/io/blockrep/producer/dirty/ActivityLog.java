@@ -36,9 +36,18 @@ public final class ActivityLog implements AutoCloseable {
     }
 
     static ActivityLog open(Path file, String volumeId, String nodeId, RegionGeometry geometry, DurableBitSet.FlushHook hook) {
-        BitmapFile.Header header = new BitmapFile.Header(BitmapFile.Kind.ACTIVITY, volumeId, nodeId, geometry, 0);
+        BitmapFile.Header header = header(volumeId, nodeId, geometry);
         BitmapFile f = Files.exists(file) ? BitmapFile.open(file, header) : BitmapFile.create(file, header);
         return new ActivityLog(new DurableBitSet(f, hook));
+    }
+
+    /** Wraps an opened file whose bits are all durable (the tracker checked and repaired it). */
+    static ActivityLog of(BitmapFile file) {
+        return new ActivityLog(new DurableBitSet(file, DurableBitSet.FlushHook.NONE));
+    }
+
+    static BitmapFile.Header header(String volumeId, String nodeId, RegionGeometry geometry) {
+        return new BitmapFile.Header(BitmapFile.Kind.ACTIVITY, volumeId, nodeId, geometry, 0);
     }
 
     /**

@@ -15,6 +15,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,12 +27,12 @@ import org.roaringbitmap.RoaringBitmap;
 
 /**
  * Owns the on-disk layout of a region bitmap: a dirty bitmap of one era, or a volume's activity
- * log. This class and its golden-file test are the only places that know the byte layout.
+ * log. This class and its golden-file tests are the only places that know the byte layout.
  *
  * <pre>
  * offset size  field (all integers little-endian)
  *      0    8  magic "BRBITMAP" (ASCII)
- *      8    2  format version (1)
+ *      8    2  format version (2; version 1 files are still read, see below)
  *     10    2  kind: 1 = DIRTY, 2 = ACTIVITY
  *     12    4  header size (4096)
  *     16    8  volume size in bytes
@@ -43,15 +44,26 @@ import org.roaringbitmap.RoaringBitmap;
  *    112    1  node id length m, then m UTF-8 bytes, zero-padded to offset 176
  *    176 3916  zero
  *   4092    4  CRC32C of bytes [0, 4092)
- *   4096    -  bits: region r is bit (r mod 64) of the little-endian 64-bit word r / 64
- *              (LSB first); words fill whole 4 KiB pages, bits past the region count are 0
+ *   4096    -  bit pages of 4096 bytes each. Region r is bit (r mod 64) of the little-endian 64-bit
+ *              word w = r / 64 (LSB first); bit page p holds words [511 p, 511 p + 511), i.e.
+ *              regions [32704 p, 32704 p + 32704):
+ *                page offset 0     4088  511 words; words and bits past the region count are 0
+ *                page offset 4088     4  zero
+ *                page offset 4092     4  CRC32C of page bytes [0, 4092)
  * </pre>
  *
- * The file length is always {@code 4096 + 4096 * ceil(ceil(regionCount / 64) * 8 / 4096)}, so
- * every bit page is 4 KiB aligned and rewritten whole. The bit pages carry no checksum: while a
- * bitmap only gains bits, a torn page write leaves a mix of old and new sectors, which is a
- * superset of what was durable before, never a loss. A cleared bit (activity log) that is torn
- * back to 1 only causes an extra copy.
+ * The file length is always {@code 4096 + 4096 * ceil(ceil(regionCount / 64) / 511)}; every bit page
+ * is 4 KiB aligned and rewritten whole, with its checksum. A page whose checksum fails at open
+ * (flipped bits, or a write torn by a crash: a mix of old and new sectors) cannot be trusted bit by
+ * bit, so {@link #open} sets every region the page covers, writes the page back durably with a good
+ * checksum, and reports it in {@link #damagedPages()}: a damaged page only ever adds bits (a
+ * conservative resync of its regions), it never loses one. Problems with the file as a whole
+ * (missing, truncated, bad header, another volume's file) throw {@link CorruptBitmapException}; the
+ * caller decides how to be conservative.
+ *
+ * <p>Version 1 had the same header and 512 words per bit page with no page checksum. {@link #open}
+ * reads it and upgrades the file in place atomically (write a version 2 copy, fsync, rename over,
+ * fsync the directory): a crash leaves the old or the new file, both readable.
  *
  * <p>Not thread-safe: {@link DurableBitSet} serialises access. Positional page writes
  * ({@link #writePages}) may run outside that lock on a snapshot taken under it.
@@ -59,7 +71,9 @@ import org.roaringbitmap.RoaringBitmap;
 public final class BitmapFile implements Closeable {
     public static final int PAGE_SIZE = 4096;
     public static final int HEADER_SIZE = PAGE_SIZE;
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** The first format, without page checksums; read and upgraded at open. */
+    static final int FORMAT_VERSION_1 = 1;
     static final byte[] MAGIC = "BRBITMAP".getBytes(StandardCharsets.US_ASCII);
     static final int OFF_VERSION = 8;
     static final int OFF_KIND = 10;
@@ -74,7 +88,12 @@ public final class BitmapFile implements Closeable {
     static final int OFF_CRC = HEADER_SIZE - 4;
     /** Region numbers are stored in RoaringBitmaps as unsigned 32-bit ints. */
     public static final long MAX_REGION_COUNT = 1L << 32;
-    private static final int WORDS_PER_PAGE = PAGE_SIZE / Long.BYTES;
+    /** Bit words per page: 511 words (4088 bytes), 4 zero bytes, the page's CRC32C in its last 4. */
+    static final int WORDS_PER_PAGE = 511;
+    static final int OFF_PAGE_CRC = PAGE_SIZE - 4;
+    /** Regions per bit page. */
+    public static final int REGIONS_PER_PAGE = WORDS_PER_PAGE * Long.SIZE;
+    private static final int V1_WORDS_PER_PAGE = PAGE_SIZE / Long.BYTES;
 
     /** What a bitmap records. */
     public enum Kind {
@@ -133,12 +152,16 @@ public final class BitmapFile implements Closeable {
     private final Header header;
     private final long[] words;
     private final BitSet changedPages = new BitSet();
+    private final List<Integer> damagedPages;
+    private final int upgradedFrom;
 
-    private BitmapFile(Path path, FileChannel channel, Header header, long[] words) {
+    private BitmapFile(Path path, FileChannel channel, Header header, long[] words, List<Integer> damagedPages, int upgradedFrom) {
         this.path = path;
         this.channel = channel;
         this.header = header;
         this.words = words;
+        this.damagedPages = List.copyOf(damagedPages);
+        this.upgradedFrom = upgradedFrom;
     }
 
     /** Creates a new, empty bitmap file durably (file and directory entry); fails if it exists. */
@@ -147,16 +170,10 @@ public final class BitmapFile implements Closeable {
         FileChannel ch = null;
         try {
             ch = FileModes.openPrivate(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            ByteBuffer image = ByteBuffer.allocate((int) Math.min(fileSize(header.regionCount()), 1 << 20));
-            writeFully(ch, encodeHeader(header), 0);
-            long end = fileSize(header.regionCount());
-            for (long pos = HEADER_SIZE; pos < end; pos += image.capacity()) {
-                image.clear().limit((int) Math.min(image.capacity(), end - pos));
-                writeFully(ch, image, pos);
-            }
+            writeImage(ch, header, words);
             ch.force(true);
             forceDirectory(file);
-            return new BitmapFile(file, ch, header, words);
+            return new BitmapFile(file, ch, header, words, List.of(), 0);
         } catch (FileAlreadyExistsException e) {
             throw new FatalException("cannot create bitmap " + file + ": it already exists", e);
         } catch (IOException e) {
@@ -175,21 +192,38 @@ public final class BitmapFile implements Closeable {
 
     /**
      * Opens an existing bitmap, validating its header and checking it belongs to {@code expected}
-     * (kind, volume, node, geometry and era).
+     * (kind, volume, node, geometry and era). Bit pages that fail their checksum are repaired
+     * conservatively (every region they cover set, written back durably) and listed in
+     * {@link #damagedPages()}; a version 1 file is upgraded to version 2. A file that cannot be
+     * trusted as a whole throws {@link CorruptBitmapException}; an I/O error {@link FatalException}.
      */
     public static BitmapFile open(Path file, Header expected) {
         FileChannel ch = null;
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            int version = readVersion(file, ch);
             Header found = readHeader(file, ch);
             List<String> mismatches = mismatches(found, expected);
             if (!mismatches.isEmpty()) {
+                // a foreign file is a misconfiguration (another volume's folder, a resized volume), not damage
                 throw new FatalException("bitmap " + file + " belongs elsewhere: " + String.join("; ", mismatches));
             }
-            long[] words = readWords(file, ch, found.regionCount());
-            return new BitmapFile(file, ch, found, words);
+            if (version == FORMAT_VERSION_1) {
+                long[] words = readWordsV1(file, ch, found.regionCount());
+                ch.close();
+                ch = upgrade(file, found, words);
+                return new BitmapFile(file, ch, found, words, List.of(), FORMAT_VERSION_1);
+            }
+            List<Integer> damaged = new ArrayList<>();
+            long[] words = readWords(file, ch, found.regionCount(), damaged);
+            BitmapFile f = new BitmapFile(file, ch, found, words, damaged, 0);
+            if (!damaged.isEmpty()) {
+                damaged.forEach(f.changedPages::set);
+                f.flush();
+            }
+            return f;
         } catch (NoSuchFileException e) {
-            throw new FatalException("bitmap " + file + " does not exist", e);
+            throw new CorruptBitmapException(file, "does not exist", e);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new FatalException("cannot read bitmap " + file + ": " + e, e);
@@ -199,10 +233,44 @@ public final class BitmapFile implements Closeable {
         }
     }
 
-    /** Reads and validates the header of a bitmap file without opening it for writing. */
+    /** Rewrites a version 1 file as version 2 atomically and returns a channel on the new file. */
+    private static FileChannel upgrade(Path file, Header header, long[] words) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".upgrade");
+        Files.deleteIfExists(tmp);
+        try (FileChannel out = FileModes.openPrivate(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            writeImage(out, header, words);
+            out.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp); // the version 1 file is untouched; a retry starts over
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(file);
+        return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /** Writes the header and every bit page of {@code words} (with their checksums) from offset 0. */
+    private static void writeImage(FileChannel ch, Header header, long[] words) throws IOException {
+        writeFully(ch, encodeHeader(header), 0);
+        int pages = pageCount(header.regionCount());
+        ByteBuffer image = ByteBuffer.allocate(Math.min(pages, 256) * PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        for (int p = 0; p < pages; ) {
+            image.clear();
+            int first = p;
+            while (p < pages && image.hasRemaining()) {
+                image.put(encodePage(words, p++));
+            }
+            image.flip();
+            writeFully(ch, image, HEADER_SIZE + (long) first * PAGE_SIZE);
+        }
+    }
+
+    /** Reads and validates the header of a bitmap file (either format) without opening it for writing. */
     public static Header readHeader(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readHeader(file, ch);
+        } catch (NoSuchFileException e) {
+            throw new CorruptBitmapException(file, "does not exist", e);
         } catch (IOException e) {
             throw new FatalException("cannot read bitmap " + file + ": " + e, e);
         }
@@ -218,6 +286,38 @@ public final class BitmapFile implements Closeable {
 
     public long regionCount() {
         return header.regionCount();
+    }
+
+    /**
+     * The bit pages that failed their checksum at open, ascending; each was repaired by setting
+     * every region it covers ({@link #pageRegions}). Empty for a sound file.
+     */
+    public List<Integer> damagedPages() {
+        return damagedPages;
+    }
+
+    /** The regions bit page {@code page} covers, as [first, last]. */
+    public RegionRange pageRegions(int page) {
+        long first = (long) page * REGIONS_PER_PAGE;
+        return new RegionRange(first, Math.min(regionCount(), first + REGIONS_PER_PAGE) - 1);
+    }
+
+    /** The format version the file had before {@link #open} upgraded it, or 0 when it was current. */
+    public int upgradedFrom() {
+        return upgradedFrom;
+    }
+
+    /** Sets every region in memory (durable after {@link #flush()}): the conservative content of a lost file. */
+    public void setAll() {
+        long n = regionCount();
+        for (int w = 0; w < words.length; w++) {
+            words[w] = -1L;
+        }
+        int tail = (int) (n & 63);
+        if (tail != 0) {
+            words[words.length - 1] = (1L << tail) - 1;
+        }
+        changedPages.set(0, pageCount(n));
     }
 
     public boolean get(long region) {
@@ -296,13 +396,8 @@ public final class BitmapFile implements Closeable {
         ByteBuffer[] contents = new ByteBuffer[n];
         int i = 0;
         for (int p = changedPages.nextSetBit(0); p >= 0; p = changedPages.nextSetBit(p + 1)) {
-            ByteBuffer page = ByteBuffer.allocate(PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-            int end = Math.min(words.length, (p + 1) * WORDS_PER_PAGE);
-            for (int w = p * WORDS_PER_PAGE; w < end; w++) {
-                page.putLong(words[w]);
-            }
             pages[i] = p;
-            contents[i++] = page.clear();
+            contents[i++] = encodePage(words, p);
         }
         changedPages.clear();
         return new PageImage(pages, contents);
@@ -323,10 +418,29 @@ public final class BitmapFile implements Closeable {
         closeQuietly(channel);
     }
 
-    /** Byte length of a bitmap file for {@code regionCount} regions. */
+    /** Byte length of a (version 2) bitmap file for {@code regionCount} regions. */
     public static long fileSize(long regionCount) {
+        return HEADER_SIZE + (long) pageCount(regionCount) * PAGE_SIZE;
+    }
+
+    static int pageCount(long regionCount) {
+        return (wordCount(regionCount) + WORDS_PER_PAGE - 1) / WORDS_PER_PAGE;
+    }
+
+    private static long fileSizeV1(long regionCount) {
         long bitBytes = (long) wordCount(regionCount) * Long.BYTES;
         return HEADER_SIZE + (bitBytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+    }
+
+    /** Bit page {@code p} of {@code words} with its checksum, ready to write. */
+    static ByteBuffer encodePage(long[] words, int p) {
+        ByteBuffer page = ByteBuffer.allocate(PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        int end = Math.min(words.length, (p + 1) * WORDS_PER_PAGE);
+        for (int w = p * WORDS_PER_PAGE; w < end; w++) {
+            page.putLong(words[w]);
+        }
+        page.putInt(OFF_PAGE_CRC, crc(page));
+        return page.clear();
     }
 
     static int wordCount(long regionCount) {
@@ -352,24 +466,25 @@ public final class BitmapFile implements Closeable {
     private static Header readHeader(Path file, FileChannel ch) throws IOException {
         long size = ch.size();
         if (size < HEADER_SIZE) {
-            throw new FatalException("bitmap " + file + " is truncated: " + size + " bytes, the header alone needs " + HEADER_SIZE);
+            throw new CorruptBitmapException(file, "is truncated: " + size + " bytes, the header alone needs " + HEADER_SIZE);
         }
         ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, 0);
         byte[] magic = new byte[MAGIC.length];
         b.get(0, magic);
         if (!Arrays.equals(magic, MAGIC)) {
-            throw new FatalException("bitmap " + file + " has wrong magic " + hex(magic) + " (expected " + hex(MAGIC) + "): not a blockrep bitmap");
+            throw new CorruptBitmapException(file, "has wrong magic " + hex(magic) + " (expected " + hex(MAGIC) + "): not a blockrep bitmap");
         }
         int version = Short.toUnsignedInt(b.getShort(OFF_VERSION));
-        if (version != FORMAT_VERSION) {
-            throw new FatalException("bitmap " + file + " has format version " + version + "; this build reads version " + FORMAT_VERSION);
+        if (version != FORMAT_VERSION && version != FORMAT_VERSION_1) {
+            throw new CorruptBitmapException(file, "has format version " + version + "; this build reads versions "
+                    + FORMAT_VERSION_1 + " and " + FORMAT_VERSION);
         }
         int stored = b.getInt(OFF_CRC);
         int actual = crc(b);
         if (stored != actual) {
-            throw new FatalException(String.format("bitmap %s header checksum mismatch: stored CRC32C %08x, computed %08x (corrupt header)",
-                    file, stored, actual));
+            throw new CorruptBitmapException(file, String.format("header checksum mismatch: stored CRC32C %08x, computed %08x (corrupt header)",
+                    stored, actual));
         }
         List<String> problems = new ArrayList<>();
         Kind kind = Kind.of(Short.toUnsignedInt(b.getShort(OFF_KIND)));
@@ -385,31 +500,71 @@ public final class BitmapFile implements Closeable {
         String volumeId = getId(b, OFF_VOLUME_ID, problems, "volume id");
         String nodeId = getId(b, OFF_NODE_ID, problems, "node id");
         if (!problems.isEmpty()) {
-            throw new FatalException("bitmap " + file + " has an invalid header: " + String.join("; ", problems));
+            throw new CorruptBitmapException(file, "has an invalid header: " + String.join("; ", problems));
         }
         RegionGeometry geometry = new RegionGeometry(volumeSize, regionSize);
         long regionCount = b.getLong(OFF_REGION_COUNT);
         if (regionCount != geometry.regionCount()) {
-            throw new FatalException("bitmap " + file + " records " + regionCount + " regions but its geometry has "
+            throw new CorruptBitmapException(file, "records " + regionCount + " regions but its geometry has "
                     + geometry.regionCount());
         }
         Header header;
         try {
             header = new Header(kind, volumeId, nodeId, geometry, b.getLong(OFF_ERA));
         } catch (RuntimeException e) {
-            throw new FatalException("bitmap " + file + " has an invalid header: " + e.getMessage(), e);
+            throw new CorruptBitmapException(file, "has an invalid header: " + e.getMessage(), e);
         }
-        long expectedSize = fileSize(regionCount);
+        long expectedSize = version == FORMAT_VERSION_1 ? fileSizeV1(regionCount) : fileSize(regionCount);
         if (size != expectedSize) {
-            throw new FatalException("bitmap " + file + " is " + (size < expectedSize ? "truncated" : "too long") + ": "
+            throw new CorruptBitmapException(file, "is " + (size < expectedSize ? "truncated" : "too long") + ": "
                     + size + " bytes, expected " + expectedSize + " for " + regionCount + " regions");
         }
         return header;
     }
 
-    private static long[] readWords(Path file, FileChannel ch, long regionCount) throws IOException {
+    private static int readVersion(Path file, FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(OFF_VERSION + 2).order(ByteOrder.LITTLE_ENDIAN);
+        if (!FileIo.readFully(ch, b, 0)) {
+            return -1; // readHeader names the truncation
+        }
+        return Short.toUnsignedInt(b.getShort(OFF_VERSION));
+    }
+
+    /** Reads version 2 bit pages; a page failing its checksum is set whole and its number added to {@code damaged}. */
+    private static long[] readWords(Path file, FileChannel ch, long regionCount, List<Integer> damaged) throws IOException {
         long[] words = new long[wordCount(regionCount)];
-        ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        int pages = pageCount(regionCount);
+        ByteBuffer page = ByteBuffer.allocate(PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        for (int p = 0; p < pages; p++) {
+            page.clear();
+            readFully(ch, page, HEADER_SIZE + (long) p * PAGE_SIZE);
+            int first = p * WORDS_PER_PAGE;
+            int end = Math.min(words.length, first + WORDS_PER_PAGE);
+            if (page.getInt(OFF_PAGE_CRC) != crc(page)) {
+                damaged.add(p);
+                Arrays.fill(words, first, end, -1L);
+                continue;
+            }
+            for (int w = first; w < end; w++) {
+                words[w] = page.getLong((w - first) * Long.BYTES);
+            }
+        }
+        int tail = (int) (regionCount & 63);
+        if (tail != 0) {
+            int lastPage = pages - 1;
+            if (!damaged.isEmpty() && damaged.get(damaged.size() - 1) == lastPage) {
+                words[words.length - 1] &= (1L << tail) - 1; // a repaired last page sets real regions only
+            } else if ((words[words.length - 1] >>> tail) != 0) {
+                throw new CorruptBitmapException(file, "is corrupt: bits are set past the last region " + (regionCount - 1));
+            }
+        }
+        return words;
+    }
+
+    /** Reads version 1 bit pages: 512 words each, no checksum. */
+    private static long[] readWordsV1(Path file, FileChannel ch, long regionCount) throws IOException {
+        long[] words = new long[wordCount(regionCount)];
+        ByteBuffer buf = ByteBuffer.allocate(V1_WORDS_PER_PAGE * Long.BYTES * 256).order(ByteOrder.LITTLE_ENDIAN);
         long pos = HEADER_SIZE;
         int w = 0;
         while (w < words.length) {
@@ -423,7 +578,7 @@ public final class BitmapFile implements Closeable {
         }
         int tail = (int) (regionCount & 63);
         if (tail != 0 && (words[words.length - 1] >>> tail) != 0) {
-            throw new FatalException("bitmap " + file + " is corrupt: bits are set past the last region " + (regionCount - 1));
+            throw new CorruptBitmapException(file, "is corrupt: bits are set past the last region " + (regionCount - 1));
         }
         return words;
     }
@@ -465,9 +620,10 @@ public final class BitmapFile implements Closeable {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    private static int crc(ByteBuffer header) {
+    /** CRC32C of the first 4092 bytes of a 4 KiB page (the header or a bit page). */
+    private static int crc(ByteBuffer page) {
         CRC32C crc = new CRC32C();
-        crc.update(header.duplicate().clear().limit(OFF_CRC));
+        crc.update(page.duplicate().clear().limit(OFF_CRC));
         return (int) crc.getValue();
     }
 

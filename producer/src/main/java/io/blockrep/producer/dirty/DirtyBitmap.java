@@ -50,6 +50,11 @@ public final class DirtyBitmap implements AutoCloseable {
         return new DirtyBitmap(new DurableBitSet(BitmapFile.open(file, header), hook));
     }
 
+    /** Wraps an opened file whose bits are all durable (the tracker checked and repaired it). */
+    static DirtyBitmap of(BitmapFile file) {
+        return new DirtyBitmap(new DurableBitSet(file, DurableBitSet.FlushHook.NONE));
+    }
+
     static BitmapFile.Header header(String volumeId, String nodeId, RegionGeometry geometry, long era) {
         return new BitmapFile.Header(BitmapFile.Kind.DIRTY, volumeId, nodeId, geometry, era);
     }

@@ -1,8 +1,5 @@
 package io.blockrep.producer.dirty;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.io.FileModes;
 import io.blockrep.common.volume.RegionGeometry;
@@ -13,15 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * replayed, and the {@link ActivityLog}, all in the volume's folder:
  *
  * <pre>
- * eras.json            {"format":1,"volume":..,"node":..,"openEra":N,"closedEras":[..]}, written atomically
+ * eras.json            the open era and the pending closed ones ({@link ErasFile}), written atomically
  * dirty-&lt;era&gt;.bitmap   one per open or closed era
  * activity.bitmap      hot regions (REPLICATING mode)
  * </pre>
@@ -48,13 +41,14 @@ import org.slf4j.LoggerFactory;
  * At open, hot regions in the activity log are marked durably in the open era before the log is
  * emptied; regions wholly inside the excluded ranges are not marked, on this path as on every other
  * ({@link #markWrite}, {@link #markHot}: the only public ways to mark a region dirty or hot).
+ *
+ * <p>Local state is never silently trusted: every bitmap page carries a checksum, eras.json a checksum
+ * and rules, and whatever is damaged or missing at open makes more regions dirty, never fewer
+ * ({@link TrackerRecovery} has the table; {@link #stateDamage()} reports what was found).
  */
 public final class DirtyTracker implements DirtyLog, AutoCloseable {
     public static final String ERAS_FILE = "eras.json";
     public static final String ACTIVITY_FILE = "activity.bitmap";
-    static final int ERAS_FORMAT = 1;
-    private static final Pattern DIRTY_FILE = Pattern.compile("dirty-(\\d+)\\.bitmap");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger log = LoggerFactory.getLogger(DirtyTracker.class);
 
     private final Path dir;
@@ -64,6 +58,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
     private final ExcludedRanges excluded;
     private final ActivityLog activity;
     private final RoaringBitmap recoveredHot;
+    private final List<StateDamage> damage;
     private final ReentrantReadWriteLock marking = new ReentrantReadWriteLock();
     private final Object eraChange = new Object();
     // written under marking's write lock (and eraChange); read under either
@@ -71,7 +66,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
     private final TreeMap<Long, RoaringBitmap> closed;
 
     private DirtyTracker(Path dir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded, DirtyBitmap open,
-            TreeMap<Long, RoaringBitmap> closed, ActivityLog activity, RoaringBitmap recoveredHot) {
+            TreeMap<Long, RoaringBitmap> closed, ActivityLog activity, RoaringBitmap recoveredHot, List<StateDamage> damage) {
         this.dir = dir;
         this.volumeId = meta.id();
         this.nodeId = nodeId;
@@ -81,6 +76,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
         this.closed = closed;
         this.activity = activity;
         this.recoveredHot = recoveredHot;
+        this.damage = damage;
     }
 
     /**
@@ -99,6 +95,17 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
      * (and so the Kafka keys and tombstones) of an earlier incarnation.
      */
     public static DirtyTracker open(Path volumeDir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded, long firstEra) {
+        return open(volumeDir, meta, nodeId, excluded, firstEra, false);
+    }
+
+    /**
+     * As {@link #open(Path, VolumeMetadata, String, ExcludedRanges, long)}; {@code cleanStop} tells whether the
+     * facility stopped in order last time (its clean-stop marker was there). After an unclean stop a missing activity
+     * log means every region is hot. Damaged or missing files make the tracker more conservative, never less; see
+     * {@link TrackerRecovery} and {@link #stateDamage()}.
+     */
+    public static DirtyTracker open(Path volumeDir, VolumeMetadata meta, String nodeId, ExcludedRanges excluded, long firstEra,
+            boolean cleanStop) {
         if (firstEra < 1) {
             throw new IllegalArgumentException("first era must be positive: " + firstEra);
         }
@@ -111,38 +118,10 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
         } catch (IOException e) {
             throw new FatalException("cannot create " + volumeDir + ": " + e, e);
         }
-        Path erasFile = volumeDir.resolve(ERAS_FILE);
-        long openEra;
-        List<Long> closedEras;
-        if (Files.exists(erasFile)) {
-            JsonNode node = readEras(erasFile, meta.id(), nodeId);
-            openEra = node.path("openEra").asLong();
-            closedEras = new ArrayList<>();
-            node.path("closedEras").forEach(e -> closedEras.add(e.asLong()));
-            if (openEra < 1 || closedEras.stream().anyMatch(e -> e < 1 || e >= openEra)) {
-                throw new FatalException(erasFile + " is corrupt: open era " + openEra + ", closed eras " + closedEras);
-            }
-        } else {
-            openEra = firstEra;
-            closedEras = List.of();
-        }
-        removeLeftovers(volumeDir, openEra, closedEras, Files.exists(erasFile));
-        TreeMap<Long, RoaringBitmap> closed = new TreeMap<>();
-        for (long era : closedEras) {
-            try (BitmapFile f = BitmapFile.open(volumeDir.resolve(dirtyFileName(era)),
-                    DirtyBitmap.header(meta.id(), nodeId, meta.geometry(), era))) {
-                closed.put(era, f.toRoaring());
-            }
-        }
-        Path openFile = volumeDir.resolve(dirtyFileName(openEra));
-        DirtyBitmap open;
-        if (Files.exists(erasFile)) {
-            open = DirtyBitmap.open(openFile, meta.id(), nodeId, meta.geometry(), openEra);
-        } else {
-            open = DirtyBitmap.create(openFile, meta.id(), nodeId, meta.geometry(), openEra);
-            writeEras(erasFile, meta.id(), nodeId, openEra, List.of());
-        }
-        ActivityLog activity = ActivityLog.open(volumeDir.resolve(ACTIVITY_FILE), meta.id(), nodeId, meta.geometry());
+        TrackerRecovery.Opened files = TrackerRecovery.open(volumeDir, meta, nodeId, excluded, firstEra, cleanStop);
+        DirtyBitmap open = files.open();
+        long openEra = open.era();
+        ActivityLog activity = files.activity();
         RoaringBitmap found = activity.foundAtOpen();
         RoaringBitmap hot = new RoaringBitmap();
         if (!found.isEmpty()) {
@@ -156,7 +135,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
             CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new)).join();
             activity.reset().toCompletableFuture().join();
         }
-        return new DirtyTracker(volumeDir, meta, nodeId, excluded, open, closed, activity, hot);
+        return new DirtyTracker(volumeDir, meta, nodeId, excluded, open, files.closed(), activity, hot, files.damage());
     }
 
     /**
@@ -254,7 +233,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
             try {
                 List<Long> pending = new ArrayList<>(closed.keySet());
                 pending.add(era);
-                writeEras(dir.resolve(ERAS_FILE), volumeId, nodeId, next, pending);
+                ErasFile.write(dir.resolve(ERAS_FILE), new ErasFile.Eras(volumeId, nodeId, next, pending));
                 old = open;
                 open = successor;
                 closed.put(era, old.regions()); // completed below, once the pending marks are durable
@@ -288,7 +267,7 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
                 }
                 List<Long> pending = new ArrayList<>(closed.keySet());
                 pending.remove(era);
-                writeEras(dir.resolve(ERAS_FILE), volumeId, nodeId, open.era(), pending);
+                ErasFile.write(dir.resolve(ERAS_FILE), new ErasFile.Eras(volumeId, nodeId, open.era(), pending));
                 closed.remove(era);
             } finally {
                 marking.writeLock().unlock();
@@ -372,6 +351,11 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
         return recoveredHot.clone();
     }
 
+    /** The damaged or missing state files found at open and what was done about each; empty when all was sound. */
+    public List<StateDamage> stateDamage() {
+        return damage;
+    }
+
     /**
      * Flushes and closes the open era's bitmap, and closes the activity log cleanly (emptying it).
      * Call only after both sides have flushed every acknowledged write.
@@ -391,76 +375,5 @@ public final class DirtyTracker implements DirtyLog, AutoCloseable {
     void abandon() {
         open.abandon();
         activity.abandon();
-    }
-
-    private static JsonNode readEras(Path file, String volumeId, String nodeId) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new FatalException("cannot read " + file + ": " + e, e);
-        }
-        if (node == null || node.path("format").asInt(-1) != ERAS_FORMAT) {
-            throw new FatalException(file + " is not an eras file of format " + ERAS_FORMAT);
-        }
-        if (!volumeId.equals(node.path("volume").asText()) || !nodeId.equals(node.path("node").asText())) {
-            throw new FatalException(file + " belongs to volume '" + node.path("volume").asText() + "' on node '"
-                    + node.path("node").asText() + "', expected '" + volumeId + "' on '" + nodeId + "'");
-        }
-        return node;
-    }
-
-    private static void writeEras(Path file, String volumeId, String nodeId, long openEra, List<Long> closedEras) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("format", ERAS_FORMAT);
-        node.put("volume", volumeId);
-        node.put("node", nodeId);
-        node.put("openEra", openEra);
-        closedEras.stream().sorted().forEach(node.putArray("closedEras")::add);
-        try {
-            VolumeMetadataFile.writeAtomically(file, JSON.writeValueAsBytes(node));
-        } catch (IOException e) {
-            throw new FatalException("cannot write " + file + ": " + e, e);
-        }
-    }
-
-    private static boolean hasBits(Path file) {
-        BitmapFile.Header h = BitmapFile.readHeader(file);
-        try (BitmapFile f = BitmapFile.open(file, h)) {
-            return f.cardinality() > 0;
-        }
-    }
-
-    /** Removes bitmap files an interrupted era change left behind; see the class comment. */
-    private static void removeLeftovers(Path dir, long openEra, List<Long> closedEras, boolean erasExist) {
-        Map<Long, Path> files = new TreeMap<>();
-        try (Stream<Path> list = Files.list(dir)) {
-            list.forEach(p -> {
-                Matcher m = DIRTY_FILE.matcher(p.getFileName().toString());
-                if (m.matches()) {
-                    files.put(Long.parseLong(m.group(1)), p);
-                }
-            });
-        } catch (IOException e) {
-            throw new FatalException("cannot list " + dir + ": " + e, e);
-        }
-        if (!erasExist && !files.isEmpty() && (files.size() > 1 || hasBits(files.values().iterator().next()))) {
-            throw new FatalException(dir + " holds " + files.values().stream().map(p -> p.getFileName().toString()).toList()
-                    + " but no " + ERAS_FILE + "; refusing to guess which eras are pending");
-        }
-        for (Map.Entry<Long, Path> f : files.entrySet()) {
-            long era = f.getKey();
-            if (erasExist && (era == openEra || closedEras.contains(era))) {
-                continue;
-            }
-            // an era above the open one (interrupted close), an unlisted one below it (interrupted
-            // drop), or an empty era 1 created before the first eras.json: none holds a mark that counts
-            log.info("removing leftover bitmap {} (open era {}, pending {})", f.getValue(), openEra, closedEras);
-            try {
-                Files.delete(f.getValue());
-            } catch (IOException e) {
-                throw new FatalException("cannot remove leftover bitmap " + f.getValue() + ": " + e, e);
-            }
-        }
     }
 }

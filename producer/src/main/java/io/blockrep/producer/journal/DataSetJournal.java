@@ -94,6 +94,8 @@ public final class DataSetJournal implements Closeable {
     private long totalBytes;
     private boolean committed;
     private boolean dropped;
+    /** Why the journal cannot be read although it may have been committed (and partly applied), or null. */
+    private String damage;
     /** Whether the file's directory entry is known durable (a reused file), so commit need not flush the directory. */
     private boolean entryDurable;
 
@@ -269,21 +271,27 @@ public final class DataSetJournal implements Closeable {
      * What recovery found: sets applied again (committed, not yet dropped), discarded (never
      * committed) and already applied (dropped before the stop; only the file was left).
      */
-    public record Recovery(List<Long> reapplied, List<Long> discarded, List<Long> alreadyApplied) {
+    public record Recovery(List<Long> reapplied, List<Long> discarded, List<Long> alreadyApplied, List<String> corrupt) {
         public Recovery {
             reapplied = List.copyOf(reapplied);
             discarded = List.copyOf(discarded);
             alreadyApplied = List.copyOf(alreadyApplied);
+            corrupt = List.copyOf(corrupt);
+        }
+
+        public Recovery(List<Long> reapplied, List<Long> discarded, List<Long> alreadyApplied) {
+            this(reapplied, discarded, alreadyApplied, List.of());
         }
 
         public boolean foundAny() {
-            return !reapplied.isEmpty() || !discarded.isEmpty() || !alreadyApplied.isEmpty();
+            return !reapplied.isEmpty() || !discarded.isEmpty() || !alreadyApplied.isEmpty() || !corrupt.isEmpty();
         }
 
         /** One line for logs and events. */
         public String summary() {
-            return (reapplied.size() + discarded.size() + alreadyApplied.size()) + " journal file(s): re-applied " + reapplied
-                    + ", discarded as uncommitted " + discarded + ", already applied before the stop " + alreadyApplied;
+            return (reapplied.size() + discarded.size() + alreadyApplied.size() + corrupt.size()) + " journal file(s): re-applied "
+                    + reapplied + ", discarded as uncommitted " + discarded + ", already applied before the stop " + alreadyApplied
+                    + (corrupt.isEmpty() ? "" : ", corrupt and possibly committed (kept aside, not applied) " + corrupt);
         }
     }
 
@@ -291,7 +299,12 @@ public final class DataSetJournal implements Closeable {
      * Settles every journal left in {@code volumeDir} by a crash; the facility calls it for each
      * volume after opening it and before serving it (NBD, link). A journal with a valid commit
      * record is applied again, whole, and deleted; any other one is deleted without touching the
-     * volume.
+     * volume, except a damaged one that may have been committed (its header checksum fails, or a
+     * record fails while a commit record valid for its set lies further on): it may have been partly
+     * applied, so it is not silently discarded but moved aside as {@code <name>.corrupt-<millis>},
+     * logged at ERROR and listed in {@link Recovery#corrupt()}; its data cannot be trusted, so it is
+     * not applied either. The set was never acknowledged, so the primary still holds its regions
+     * dirty; the facility marks the copy inconsistent until a resync completes.
      *
      * @throws FatalException when a committed journal belongs to another volume or does not fit this one
      */
@@ -300,6 +313,7 @@ public final class DataSetJournal implements Closeable {
         List<Long> reapplied = new ArrayList<>();
         List<Long> discarded = new ArrayList<>();
         List<Long> alreadyApplied = new ArrayList<>();
+        List<String> corrupt = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return new Recovery(reapplied, discarded, alreadyApplied);
         }
@@ -317,6 +331,18 @@ public final class DataSetJournal implements Closeable {
                 } else if (j.committed) {
                     reapply(j, volume);
                     reapplied.add(j.setId);
+                } else if (j.damage != null) {
+                    j.close();
+                    Path aside = f.resolveSibling(f.getFileName() + ".corrupt-" + System.currentTimeMillis());
+                    for (int n = 1; Files.exists(aside); n++) {
+                        aside = f.resolveSibling(f.getFileName() + ".corrupt-" + System.currentTimeMillis() + "-" + n);
+                    }
+                    Files.move(f, aside);
+                    FileIo.forceDirectoryIfSupported(dir);
+                    corrupt.add(f.getFileName() + " (" + j.damage + ")");
+                    log.error("volume '{}': data set journal {} is corrupt and may have been committed ({}); not applied, kept as {}",
+                            volume.id(), f, j.damage, aside.getFileName());
+                    continue;
                 } else {
                     discarded.add(j.setId);
                     log.warn("volume '{}': discarded uncommitted data set journal {}", volume.id(), f);
@@ -327,7 +353,7 @@ public final class DataSetJournal implements Closeable {
             }
             j.delete();
         }
-        Recovery r = new Recovery(reapplied, discarded, alreadyApplied);
+        Recovery r = new Recovery(reapplied, discarded, alreadyApplied, corrupt);
         if (r.foundAny()) {
             log.warn("volume '{}': journal recovery after an unclean stop: {}", volume.id(), r.summary());
         }
@@ -390,11 +416,20 @@ public final class DataSetJournal implements Closeable {
         int n = fixed.getShort(6) & 0xFFFF;
         ByteBuffer header = ByteBuffer.allocate(20 + n);
         if (!FileIo.readFully(ch, header, 0) || header.getInt(16 + n) != crc(header.array(), 0, 16 + n)) {
-            return new DataSetJournal(f, ch, "", setIdFromName(f), VERSION, List.of(), size);
+            DataSetJournal bad = new DataSetJournal(f, ch, "", setIdFromName(f), VERSION, List.of(), size);
+            // A live magic with a bad header: written whole before any record, so damaged since, maybe after its commit.
+            bad.damage = size >= 20 + n ? "header checksum mismatch" : null;
+            return bad;
         }
         String volumeId = new String(header.array(), 8, n, StandardCharsets.UTF_8);
         DataSetJournal j = new DataSetJournal(f, ch, volumeId, header.getLong(8 + n), version, new ArrayList<>(), 20 + n);
         j.scanRecords(size);
+        if (!j.committed && j.version != VERSION_1) {
+            long at = j.commitRecordAfter(j.position, size);
+            if (at >= 0) {
+                j.damage = "a record at byte " + j.position + " fails its checksum, but a commit record of the set follows at byte " + at;
+            }
+        }
         return j;
     }
 
@@ -445,6 +480,32 @@ public final class DataSetJournal implements Closeable {
                 return;
             }
         }
+    }
+
+    /**
+     * The position of a commit record valid for this set (its CRC is seeded with the set id) at or after
+     * {@code from}, or -1. Version 2 only: a reused file's leftovers of an earlier set never pass.
+     */
+    private long commitRecordAfter(long from, long size) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK + COMMIT_RECORD);
+        for (long base = from; base + COMMIT_RECORD <= size; base += CHUNK) {
+            buf.clear().limit((int) Math.min(buf.capacity(), size - base));
+            if (!FileIo.readFully(channel, buf, base)) {
+                return -1;
+            }
+            byte[] b = buf.array();
+            for (int i = 0; i + COMMIT_RECORD <= buf.limit() && i < CHUNK; i++) {
+                if (b[i] != KIND_COMMIT) {
+                    continue;
+                }
+                CRC32C crc = recordCrc();
+                crc.update(b, i, 17);
+                if (ByteBuffer.wrap(b, i + 17, 4).getInt() == (int) crc.getValue()) {
+                    return base + i;
+                }
+            }
+        }
+        return -1;
     }
 
     private static long setIdFromName(Path f) {

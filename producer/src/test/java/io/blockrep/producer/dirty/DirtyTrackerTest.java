@@ -197,33 +197,55 @@ class DirtyTrackerTest {
     }
 
     @Test
-    void missingBitmapOfAPendingEraIsFatal() throws IOException {
+    void missingBitmapOfAPendingEraMarksEveryRegionDirtyInThatEra() throws IOException {
         try (DirtyTracker t = open()) {
             t.closeEra();
         }
         Files.delete(dir.resolve("dirty-1.bitmap"));
-        assertThatThrownBy(this::open).isInstanceOf(FatalException.class).hasMessageContaining("dirty-1.bitmap");
+        try (DirtyTracker t = open()) {
+            assertThat(t.pendingEras()).containsExactly(1L);
+            assertThat(t.dirtyRegions(1).getLongCardinality()).isEqualTo(64);
+            assertThat(t.stateDamage()).singleElement().satisfies(d -> {
+                assertThat(d.file()).isEqualTo("dirty-1.bitmap");
+                assertThat(d.cause()).contains("does not exist");
+                assertThat(d.regions()).isEqualTo(64);
+            });
+        }
+        try (DirtyTracker t = open()) {
+            assertThat(t.stateDamage()).as("the recreated file is sound").isEmpty();
+            assertThat(t.dirtyRegions(1).getLongCardinality()).isEqualTo(64);
+        }
     }
 
     @Test
-    void bitmapsWithoutErasFileAreRefused() throws IOException {
+    void bitmapsWithoutErasFileBecomePendingErasWithEveryRegionDirty() throws IOException {
         try (DirtyTracker t = open()) {
+            join(t.markWrite(3L * R, 1));
             t.closeEra();
         }
         Files.delete(dir.resolve(DirtyTracker.ERAS_FILE));
-        assertThatThrownBy(this::open).isInstanceOf(FatalException.class).hasMessageContaining("no eras.json");
-        assertThat(dir.resolve("dirty-1.bitmap")).exists();
-        assertThat(dir.resolve("dirty-2.bitmap")).exists();
+        try (DirtyTracker t = open()) {
+            assertThat(t.pendingEras()).containsExactly(1L, 2L);
+            assertThat(t.openEra()).isEqualTo(3);
+            assertThat(t.dirtyRegions(1).getLongCardinality()).isEqualTo(64);
+            assertThat(t.dirtyRegions(2).getLongCardinality()).isEqualTo(64);
+            assertThat(t.stateDamage()).singleElement().satisfies(d -> {
+                assertThat(d.file()).isEqualTo("eras.json");
+                assertThat(d.cause()).contains("missing").contains("dirty-1.bitmap");
+            });
+        }
     }
 
     @Test
-    void markedFirstEraWithoutErasFileIsRefusedAndKept() throws IOException {
+    void markedFirstEraWithoutErasFileIsKeptWithEveryRegionDirty() throws IOException {
         try (DirtyTracker t = open()) {
             join(t.markWrite(0, 1));
         }
         Files.delete(dir.resolve(DirtyTracker.ERAS_FILE));
-        assertThatThrownBy(this::open).isInstanceOf(FatalException.class).hasMessageContaining("no eras.json");
-        assertThat(dir.resolve("dirty-1.bitmap")).exists();
+        try (DirtyTracker t = open()) {
+            assertThat(t.pendingEras()).containsExactly(1L);
+            assertThat(t.dirtyRegions(1).getLongCardinality()).isEqualTo(64);
+        }
     }
 
     @Test

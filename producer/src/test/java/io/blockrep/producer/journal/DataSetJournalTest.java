@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The journal's layout (golden file) and its recovery verdicts: committed means re-applied whole,
- * anything else (no commit, a torn tail, any flipped byte) means discarded with the volume untouched.
+ * anything else (no commit, a torn tail, any flipped byte) means the volume untouched: discarded, or kept aside
+ * and reported when a commit record of the set follows the damage (it may have been partly applied).
  * To regenerate the golden file after a deliberate format change (with a version bump), run with
  * {@code -Dblockrep.golden.update=true}.
  */
@@ -251,6 +252,37 @@ class DataSetJournalTest {
             assertThat(r.reapplied()).as("flip at %d", at).isEmpty();
         }
         assertThat(sha256(volume)).isEqualTo(before);
+    }
+
+    /**
+     * A committed journal damaged afterwards may have been partly applied: it is not silently discarded (nor applied,
+     * its data is not trusted) but kept aside and reported, so that the facility marks the copy inconsistent.
+     */
+    @Test
+    void aCorruptRecordBeforeAValidCommitIsKeptAsideAndReportedNotDiscarded() throws Exception {
+        byte[] bad = Files.readAllBytes(goldenJournal());
+        bad[25 + 13 + 2] ^= 0x10; // the first extent's data
+        Path file = DataSetJournal.file(volumeDir, 3);
+        Files.write(file, bad);
+        String before = sha256(volume);
+        DataSetJournal.Recovery r = DataSetJournal.recover(volumeDir, volume);
+        assertThat(r.reapplied()).isEmpty();
+        assertThat(r.discarded()).isEmpty();
+        assertThat(r.corrupt()).singleElement().asString().startsWith("set-3.journal (a record at byte 25 fails its checksum");
+        assertThat(r.summary()).contains("corrupt and possibly committed");
+        assertThat(sha256(volume)).isEqualTo(before);
+        assertThat(file).doesNotExist();
+        try (var aside = Files.list(DataSetJournal.directory(volumeDir))) {
+            assertThat(aside.map(p -> p.getFileName().toString())).singleElement().asString().startsWith("set-3.journal.corrupt-");
+        }
+    }
+
+    @Test
+    void aJournalWithABadHeaderIsKeptAsideAndReported() throws Exception {
+        byte[] bad = Files.readAllBytes(goldenJournal());
+        bad[10] ^= 0x01; // the volume id, under the header checksum
+        Files.write(DataSetJournal.file(volumeDir, 3), bad);
+        assertThat(DataSetJournal.recover(volumeDir, volume).corrupt()).singleElement().asString().contains("header checksum mismatch");
     }
 
     @Test
