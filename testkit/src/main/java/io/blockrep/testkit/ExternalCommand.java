@@ -122,6 +122,17 @@ public final class ExternalCommand {
             }
         }
 
+        /**
+         * Sends a signal by name ({@code STOP}, {@code CONT}, {@code KILL}, ...) with kill(1); false
+         * when the process is gone (a fault test may signal a process another fault already killed).
+         */
+        public boolean signal(String name) {
+            if (!process.isAlive()) {
+                return false;
+            }
+            return ExternalCommand.run(Duration.ofSeconds(10), "kill", "-" + name, Long.toString(process.pid())).exitCode() == 0;
+        }
+
         /** Output written so far. */
         public String stdout() {
             return read(out);
