@@ -6,13 +6,17 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-/** Figures of a campaign: rounds, faults by type, convergence times (from the last heal to REPLICATING with nothing dirty). */
+/**
+ * Figures of a campaign: rounds, faults by type, rounds whose faults forced a resync, and convergence
+ * times (from the later of the last heal and the end of the load, to REPLICATING with nothing dirty).
+ */
 final class CampaignSummary {
     private final long seed;
     private final Map<Fault, Integer> faults = new EnumMap<>(Fault.class);
     private final List<Long> convergenceMillis = new ArrayList<>();
     private int rounds;
     private int loadReruns;
+    private int resyncs;
     private String slowestRound = "";
     private long slowest = -1;
 
@@ -20,8 +24,12 @@ final class CampaignSummary {
         this.seed = seed;
     }
 
-    void round(RoundPlan plan, Duration convergence, boolean loadRerun) {
+    /** {@code resynced}: the round's faults took the primary out of REPLICATING (its era moved on). */
+    void round(RoundPlan plan, Duration convergence, boolean loadRerun, boolean resynced) {
         rounds++;
+        if (resynced) {
+            resyncs++;
+        }
         plan.faults().forEach(f -> faults.merge(f, 1, Integer::sum));
         convergenceMillis.add(convergence.toMillis());
         if (loadRerun) {
@@ -39,7 +47,8 @@ final class CampaignSummary {
         long median = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
         StringBuilder s = new StringBuilder();
         s.append("fault campaign: seed ").append(seed).append(", ").append(rounds).append(" rounds passed")
-                .append(", load re-run after a primary fault in ").append(loadReruns).append(" rounds\n");
+                .append(", ").append(resyncs).append(" with a resync (era moved on)")
+                .append(", load re-run after a primary fault in ").append(loadReruns).append('\n');
         s.append("faults:");
         faults.forEach((f, n) -> s.append(' ').append(f).append('=').append(n));
         s.append("\nconvergence: median ").append(median).append(" ms, slowest ").append(Math.max(slowest, 0))

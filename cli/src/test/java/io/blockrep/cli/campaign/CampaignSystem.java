@@ -55,6 +55,7 @@ final class CampaignSystem implements AutoCloseable {
     private ExternalCommand.Running primary;
     private ExternalCommand.Running secondary;
     private ExternalCommand.Running replayer;
+    private ExternalCommand.Running load;
 
     CampaignSystem(Path dir, KafkaBroker kafka) {
         this.dir = dir;
@@ -157,6 +158,19 @@ final class CampaignSystem implements AutoCloseable {
                 "( sport = :" + port + " or dport = :" + port + " )");
         if (r.exitCode() != 0) {
             throw new AssertionError(r.describe());
+        }
+    }
+
+    /** Starts the round's load against the primary; {@link #stopLoad} or the round's end stops it. */
+    ExternalCommand.Running startLoad(CampaignLoad plan) {
+        load = plan.start(primaryUri());
+        return load;
+    }
+
+    /** Kills the running load (SIGKILL), if any. */
+    void stopLoad() {
+        if (load != null) {
+            load.kill();
         }
     }
 

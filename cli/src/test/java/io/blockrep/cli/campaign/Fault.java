@@ -72,6 +72,8 @@ enum Fault {
                 return () -> { };
             case KILL_PRIMARY:
                 system.primary().kill();
+                // fio's nbd engine does not survive its server: it is stopped and the load re-run after the heal.
+                system.stopLoad();
                 return system::restartPrimary;
             case KILL_SECONDARY:
                 system.secondary().kill();

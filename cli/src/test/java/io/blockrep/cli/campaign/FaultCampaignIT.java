@@ -100,11 +100,12 @@ class FaultCampaignIT {
 
     private void runRound(CampaignSystem system, RoundPlan plan, CampaignSummary summary) {
         log.info("{}", plan);
-        ExternalCommand.Running load = plan.load().start(system.primaryUri());
+        long eraBefore = era(system);
+        ExternalCommand.Running load = system.startLoad(plan.load());
         ExternalCommand.Result loaded;
         try {
             strike(system, plan, 0);
-            loaded = load.await(Duration.ofSeconds(120));
+            loaded = load.await(Duration.ofSeconds(60));
         } finally {
             load.close();
         }
@@ -119,8 +120,9 @@ class FaultCampaignIT {
         converge(system, "round " + plan.round());
         Duration convergence = Duration.ofNanos(System.nanoTime() - healed);
         check(system, plan);
-        summary.round(plan, convergence, rerun);
-        log.info("round {} converged in {} ms", plan.round(), convergence.toMillis());
+        boolean resynced = era(system) != eraBefore;
+        summary.round(plan, convergence, rerun, resynced);
+        log.info("round {} converged in {} ms{}", plan.round(), convergence.toMillis(), resynced ? " after a resync" : "");
     }
 
     /** Strikes fault {@code i} after its delay, the next ones inside it, and heals it after its hold. */
@@ -177,6 +179,11 @@ class FaultCampaignIT {
                 .as("status agrees with the topic").isEqualTo("REPLICATING dirty 0 pending []");
         assertThat(system.deadProcesses()).as("processes that exited").isEmpty();
         assertThat(system.uncaughtExceptions()).as("threads that died of an exception").isEmpty();
+    }
+
+    private static long era(CampaignSystem system) {
+        JsonNode v = system.primaryStatus();
+        return v == null ? -1 : v.path("era").asLong();
     }
 
     private static long liveDirtyKeys(CampaignSystem system) {

@@ -13,7 +13,7 @@ import java.util.Random;
 record RoundPlan(int round, CampaignLoad load, List<Fault> faults, List<Duration> delays, List<Duration> holds) {
 
     static RoundPlan draw(long seed, int round, List<Fault> enabled) {
-        Random random = new Random(seed * 1_000_003L + round);
+        Random random = new Random(mix(seed * 0x9E3779B97F4A7C15L + round));
         long regions = CampaignSystem.SIZE / CampaignSystem.REGION;
         long sizeRegions = 16 + random.nextInt(64);
         long first = random.nextLong(regions - sizeRegions);
@@ -34,6 +34,13 @@ record RoundPlan(int round, CampaignLoad load, List<Fault> faults, List<Duration
             holds.add(f.hold(random));
         }
         return new RoundPlan(round, load, List.copyOf(faults), List.copyOf(delays), List.copyOf(holds));
+    }
+
+    /** MurmurHash3's finaliser: neighbouring (seed, round) pairs give unrelated Random streams. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return z ^ (z >>> 33);
     }
 
     boolean loadMayFail() {
