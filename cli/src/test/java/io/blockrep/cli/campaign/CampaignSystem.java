@@ -96,6 +96,8 @@ final class CampaignSystem implements AutoCloseable {
         Map<String, String> more = new LinkedHashMap<>(link);
         more.put("producer.link.connect.timeout", "1s");
         more.put("producer.link.backoff.max", "500ms");
+        // 1 s without a frame before the link counts as down: a 2-core box shared with other builds delays heartbeats.
+        more.put("producer.link.missed.heartbeats", "10");
         more.put("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
         more.put("producer.kafka.delivery.timeout.ms", Long.toString(DELIVERY_TIMEOUT.toMillis()));
         more.put("producer.kafka.request.timeout.ms", "1500");
@@ -171,6 +173,30 @@ final class CampaignSystem implements AutoCloseable {
     void stopLoad() {
         if (load != null) {
             load.kill();
+        }
+    }
+
+    /** Waits until the primary reports {@code mode}, at most {@code atMost}. */
+    void awaitPrimaryMode(String mode, Duration atMost) {
+        long end = System.nanoTime() + atMost.toNanos();
+        while (System.nanoTime() < end) {
+            JsonNode v = primaryStatus();
+            if (v != null && mode.equals(v.path("mode").asText())) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+        }
+    }
+
+    /** Waits until the primary reports a mode other than LOGGING (or does not answer), at most {@code atMost}. */
+    void awaitPrimaryLeftLogging(Duration atMost) {
+        long end = System.nanoTime() + atMost.toNanos();
+        while (System.nanoTime() < end) {
+            JsonNode v = primaryStatus();
+            if (v != null && !"LOGGING".equals(v.path("mode").asText())) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
         }
     }
 

@@ -8,6 +8,10 @@ import java.util.Random;
  * heals after a hold drawn from the round's {@link Random}. Two faults of one round never share a
  * {@link Target} (a process is not SIGSTOPped and restarted by two faults at once).
  *
+ * <p>{@link #PRIMARY_STATE_FULL} fills the primary's state directory, then cuts the link; its heal
+ * restores both. {@link #PRIMARY_STATE_FULL_AT_RESYNC} cuts the link, waits (up to 3 s) for LOGGING,
+ * and fills the state directory; its heal restores the link, waits (up to 3 s) until the primary tries to resync, and only then frees the space.
+ *
  * <p>"Slow secondary disk" is modelled as bursts of SIGSTOP/SIGCONT of the secondary (150 ms frozen,
  * 150 ms running): every write it applies, and its acks, stall in those bursts, as behind a disk that
  * stalls. A real throttled block device (dm-delay) would need a loop device per run; the bursts give
@@ -26,22 +30,27 @@ enum Fault {
     STOP_REPLAYER(Target.REPLAYER),
     BROKER_RESTART(Target.BROKER),
     BROKER_DOWN(Target.BROKER),
-    PRIMARY_STATE_FULL(Target.PRIMARY),
+    PRIMARY_STATE_FULL(Target.PRIMARY, Target.LINK),
+    PRIMARY_STATE_FULL_AT_RESYNC(Target.PRIMARY, Target.LINK),
     SECONDARY_STORE_FULL(Target.SECONDARY),
     SLOW_SECONDARY(Target.SECONDARY);
 
     /** What a fault acts on; one fault per target and round. */
     enum Target { LINK, PRIMARY, SECONDARY, REPLAYER, BROKER }
 
-    final Target target;
+    final java.util.Set<Target> targets;
 
-    Fault(Target target) {
-        this.target = target;
+    Fault(Target... targets) {
+        this.targets = java.util.EnumSet.copyOf(java.util.List.of(targets));
+    }
+
+    boolean sharesTargetWith(Fault other) {
+        return other.targets.stream().anyMatch(targets::contains);
     }
 
     /** Whether the NBD load may fail while this fault is on (the primary died, or cannot record dirty bits). */
     boolean mayFailLoad() {
-        return this == KILL_PRIMARY || this == PRIMARY_STATE_FULL;
+        return this == KILL_PRIMARY || this == PRIMARY_STATE_FULL || this == PRIMARY_STATE_FULL_AT_RESYNC;
     }
 
     /** How long the fault lasts before it is healed, drawn from the round's random. */
@@ -92,8 +101,26 @@ enum Fault {
                 system.broker().stop();
                 return system.broker()::start;
             case PRIMARY_STATE_FULL:
+                // Full before the outage: entering LOGGING (a new generation in volume.json) and the
+                // publisher's files meet ENOSPC; writes may fail (EIO) rather than go unrecorded.
                 system.primaryState().fill();
-                return system.primaryState()::unfill;
+                system.proxy().cut();
+                return () -> {
+                    system.proxy().restore();
+                    system.primaryState().unfill();
+                };
+            case PRIMARY_STATE_FULL_AT_RESYNC:
+                // The state directory fills while the link is down, and the link returns before space does:
+                // the era close of the resync (a new bitmap file) meets ENOSPC, as in issue #12 observation 3.
+                // The link goes first, so that writes are logged (the new generation is written while there is room).
+                system.proxy().cut();
+                system.awaitPrimaryMode("LOGGING", java.time.Duration.ofSeconds(3));
+                system.primaryState().fill();
+                return () -> {
+                    system.proxy().restore();
+                    system.awaitPrimaryLeftLogging(java.time.Duration.ofSeconds(3));
+                    system.primaryState().unfill();
+                };
             case SECONDARY_STORE_FULL:
                 system.secondaryStore().fill();
                 return system.secondaryStore()::unfill;

@@ -65,6 +65,7 @@ class FaultCampaignIT {
         log.info("fault campaign: seed {}, rounds {}..{}, faults {}", seed, first, first + rounds - 1, enabled);
         CampaignSummary summary = new CampaignSummary(seed);
         Files.createDirectories(OUT);
+        deleteLogsOfAnEarlierRun();
         try (CampaignSystem system = new CampaignSystem(dir, kafka).start()) {
             try {
                 converge(system, "the start");
@@ -80,6 +81,17 @@ class FaultCampaignIT {
                 system.saveLogs(OUT.resolve("logs"));
                 Files.writeString(OUT.resolve("summary.txt"), summary.toString());
                 log.info("{}", summary);
+            }
+        }
+    }
+
+    private static void deleteLogsOfAnEarlierRun() throws IOException {
+        Path logs = OUT.resolve("logs");
+        if (Files.isDirectory(logs)) {
+            try (var files = Files.list(logs)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
             }
         }
     }
@@ -173,6 +185,8 @@ class FaultCampaignIT {
             throw new AssertionError("live dirty keys in the topic though every era is replayed: " + liveDirtyKeys(system)
                     + "; primary status: " + system.primaryStatus(), e);
         }
+        // A link flap after convergence (a heartbeat late on a loaded box) is no fault of the round: wait it out.
+        converge(system, "the checks of round " + plan.round());
         JsonNode v = system.primaryStatus();
         assertThat(v).as("status after convergence").isNotNull();
         assertThat(v.path("mode").asText() + " dirty " + v.path("dirtyRegions").asLong() + " pending " + v.path("pendingEras"))

@@ -22,7 +22,7 @@ record RoundPlan(int round, CampaignLoad load, List<Fault> faults, List<Duration
         List<Fault> faults = new ArrayList<>();
         faults.add(enabled.get(random.nextInt(enabled.size())));
         if (random.nextInt(3) == 0) {
-            List<Fault> others = enabled.stream().filter(f -> f.target != faults.get(0).target).toList();
+            List<Fault> others = enabled.stream().filter(f -> !f.sharesTargetWith(faults.get(0))).toList();
             if (!others.isEmpty()) {
                 faults.add(others.get(random.nextInt(others.size())));
             }
