@@ -24,6 +24,8 @@ record CampaignLoad(long offset, long size, long seed, int rateKiB) {
     ExternalCommand.Running start(String uri) {
         return ExternalCommand.start(List.of("fio", "--name=campaign", "--ioengine=nbd", "--uri=" + uri,
                 "--rw=randwrite", "--bsrange=4k-64k", "--iodepth=4",
+                // one process: a killed fio must not leave its forked job process behind
+                "--thread",
                 "--offset=" + offset, "--size=" + size, "--rate=" + rateKiB + "k",
                 "--randseed=" + seed, "--verify=crc32c", "--do_verify=1", "--verify_fatal=1"));
     }
