@@ -23,7 +23,7 @@ import org.awaitility.core.ConditionTimeoutException;
  * file, the way {@code bin/blockrep} launches it (with the Avro trusted-packages property), or as a
  * bare {@code java -jar}.
  */
-final class BlockrepProcess {
+public final class BlockrepProcess {
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private static final Path JAR = Path.of("target", "blockrep.jar").toAbsolutePath();
 
@@ -31,7 +31,7 @@ final class BlockrepProcess {
     }
 
     /** Writes {@code props} to {@code file}. */
-    static Path write(Path file, Properties props) {
+    public static Path write(Path file, Properties props) {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             props.store(w, null);
         } catch (IOException e) {
@@ -46,7 +46,7 @@ final class BlockrepProcess {
      * enough for a test (damping 300 ms, heartbeat 100 ms, ack timeout 1 s), and one volume {@code vol}
      * of {@code size} bytes in {@code role}; {@code more} adds keys (link listen and peer, Kafka, ...).
      */
-    static Path facilityConfig(Path dir, String node, String role, long size, int nbd, int control, String secret,
+    public static Path facilityConfig(Path dir, String node, String role, long size, int nbd, int control, String secret,
                                Map<String, String> more) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("producer.node.id", node);
@@ -73,7 +73,7 @@ final class BlockrepProcess {
     }
 
     /** {@code VERB --config FILE} with the JVM options of {@code bin/blockrep}; close (or kill) the handle to stop it. */
-    static ExternalCommand.Running start(String verb, Path config) {
+    public static ExternalCommand.Running start(String verb, Path config) {
         return ExternalCommand.start(List.of(JAVA, "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.blockrep.schemas", "-jar", JAR.toString(),
                 verb, "--config", config.toString()));
     }
@@ -82,7 +82,7 @@ final class BlockrepProcess {
      * Starts a facility ({@code producer --config FILE}), adds it to {@code processes} (which the test
      * stops), and returns once its control API describes its volume; fails with its output if it exits.
      */
-    static ExternalCommand.Running startFacility(Path config, ControlApi control, List<ExternalCommand.Running> processes) {
+    public static ExternalCommand.Running startFacility(Path config, ControlApi control, List<ExternalCommand.Running> processes) {
         ExternalCommand.Running p = start("producer", config);
         processes.add(p);
         await(Awaitility.await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || control.volume() != null, p);
@@ -99,7 +99,7 @@ final class BlockrepProcess {
      * Awaits {@code condition}; on a timeout fails with the output of {@code processes}, which is
      * where the reason usually is.
      */
-    static void await(ConditionFactory await, Callable<Boolean> condition, ExternalCommand.Running... processes) {
+    public static void await(ConditionFactory await, Callable<Boolean> condition, ExternalCommand.Running... processes) {
         try {
             await.until(condition);
         } catch (ConditionTimeoutException e) {

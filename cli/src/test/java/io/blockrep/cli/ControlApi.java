@@ -12,17 +12,17 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** The control API of a facility run as a process: its first volume's status, and the link verbs. */
-final class ControlApi {
+public final class ControlApi {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final int port;
 
-    ControlApi(int port) {
+    public ControlApi(int port) {
         this.port = port;
     }
 
     /** The first volume's status, or null while the facility does not answer. */
-    JsonNode volume() {
+    public JsonNode volume() {
         try {
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/status"))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
@@ -36,12 +36,12 @@ final class ControlApi {
     }
 
     /** The first volume's mode, or "" while the facility does not answer. */
-    String mode() {
+    public String mode() {
         JsonNode v = volume();
         return v == null ? "" : v.path("mode").asText();
     }
 
-    void post(String path) throws IOException, InterruptedException {
+    public void post(String path) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -71,6 +71,7 @@ public final class ExternalCommand {
 
     /** A started program. Not thread-safe. */
     public static final class Running implements AutoCloseable {
+        private static final int MAX_OUTPUT = 4 << 20;
         private final List<String> command;
         private final Process process;
         private final Path out;
@@ -122,6 +123,17 @@ public final class ExternalCommand {
             }
         }
 
+        /**
+         * Sends a signal by name ({@code STOP}, {@code CONT}, {@code KILL}, ...) with kill(1); false
+         * when the process is gone (a fault test may signal a process another fault already killed).
+         */
+        public boolean signal(String name) {
+            if (!process.isAlive()) {
+                return false;
+            }
+            return ExternalCommand.run(Duration.ofSeconds(10), "kill", "-" + name, Long.toString(process.pid())).exitCode() == 0;
+        }
+
         /** Output written so far. */
         public String stdout() {
             return read(out);
@@ -156,8 +168,17 @@ public final class ExternalCommand {
             }
         }
 
+        /** The output, or its last {@value #MAX_OUTPUT} bytes when a runaway program wrote more (it would not fit a String). */
         private static String read(Path p) {
             try {
+                long size = Files.size(p);
+                if (size > MAX_OUTPUT) {
+                    try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(p)) {
+                        java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(MAX_OUTPUT);
+                        c.read(tail, size - MAX_OUTPUT);
+                        return "<" + (size - MAX_OUTPUT) + " bytes left out>" + new String(tail.array(), 0, tail.position(), StandardCharsets.UTF_8);
+                    }
+                }
                 return Files.readString(p, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 return "<cannot read " + p + ": " + e.getMessage() + ">";

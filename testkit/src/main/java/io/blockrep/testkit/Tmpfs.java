@@ -13,6 +13,7 @@ import java.time.Duration;
  */
 public final class Tmpfs implements AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String FILLER = ".tmpfs-filler";
     private final Path mountPoint;
     private boolean mounted;
 
@@ -46,6 +47,32 @@ public final class Tmpfs implements AutoCloseable {
         ExternalCommand.Result r = ExternalCommand.run(TIMEOUT, command);
         if (r.exitCode() != 0) {
             throw new IllegalStateException("tmpfs: " + r.describe());
+        }
+    }
+
+    /**
+     * Takes every free byte with a preallocated filler file ({@code fallocate}), so that the next
+     * write needing a new page fails with ENOSPC, as on a full disk; {@link #unfill} frees it.
+     * Files already allocated stay writable in place (tmpfs overwrites without new pages).
+     */
+    public void fill() {
+        Path filler = mountPoint.resolve(FILLER);
+        try {
+            long free = Files.getFileStore(mountPoint).getUsableSpace();
+            if (free > 0) {
+                run("fallocate", "-l", Long.toString(free), filler.toString());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Removes the filler of {@link #fill}; does nothing when there is none. */
+    public void unfill() {
+        try {
+            Files.deleteIfExists(mountPoint.resolve(FILLER));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

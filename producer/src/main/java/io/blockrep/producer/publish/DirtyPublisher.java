@@ -66,7 +66,8 @@ import org.slf4j.LoggerFactory;
  *     unreachable, reconnect with backoff up to 10 s, rebuild, send the backlog. {@link #stats()} shows UNREACHABLE.
  * <li>Fatal, the owner stops for good ({@link FatalException}): a configuration that would misplace records —
  *     the dirty topic is not compacted, its partition count changed ({@link PartitionCountGuard}), or the guard's
- *     file cannot be read or written — and a {@link VirtualMachineError}. Reported through
+ *     file cannot be read — and a {@link VirtualMachineError}. (A guard file that cannot be written, as on a full
+ *     state directory, is retried like a Kafka failure.) Reported through
  *     {@link PublisherListener} as fatal and as FAILED in {@link #stats()}; retrying would not help.
  * <li>Anything else thrown in the owner's loop (a bug, a source that failed to read its bitmaps) restarts the
  *     loop ({@link RestartingLoop}: 0.5 s doubling to 60 s): the Kafka clients are closed and made anew, nothing

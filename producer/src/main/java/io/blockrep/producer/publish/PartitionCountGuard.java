@@ -1,6 +1,7 @@
 package io.blockrep.producer.publish;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.RetriableException;
 import io.blockrep.common.volume.VolumeMetadataFile;
 import java.io.IOException;
 import java.io.Reader;
@@ -26,7 +27,10 @@ final class PartitionCountGuard {
         this.file = stateDir.resolve(FILE);
     }
 
-    /** Records {@code partitions} for {@code topic} on first sight; throws {@link FatalException} on a change. */
+    /**
+     * Records {@code partitions} for {@code topic} on first sight; throws {@link FatalException} on a change
+     * or an unreadable file, {@link RetriableException} when the record cannot be written (ENOSPC, EIO).
+     */
     void check(String topic, int partitions) {
         Properties seen = read();
         String recorded = seen.getProperty(topic);
@@ -61,7 +65,9 @@ final class PartitionCountGuard {
             p.store(w, "partition counts of blockrep's dirty topics, as first seen; see " + MIGRATION);
             VolumeMetadataFile.writeAtomically(file, w.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new FatalException("cannot write " + file + ": " + e.getMessage(), e);
+            // A full or failing disk is transient (unlike a changed count or an unreadable file): the
+            // publisher reconnects with backoff and records the count once the write succeeds.
+            throw new RetriableException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 }

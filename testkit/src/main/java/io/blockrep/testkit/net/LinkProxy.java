@@ -23,6 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       reset at once, so the client sees the connection drop before any byte).
  *   <li>{@link #blackhole()}: keeps connections open but drops every byte in both directions; new
  *       connections are accepted and their bytes dropped, never reaching the target.
+ *   <li>{@link #halfOpen()}: a half-open connection, as when the far host vanished without a FIN:
+ *       the target's side of every current connection is reset (the target sees the connection
+ *       go), while the client's side stays open and its bytes are dropped (the client sees
+ *       nothing, only silence). New connections are blackholed.
  *   <li>{@link #restore()}: forwards again. Connections that lived through a blackhole lost bytes,
  *       so their streams are broken; they are closed, and clients must reconnect.
  * </ul>
@@ -75,6 +79,16 @@ public final class LinkProxy implements Closeable {
         mode = Mode.BLACKHOLE;
         for (Pair p : pairs) {
             p.blackholed = true;
+        }
+    }
+
+    public void halfOpen() {
+        mode = Mode.BLACKHOLE;
+        for (Pair p : pairs) {
+            p.blackholed = true;
+            if (p.upstream != null) {
+                reset(p.upstream);
+            }
         }
     }
 
@@ -181,7 +195,8 @@ public final class LinkProxy implements Closeable {
                 }
             } catch (IOException e) {
                 // the other pump or cut() closed the sockets
-            } finally {
+            }
+            if (!blackholed || from == client) {
                 close();
             }
         }
