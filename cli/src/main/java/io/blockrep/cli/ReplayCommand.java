@@ -54,7 +54,7 @@ final class ReplayCommand implements Callable<Integer> {
             + "the primary (no common generation) or not trusted. The peer must be SECONDARY; its own changes are dropped.")
     boolean full;
 
-    @Option(names = "--progress", defaultValue = "auto", paramLabel = "STYLE",
+    @Option(names = "--progress", defaultValue = "AUTO", paramLabel = "STYLE",
             description = "bar: redraw a progress bar in place; plain: a progress line every "
                     + "5 s (for logs and pipes); auto: bar when the output is a terminal (default: ${DEFAULT-VALUE}).")
     ProgressBar.Style progress;

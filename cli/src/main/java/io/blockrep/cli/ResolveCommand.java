@@ -102,7 +102,7 @@ final class ResolveCommand implements Callable<Integer> {
         out.println(plan.loser().node() + " is SECONDARY at generation " + plan.common() + "; " + tombstones
                 + " of its dirty record(s) tombstoned; resyncing from " + plan.survivor().node() + " ...");
         out.flush();
-        int replay = new CommandLine(new ReplayCommand()).setOut(out).setErr(spec.commandLine().getErr())
+        int replay = new CommandLine(new ReplayCommand()).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(spec.commandLine().getErr())
                 .setExecutionExceptionHandler(spec.commandLine().getExecutionExceptionHandler())
                 .execute(volume, "--config", config.toString(), "--timeout", timeout);
         if (replay == 0) {

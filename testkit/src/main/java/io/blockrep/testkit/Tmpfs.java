@@ -56,21 +56,33 @@ public final class Tmpfs implements AutoCloseable {
      * Files already allocated stay writable in place (tmpfs overwrites without new pages).
      */
     public void fill() {
-        Path filler = mountPoint.resolve(FILLER);
         try {
-            long free = Files.getFileStore(mountPoint).getUsableSpace();
-            if (free > 0) {
-                run("fallocate", "-l", Long.toString(free), filler.toString());
+            // A writer on the mount may take pages between reading the free space and the fallocate,
+            // which then fails with ENOSPC: take what is free again, into another filler, a few times.
+            for (int attempt = 0; attempt < 8; attempt++) {
+                long free = Files.getFileStore(mountPoint).getUsableSpace();
+                if (free <= 0) {
+                    return;
+                }
+                Path filler = mountPoint.resolve(FILLER + (attempt == 0 ? "" : "-" + attempt));
+                ExternalCommand.Result r = ExternalCommand.run(TIMEOUT, "fallocate", "-l", Long.toString(free), filler.toString());
+                if (r.exitCode() == 0) {
+                    return;
+                }
+                Files.deleteIfExists(filler);
             }
+            throw new IllegalStateException("tmpfs: could not fill " + mountPoint + ": its free space kept changing");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Removes the filler of {@link #fill}; does nothing when there is none. */
+    /** Removes the fillers of {@link #fill}; does nothing when there are none. */
     public void unfill() {
-        try {
-            Files.deleteIfExists(mountPoint.resolve(FILLER));
+        try (java.util.stream.Stream<Path> files = Files.list(mountPoint)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().startsWith(FILLER)).toList()) {
+                Files.deleteIfExists(p);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
