@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * Owns the on-disk layout of a volume's metadata file: a small JSON document with a
@@ -24,13 +25,20 @@ import java.util.List;
  * format 1 file reads as generation {@link Generation#CREATED}, consistent, and is written back
  * in the current format on its next change. Format 3 added the initial-sync state
  * ({@link InitialSync}); format 1 and 2 files read as {@link InitialSync#NONE}. An older build
- * refuses a format 3 file rather than ignore a pending initial sync. Writes are atomic and durable:
+ * refuses a format 3 file rather than ignore a pending initial sync. Format 4 adds {@code crc32c}, last: the
+ * CRC32C (8 lowercase hex digits) of the document without that field, serialised compactly
+ * ({@code {"magic":...}} with no spaces, fields in file order); a file whose checksum does not
+ * match is refused as corrupt, so a flipped bit in a size, role or generation is never trusted (the
+ * facility names the recovery command). Formats 1 to 3 carry no checksum and are read as before,
+ * then written back as format 4 on their next change. Writes are atomic and durable:
  * write a temp file, fsync it, rename it over the old one, fsync the directory. A reader sees the
  * old or the new file, never a mix.
  */
 public final class VolumeMetadataFile {
     public static final String MAGIC = "blockrep-volume";
-    public static final int FORMAT_VERSION = 3;
+    public static final int FORMAT_VERSION = 4;
+    /** The field that holds the checksum (format 4 on). */
+    public static final String CHECKSUM_FIELD = "crc32c";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private VolumeMetadataFile() {
@@ -56,6 +64,7 @@ public final class VolumeMetadataFile {
             list.addObject().put("id", e.idText()).put("node", e.nodeId()).put("startedMillis", e.startEpochMillis());
         }
         try {
+            node.put(CHECKSUM_FIELD, checksum(node));
             byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
             writeAtomically(file, bytes);
         } catch (IOException e) {
@@ -77,6 +86,9 @@ public final class VolumeMetadataFile {
         if (format < 1 || format > FORMAT_VERSION) {
             throw new FatalException(file + " has metadata format " + format + "; this build reads formats 1 to " + FORMAT_VERSION);
         }
+        if (format >= 4) {
+            verifyChecksum(file, (ObjectNode) node);
+        }
         try {
             GenerationHistory generations = format == 1 ? GenerationHistory.created() : generations(node);
             return new VolumeMetadata(
@@ -90,6 +102,32 @@ public final class VolumeMetadataFile {
                             node.path("initialSyncRegions").asLong()));
         } catch (RuntimeException e) {
             throw new FatalException("corrupt volume metadata " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** CRC32C of {@code node} without its checksum field, compact JSON, as 8 lowercase hex digits. */
+    private static String checksum(ObjectNode node) throws IOException {
+        ObjectNode copy = node.deepCopy();
+        copy.remove(CHECKSUM_FIELD);
+        CRC32C crc = new CRC32C();
+        crc.update(JSON.writeValueAsBytes(copy));
+        return String.format("%08x", crc.getValue());
+    }
+
+    private static void verifyChecksum(Path file, ObjectNode node) {
+        JsonNode stored = node.get(CHECKSUM_FIELD);
+        if (stored == null || !stored.isTextual()) {
+            throw new FatalException("corrupt volume metadata " + file + ": format 4 without its " + CHECKSUM_FIELD + " field");
+        }
+        String actual;
+        try {
+            actual = checksum(node);
+        } catch (IOException e) {
+            throw new FatalException("cannot check volume metadata " + file + ": " + e.getMessage(), e);
+        }
+        if (!actual.equals(stored.asText())) {
+            throw new FatalException("corrupt volume metadata " + file + ": checksum mismatch (stored " + stored.asText()
+                    + ", content " + actual + ")");
         }
     }
 

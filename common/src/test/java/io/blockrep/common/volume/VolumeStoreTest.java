@@ -61,12 +61,34 @@ class VolumeStoreTest {
 
     @Test
     void metadataLayoutMatchesGoldenFile() throws IOException {
-        Path golden = Path.of("src/test/resources/golden/volume-v3.json");
+        // volume-v4.json is written by golden/make-volume-v4.py (its own CRC32C), not by this code
+        Path golden = Path.of("src/test/resources/golden/volume-v4.json");
         VolumeMetadata meta = golden(InitialSync.running(1234));
         Path written = dir.resolve("volume.json");
         VolumeMetadataFile.write(written, meta);
         assertThat(Files.readString(written, StandardCharsets.UTF_8)).isEqualTo(Files.readString(golden, StandardCharsets.UTF_8));
         assertThat(VolumeMetadataFile.read(golden)).isEqualTo(meta);
+    }
+
+    @Test
+    void formatThreeWithoutAChecksumIsStillRead() {
+        assertThat(VolumeMetadataFile.read(Path.of("src/test/resources/golden/volume-v3.json"))).isEqualTo(golden(InitialSync.running(1234)));
+    }
+
+    /** Issue #12, deliver 1: a flipped digit in a field that still parses (here the role's generation) is refused, not trusted. */
+    @Test
+    void aChangedFieldThatStillParsesFailsTheChecksum() throws IOException {
+        String v4 = Files.readString(Path.of("src/test/resources/golden/volume-v4.json"), StandardCharsets.UTF_8);
+        for (String[] edit : new String[][] {{"123456789abcdef0", "123456789abcdef1"}, {"\"size\" : 1073741824", "\"size\" : 1073741825"},
+                {"\"role\" : \"PRIMARY\"", "\"role\" : \"SECONDARY\""}, {"\"consistent\" : false", "\"consistent\" : true"}}) {
+            Path file = dir.resolve("edited.json");
+            Files.writeString(file, v4.replace(edit[0], edit[1]), StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> VolumeMetadataFile.read(file)).as(edit[1]).isInstanceOf(FatalException.class)
+                    .hasMessageContaining("checksum mismatch").hasMessageContaining(file.toString());
+        }
+        Path stripped = dir.resolve("stripped.json");
+        Files.writeString(stripped, v4.replace(",\n  \"crc32c\" : \"f07e06fb\"", ""), StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> VolumeMetadataFile.read(stripped)).isInstanceOf(FatalException.class).hasMessageContaining("without its crc32c");
     }
 
     @Test
