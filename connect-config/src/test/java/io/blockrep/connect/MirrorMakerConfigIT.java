@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
-import io.blockrep.schemas.topic.TopicAdmin;
 import io.blockrep.schemas.topic.TopicLayout;
 import io.blockrep.testkit.kafka.MirrorMaker;
 import io.blockrep.testkit.kafka.TopicContents;
@@ -49,7 +48,7 @@ class MirrorMakerConfigIT {
         kafka = TwoSiteKafka.start();
         for (String site : kafka.sites()) {
             // as each facility does at its start, before MirrorMaker looks for topics
-            TopicAdmin.ensureTopics(kafka.admin(site), LAYOUT.prefix(), PARTITIONS, (short) 1);
+            MirrorRecords.createTopics(kafka.admin(site), LAYOUT, PARTITIONS);
         }
         mirror = MirrorMaker.fromRepository()
                 .bootstrapServers("site-a", kafka.bootstrapServers("site-a"))

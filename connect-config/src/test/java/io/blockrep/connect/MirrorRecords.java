@@ -1,10 +1,14 @@
 package io.blockrep.connect;
 
+import io.blockrep.common.RetriableException;
 import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.topic.TopicAdmin;
 import io.blockrep.schemas.topic.TopicLayout;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,6 +31,16 @@ final class MirrorRecords {
     static final long VOLUME_SIZE = 64L * 1024 * 1024;
 
     private MirrorRecords() {
+    }
+
+    /**
+     * The blockrep topics, created as a facility creates them at start ({@link TopicAdmin#ensureTopics}), retried
+     * on its retriable failure as the facility retries: right after a create, describing the new topic's configs
+     * can fail with UnknownTopicOrPartition until the broker's metadata catches up.
+     */
+    static void createTopics(Admin admin, TopicLayout layout, int partitions) {
+        Awaitility.await("blockrep topics").atMost(Duration.ofSeconds(30)).ignoreException(RetriableException.class)
+                .until(() -> TopicAdmin.ensureTopics(admin, layout.prefix(), partitions, (short) 1) == partitions);
     }
 
     static DirtyRegion value(long firstWriteMillis) {
