@@ -25,10 +25,12 @@ class MirrorMakerOverridesTest {
         Set<String> changed = new HashSet<>(run.keySet());
         changed.removeIf(k -> run.get(k).equals(file.get(k)));
         Set<String> allowed = new HashSet<>(MirrorMaker.REPLICATION_FACTOR_KEYS);
-        allowed.addAll(Set.of("site-a.bootstrap.servers", "site-b.bootstrap.servers", "plugin.discovery"));
+        allowed.addAll(Set.of("site-a.bootstrap.servers", "site-b.bootstrap.servers",
+                "plugin.discovery", "site-a.plugin.discovery", "site-b.plugin.discovery"));
         assertThat(changed).isSubsetOf(allowed).contains("site-a.bootstrap.servers", "site-b.bootstrap.servers");
         assertThat(file.keySet()).allSatisfy(k -> assertThat(run).containsKey(k));
-        assertThat(run).containsEntry("site-a.bootstrap.servers", "127.0.0.1:1111").containsEntry("plugin.discovery", "service_load");
+        assertThat(run).containsEntry("site-a.bootstrap.servers", "127.0.0.1:1111").containsEntry("plugin.discovery", "service_load")
+                .containsEntry("site-b.plugin.discovery", "service_load");
         MirrorMaker.REPLICATION_FACTOR_KEYS.forEach(k -> assertThat(run).containsEntry(k, "1"));
     }
 

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>What the file says is what runs: the helper replaces only
  * <ul>
  *   <li>{@code <alias>.bootstrap.servers} of each cluster ({@link Builder#bootstrapServers});</li>
- *   <li>{@code plugin.discovery=service_load}: without it the Connect runtime scans the whole test
- *       class path for plugins by reflection (tens of seconds on two cores, and a warning); the
+ *   <li>{@code plugin.discovery=service_load}, top level and as {@code <alias>.plugin.discovery} (each
+ *       flow's worker reads only its target's prefixed keys): without it the Connect runtime also scans
+ *       the whole test class path for plugins by reflection (slow on two cores, and a warning); the
  *       MirrorMaker connectors are found through their ServiceLoader manifests either way;</li>
  *   <li>with {@link Builder#oneBrokerClusters} (on by default) the replication factor of every topic
  *       MirrorMaker creates ({@link #REPLICATION_FACTOR_KEYS}) is 1: a one-broker cluster cannot
@@ -215,7 +216,10 @@ public final class MirrorMaker implements AutoCloseable {
                 }
                 p.put(alias + ".bootstrap.servers", servers);
             });
+            // top level for MirrorMakerConfig's own plugin loader (config providers); per target alias for
+            // each flow's Connect worker, whose config takes only the target cluster's prefixed keys
             p.put("plugin.discovery", "service_load");
+            clusters.forEach(alias -> p.put(alias + ".plugin.discovery", "service_load"));
             if (oneBroker) {
                 REPLICATION_FACTOR_KEYS.forEach(k -> p.put(k, "1"));
             }
