@@ -44,7 +44,14 @@ class ConnectorFilesTest {
     private static final Set<String> WORKER_KEYS = Set.of("key.converter", "value.converter", "header.converter");
 
     private static final Map<String, String> MM2 = MirrorMaker.load(CONNECT_CONFIG.resolve("mm2.properties"));
-    private static final MirrorMakerConfig MM2_CONFIG = new MirrorMakerConfig(MM2);
+    /** The file as MirrorMaker reads it; service_load only spares the class-path scan (not a connector setting). */
+    private static final MirrorMakerConfig MM2_CONFIG = new MirrorMakerConfig(withServiceLoad(MM2));
+
+    private static Map<String, String> withServiceLoad(Map<String, String> file) {
+        Map<String, String> p = new LinkedHashMap<>(file);
+        p.put("plugin.discovery", "service_load");
+        return p;
+    }
 
     static List<Path> connectorFiles() throws IOException {
         try (Stream<Path> files = Files.list(CONNECT_CONFIG.resolve("connectors"))) {
