@@ -49,7 +49,7 @@ public final class TopicAdmin {
         try {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = new ArrayList<>();
-            for (String name : List.of(layout.dirty(), layout.events(), layout.status())) {
+            for (String name : List.of(layout.dirty(), layout.events(), layout.status(), layout.dlq())) {
                 if (!existing.contains(name)) {
                     missing.add(new NewTopic(name, Optional.of(partitions),
                             replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor)).configs(wanted.get(name)));

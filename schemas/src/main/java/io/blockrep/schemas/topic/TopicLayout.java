@@ -9,13 +9,15 @@ import org.apache.kafka.common.utils.Utils;
 
 /**
  * Names, policies and partitioning of blockrep's topics: {@code <prefix>dirty} (compacted),
- * {@code <prefix>events} (deleted after 7 days) and {@code <prefix>status} (compacted). The default
+ * {@code <prefix>events} (deleted after 7 days), {@code <prefix>status} (compacted) and
+ * {@code <prefix>dlq} (records no reader could decode, copied as they were; deleted after 30 days). The default
  * prefix is {@value #DEFAULT_PREFIX}. Producer and replayer both use this class, so they always agree
  * on where a volume's records live. Immutable.
  */
 public record TopicLayout(String prefix) {
     public static final String DEFAULT_PREFIX = "blockrep.";
     public static final Duration EVENTS_RETENTION = Duration.ofDays(7);
+    public static final Duration DLQ_RETENTION = Duration.ofDays(30);
     private static final Pattern LEGAL_PREFIX = Pattern.compile("[a-zA-Z0-9._-]{0,200}");
 
     public TopicLayout {
@@ -41,13 +43,20 @@ public record TopicLayout(String prefix) {
         return prefix + "status";
     }
 
+    /** The dead-letter topic: poison records copied as-is, with headers naming the reason and origin. */
+    public String dlq() {
+        return prefix + "dlq";
+    }
+
     /** Topic configurations blockrep creates each topic with, keyed by topic name. */
     public Map<String, Map<String, String>> topicConfigs() {
         return Map.of(
                 dirty(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
                 events(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
                         TopicConfig.RETENTION_MS_CONFIG, Long.toString(EVENTS_RETENTION.toMillis())),
-                status(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                status(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
+                dlq(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG, Long.toString(DLQ_RETENTION.toMillis())));
     }
 
     /**

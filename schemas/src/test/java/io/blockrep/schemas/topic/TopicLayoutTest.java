@@ -13,6 +13,7 @@ class TopicLayoutTest {
         assertThat(d.dirty()).isEqualTo("blockrep.dirty");
         assertThat(d.events()).isEqualTo("blockrep.events");
         assertThat(d.status()).isEqualTo("blockrep.status");
+        assertThat(d.dlq()).isEqualTo("blockrep.dlq");
         TopicLayout t = new TopicLayout("test-1.");
         assertThat(t.dirty()).isEqualTo("test-1.dirty");
         assertThat(new TopicLayout("").events()).isEqualTo("events");
@@ -31,6 +32,8 @@ class TopicLayoutTest {
         assertThat(d.topicConfigs().get("blockrep.status")).containsEntry("cleanup.policy", "compact");
         assertThat(d.topicConfigs().get("blockrep.events"))
                 .containsEntry("cleanup.policy", "delete").containsEntry("retention.ms", "604800000");
+        assertThat(d.topicConfigs().get("blockrep.dlq"))
+                .containsEntry("cleanup.policy", "delete").containsEntry("retention.ms", "2592000000");
     }
 
     /**
