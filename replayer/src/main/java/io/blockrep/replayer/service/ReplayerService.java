@@ -55,7 +55,7 @@ public final class ReplayerService implements AutoCloseable {
         this.runtime = runtime;
         this.stepper = stepper == null ? runtime::step : stepper;
         Properties props = runtime.clientProperties();
-        this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), new TopicLayout(config.topicPrefix()).dirty(),
+        this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), io.blockrep.replayer.index.SourceTopics.of(config),
                 new DirtyTopicFollower.OwnershipListener() {
                     @Override
                     public void volumesAssigned(Set<String> volumes) {
