@@ -299,6 +299,12 @@ public final class DirtyTopicFollower implements AutoCloseable {
                         + "policy and aliases of replayer.mirror.*? Reading without it until the next assignment", m);
                 continue;
             }
+            if (exists.size() != partitionCount) {
+                // Fatal for the follower (handed to the service through failure()): a volume would be in different partitions.
+                throw new io.blockrep.common.FatalException(m + " has " + exists.size() + " partitions, " + topic + " " + partitionCount
+                        + ": a volume's records would be in different partitions (MirrorMaker 2 mirrors partitions one to one; "
+                        + "was a topic re-created or partitions added?)");
+            }
             added.forEach(tp -> fresh.add(new TopicPartition(m, tp.partition())));
         }
         if (fresh.isEmpty()) {
