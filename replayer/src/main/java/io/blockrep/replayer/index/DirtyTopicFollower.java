@@ -191,10 +191,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        consumer.wakeup();
-        if (mirror != null) {
-            mirror.wakeup();
-        }
+        consumer.wakeup(); // the mirror consumer's polls are short: the loop sees running=false after one
         try {
             owner.join();
         } catch (InterruptedException e) {
@@ -229,7 +226,11 @@ public final class DirtyTopicFollower implements AutoCloseable {
             }
         } finally {
             try {
-                commit(true);
+                try {
+                    commit(true);
+                } catch (WakeupException e) {
+                    commit(true); // close()'s wakeup was still pending: the thread was not in the group consumer's poll
+                }
             } catch (RuntimeException e) {
                 LOG.warn("last commit of backlog offsets failed: {}", e.toString());
             }
