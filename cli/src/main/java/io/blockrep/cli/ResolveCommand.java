@@ -7,7 +7,6 @@ import io.blockrep.replayer.resolve.SplitBrainResolver;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Plan;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Stage;
 import io.blockrep.replayer.service.FacilityClient;
-import io.blockrep.schemas.topic.TopicLayout;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

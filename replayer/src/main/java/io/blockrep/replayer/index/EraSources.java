@@ -70,14 +70,6 @@ final class EraSources {
         return markers.values().stream().findFirst().orElse(null);
     }
 
-    /** The merged live regions (for tests and checks; the index keeps its own copy up to date). */
-    RoaringBitmap merged() {
-        RoaringBitmap union = new RoaringBitmap();
-        live.values().forEach(union::or);
-        cleared.values().forEach(union::andNot);
-        return union;
-    }
-
     private static RoaringBitmap bits(Map<String, RoaringBitmap> m, String topic) {
         return m.computeIfAbsent(topic, t -> new RoaringBitmap());
     }

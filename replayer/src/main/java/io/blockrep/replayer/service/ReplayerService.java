@@ -4,7 +4,6 @@ import io.blockrep.common.BlockrepException;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.index.DirtyTopicFollower;
-import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
