@@ -6,6 +6,9 @@ import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.copy.CopyProgress;
 import io.blockrep.replayer.index.DirtyTopicReader;
+import io.blockrep.replayer.index.MirrorCatchup;
+import io.blockrep.replayer.index.MirrorLag;
+import io.blockrep.replayer.index.SourceTopics;
 import io.blockrep.replayer.index.ReplayerGroup;
 import io.blockrep.replayer.service.CurrentPrimary;
 import io.blockrep.replayer.service.FacilityClient;
@@ -84,7 +87,7 @@ final class ReplayCommand implements Callable<Integer> {
             });
         }
         try (ReplayerRuntime runtime = ReplayerRuntime.open(cfg);
-             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), layout.dirty())) {
+             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), SourceTopics.of(cfg))) {
             FacilityClient primary = runtime.control(current.primary().id());
             List<Integer> partitions = reader.partitions(Duration.ofSeconds(30));
             int partition = TopicLayout.partitionFor(volume, partitions.size());
@@ -92,8 +95,15 @@ final class ReplayCommand implements Callable<Integer> {
             if (full) {
                 fullCopy(primary, runtime.control(current.peer().id()), current, bar);
             }
+            // The primary's closed eras must reach this cluster (through MirrorMaker when it publishes to the other site's).
+            SourceTopics topics = SourceTopics.of(cfg);
+            MirrorCatchup catchup = new MirrorCatchup(cfg.mirror().catchupTimeout(), System::nanoTime,
+                    () -> MirrorLag.describe(runtime.clientProperties(), topics, java.time.Clock.systemUTC(), Duration.ofSeconds(5)));
             return untilReplicating(primary, current, bar, deadline, status -> {
                 reader.poll(Duration.ofMillis(100));
+                if (!topics.mirroredDirty().isEmpty() && java.util.Set.of("RESYNCING", "CUTOVER").contains(status.path("mode").asText())) {
+                    catchup.check(reader.index(), volume, current.primary().id(), primary.eras(volume).pending());
+                }
                 runtime.step(reader.index(), v, bar::update);
             });
         }

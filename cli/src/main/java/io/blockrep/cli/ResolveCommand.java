@@ -7,7 +7,6 @@ import io.blockrep.replayer.resolve.SplitBrainResolver;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Plan;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Stage;
 import io.blockrep.replayer.service.FacilityClient;
-import io.blockrep.schemas.topic.TopicLayout;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -97,8 +96,13 @@ final class ResolveCommand implements Callable<Integer> {
         }
         long merged = resolver.merge(plan);
         out.println(plan.survivor().node() + " now holds " + plan.loser().node() + "'s changed regions as dirty (" + merged + " new)");
+        // With a mirror the loser's records may still be on their way here: the tombstoning waits for them (asked before the
+        // discard forgets them). On one cluster the loser's facility published everything before the discard: nothing to wait for.
+        org.roaringbitmap.RoaringBitmap loserRegions = cfg.mirror().policy().equals("none") ? new org.roaringbitmap.RoaringBitmap()
+                : resolver.loserRegions(plan);
         resolver.discard(plan, Duration.ofMinutes(2));
-        long tombstones = resolver.tombstoneLoser(plan, cfg.kafkaClientProperties(), new TopicLayout(cfg.topicPrefix()), Duration.ofSeconds(60));
+        long tombstones = resolver.tombstoneLoser(plan, cfg.kafkaClientProperties(), io.blockrep.replayer.index.SourceTopics.of(cfg),
+                loserRegions, cfg.mirror().catchupTimeout(), Duration.ofSeconds(60));
         out.println(plan.loser().node() + " is SECONDARY at generation " + plan.common() + "; " + tombstones
                 + " of its dirty record(s) tombstoned; resyncing from " + plan.survivor().node() + " ...");
         out.flush();

@@ -100,6 +100,31 @@ class LagCommandIT {
             feed.flush();
             await().atMost(WAIT).until(() -> lag(args).exit() == 0);
             assertThat(lag(args).out()).contains("total lag 0").containsPattern("vol-a\\s+" + partition + "\\s+0\\n");
+            // A replayer that reads a peer's mirror beside the local topic: the lag says the mirror is not in it.
+            Properties cfg = new Properties();
+            cfg.setProperty("replayer.id", "r1");
+            cfg.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
+            cfg.setProperty("replayer.topic.prefix", "lagit.");
+            cfg.setProperty("replayer.group.id", "lag-it");
+            cfg.setProperty("replayer.mirror.policy", "default");
+            cfg.setProperty("replayer.mirror.peer.aliases", "site-a");
+            cfg.setProperty("replayer.link.secret", "0123456789abcdef-secret");
+            cfg.setProperty("replayer.nodes", "site-a,site-b");
+            for (String n : new String[] {"site-a", "site-b"}) {
+                cfg.setProperty("replayer.node." + n + ".link", "127.0.0.1:1");
+                cfg.setProperty("replayer.node." + n + ".control", "127.0.0.1:2");
+            }
+            cfg.setProperty("replayer.volumes", "vol-a");
+            cfg.setProperty("replayer.volume.vol-a.nodes", "site-a,site-b");
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("lagit-replayer", ".properties");
+            try {
+                BlockrepProcess.write(file, cfg);
+                Run mirrored = lag("--config", file.toString());
+                assertThat(mirrored.exit()).as(mirrored.out() + mirrored.err()).isZero();
+                assertThat(mirrored.out()).contains("total lag 0").contains("also reads the mirrored site-a.lagit.dirty beside lagit.dirty");
+            } finally {
+                java.nio.file.Files.deleteIfExists(file);
+            }
         }
     }
 

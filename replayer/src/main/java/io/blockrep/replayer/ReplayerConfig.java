@@ -33,7 +33,7 @@ import java.util.Properties;
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
                              Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
-                             Duration verifyInterval, long verifyRateBytesPerSecond) {
+                             Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
@@ -96,6 +96,14 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Password of the trust store; unset = read without integrity check.")
             .define("replayer.control.tls.truststore.type", STRING, "PKCS12", Validators.oneOf(ControlTls.TYPES.toArray(String[]::new)),
                     "PKCS12, JKS, or PEM (a file of CA certificates).")
+            .define("replayer.mirror.policy", STRING, "none", Validators.pattern("none|default|identity", "none, default or identity"),
+                    "How MirrorMaker 2 names the peer site's topics on this replayer's cluster (docs/two-sites.md): none = both sites publish to this one cluster; default = the peer's dirty topic is <alias><separator><prefix>dirty (DefaultReplicationPolicy), read beside the local one; identity = the peer's records are in the local topic itself (IdentityReplicationPolicy).")
+            .define("replayer.mirror.peer.aliases", LIST, "", Validators.listOf(ID_REGEX, "MirrorMaker cluster aliases", false),
+                    "MirrorMaker aliases of the peer clusters whose mirrored topics are read (site-a); required with replayer.mirror.policy=default, not allowed with none.")
+            .define("replayer.mirror.separator", STRING, ".", Validators.pattern("[A-Za-z0-9._-]{1,20}", "a topic-name separator"),
+                    "MirrorMaker's replication.policy.separator (used with replayer.mirror.policy=default).")
+            .define("replayer.mirror.catchup.timeout", DURATION, "5m",
+                    "How long a resync or resolve waits for a peer's records (an era-closed marker the facility reports closed) to arrive through the mirror before it fails, retriably, with the mirror's lag as the reason.")
             .required("replayer.nodes", LIST, Validators.listOf(ID_REGEX, "node ids", true),
                     "Node ids of the facilities this replayer copies between (their producer.node.id).")
             .perIdFrom("replayer.nodes")
@@ -148,7 +156,20 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
         }
     }
 
+    /**
+     * How the peer site's records reach this replayer's cluster (replayer.mirror.*); {@link #NONE} for one
+     * cluster shared by both sites. The topics it implies: {@link io.blockrep.replayer.index.SourceTopics}.
+     */
+    public record Mirror(String policy, List<String> peerAliases, String separator, Duration catchupTimeout) {
+        public static final Mirror NONE = new Mirror("none", List.of(), ".", Duration.ofMinutes(5));
+
+        public Mirror {
+            peerAliases = List.copyOf(peerAliases);
+        }
+    }
+
     public ReplayerConfig {
+        mirror = mirror == null ? Mirror.NONE : mirror;
         nodes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(nodes));
         volumes = List.copyOf(volumes);
     }
@@ -214,7 +235,9 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 c.getString("replayer.link.secret"), c.getSize("replayer.rate"), c.getSize("replayer.max.extent"),
                 c.getSize("replayer.dataset.bytes"), c.getBoolean("replayer.skip.identical"), c.getDuration("replayer.link.timeout"),
                 nodes, volumes, LinkTls.settings(c, "replayer.link.tls."), c.getDuration("replayer.verify.interval"),
-                c.getSize("replayer.verify.rate"));
+                c.getSize("replayer.verify.rate"), new Mirror(c.getString("replayer.mirror.policy"),
+                        c.getList("replayer.mirror.peer.aliases"), c.getString("replayer.mirror.separator"),
+                        c.getDuration("replayer.mirror.catchup.timeout")));
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */
@@ -237,6 +260,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             problems.add("replayer.verify.interval: " + verify + " is negative (0s = never)");
         }
         problems.addAll(ControlTls.configProblems(c, "replayer.control.tls.", false));
+        problems.addAll(mirrorProblems(c));
         for (String volume : c.ids("replayer.volumes")) {
             List<String> pair = c.getList("replayer.volume.<id>.nodes", volume);
             for (String node : pair == null ? List.<String>of() : pair) {
@@ -244,6 +268,30 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     problems.add("replayer.volume." + volume + ".nodes: '" + node + "' is not listed in replayer.nodes " + known);
                 }
             }
+        }
+        return problems;
+    }
+
+    /** replayer.mirror.*: default needs aliases, none takes none; the catch-up wait is positive. */
+    private static List<String> mirrorProblems(Config c) {
+        List<String> problems = new ArrayList<>();
+        String policy = (String) c.get("replayer.mirror.policy");
+        @SuppressWarnings("unchecked")
+        List<String> aliases = (List<String>) c.get("replayer.mirror.peer.aliases");
+        if (policy == null || aliases == null) {
+            return problems; // already reported as a bad value
+        }
+        if (policy.equals("default") && aliases.isEmpty()) {
+            problems.add("replayer.mirror.peer.aliases: required with replayer.mirror.policy=default (the MirrorMaker alias of the "
+                    + "peer cluster, e.g. site-a: its dirty topic is read as site-a" + c.get("replayer.mirror.separator") + "<prefix>dirty)");
+        }
+        if (policy.equals("none") && !aliases.isEmpty()) {
+            problems.add("replayer.mirror.peer.aliases: " + aliases + " given, but replayer.mirror.policy is none (one cluster, nothing "
+                    + "mirrored); set replayer.mirror.policy=default or identity, or drop the aliases");
+        }
+        Duration catchup = (Duration) c.get("replayer.mirror.catchup.timeout");
+        if (catchup != null && (catchup.isNegative() || catchup.isZero())) {
+            problems.add("replayer.mirror.catchup.timeout: " + catchup + " must be positive");
         }
         return problems;
     }

@@ -68,6 +68,52 @@ class ReplayerConfigTest {
                         "replayer.volume.v1.source: unknown key"));
     }
 
+    private static Properties minimal() {
+        Properties p = new Properties();
+        p.setProperty("replayer.id", "r1");
+        p.setProperty("replayer.kafka.bootstrap.servers", "127.0.0.1:9092");
+        p.setProperty("replayer.link.secret", "0123456789abcdef-secret");
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        for (String n : new String[] {"site-a", "site-b"}) {
+            p.setProperty("replayer.node." + n + ".link", n + ".example:10810");
+            p.setProperty("replayer.node." + n + ".control", n + ".example:10811");
+        }
+        p.setProperty("replayer.volumes", "vol");
+        p.setProperty("replayer.volume.vol.nodes", "site-a, site-b");
+        return p;
+    }
+
+    @Test
+    void mirrorKeysDefaultToOneClusterAndNameThePeerTopics() {
+        ReplayerConfig none = ReplayerConfig.from(minimal(), Map.of());
+        assertThat(none.mirror()).isEqualTo(ReplayerConfig.Mirror.NONE);
+        assertThat(io.blockrep.replayer.index.SourceTopics.of(none).dirty()).containsExactly("blockrep.dirty");
+        Properties p = minimal();
+        p.setProperty("replayer.mirror.policy", "default");
+        p.setProperty("replayer.mirror.peer.aliases", "site-a");
+        p.setProperty("replayer.mirror.catchup.timeout", "90s");
+        ReplayerConfig c = ReplayerConfig.from(p, Map.of());
+        assertThat(c.mirror().catchupTimeout()).isEqualTo(java.time.Duration.ofSeconds(90));
+        assertThat(io.blockrep.replayer.index.SourceTopics.of(c).dirty()).containsExactly("blockrep.dirty", "site-a.blockrep.dirty");
+    }
+
+    @Test
+    void mirrorKeysAreCheckedTogether() {
+        Properties p = minimal();
+        p.setProperty("replayer.mirror.policy", "default");
+        p.setProperty("replayer.mirror.catchup.timeout", "0s");
+        assertThat(ReplayerConfig.problems(p, Map.of())).anySatisfy(x -> assertThat(x).startsWith(
+                "replayer.mirror.peer.aliases: required with replayer.mirror.policy=default"))
+                .contains("replayer.mirror.catchup.timeout: PT0S must be positive");
+        Properties q = minimal();
+        q.setProperty("replayer.mirror.peer.aliases", "site-a");
+        assertThat(ReplayerConfig.problems(q, Map.of())).anySatisfy(x -> assertThat(x).startsWith(
+                "replayer.mirror.peer.aliases: [site-a] given, but replayer.mirror.policy is none"));
+        Properties r = minimal();
+        r.setProperty("replayer.mirror.policy", "mirrored");
+        assertThat(ReplayerConfig.problems(r, Map.of())).anySatisfy(x -> assertThat(x).startsWith("replayer.mirror.policy:"));
+    }
+
     @Test
     void readmeConfigurationReferenceMatchesTheTable() throws IOException {
         assertThat(Files.readString(Path.of("..", "README.md")))

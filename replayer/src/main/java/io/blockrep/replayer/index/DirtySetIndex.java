@@ -47,6 +47,13 @@ import org.slf4j.LoggerFactory;
  * per-region times are not kept). It is therefore conservative: never younger than the truly oldest
  * live region. It resets when the era has no live region left.
  *
+ * <p><b>Several source topics</b> ({@link #over(SourceTopics)} with mirrored peer topics): records of
+ * different topics are merged by {@link EraSources}'s rule, not by arrival order: a region is clean if
+ * any topic's last record of its key is a tombstone, else dirty if any topic's last record is a value;
+ * the marker likewise. Per topic the partition order above still holds. The per-topic state of an era
+ * is kept for as long as the index lives (one small bitmap per topic and era), so that a value read
+ * after a tombstone of another topic (the rebuild reads the topics side by side) cannot revive a key.
+ *
  * <p>Thread-safety: every public method holds this object's monitor; queries return copies
  * (new bitmaps, new sets), never live views, so callers on other threads may keep and read them
  * while the owner thread applies more records.
@@ -56,7 +63,29 @@ public final class DirtySetIndex {
     private static final long MAX_REGION = 0xFFFF_FFFFL;
 
     private final Map<String, VolumeState> volumes = new HashMap<>();
+    /** Per (volume, node, era), the last record of each key in each topic; only when merging several topics. */
+    private final Map<EraKey, EraSources> sources;
     private long poisonRecords;
+
+    private record EraKey(String volume, String node, long era) {
+        static EraKey of(DirtyKey key) {
+            return new EraKey(key.volume(), key.node(), key.era());
+        }
+    }
+
+    /** An index of one dirty topic: records apply in the order they come. */
+    public DirtySetIndex() {
+        this(false);
+    }
+
+    private DirtySetIndex(boolean merging) {
+        this.sources = merging ? new HashMap<>() : null;
+    }
+
+    /** An index of {@code topics}' dirty topics: with more than one, merged by the rule in the class comment. */
+    public static DirtySetIndex over(SourceTopics topics) {
+        return new DirtySetIndex(topics.dirty().size() > 1);
+    }
 
     /** What an applied record did; {@link #POISON} when it was skipped. */
     public enum Applied { REGION_ADDED, REGION_REMOVED, MARKER_ADDED, MARKER_REMOVED, POISON }
@@ -89,9 +118,11 @@ public final class DirtySetIndex {
                 throw new PoisonRecordException("region " + key.region() + " is beyond the 32-bit region range");
             }
             if (key.isEraClosed()) {
-                return record.value() == null ? removeMarker(key) : addMarker(key, Codecs.ERA_CLOSED.decode(record.value()));
+                return record.value() == null ? removeMarker(record.topic(), key)
+                        : addMarker(record.topic(), key, Codecs.ERA_CLOSED.decode(record.value()));
             }
-            return record.value() == null ? removeRegion(key) : addRegion(key, Codecs.DIRTY_REGION.decode(record.value()));
+            return record.value() == null ? removeRegion(record.topic(), key)
+                    : addRegion(record.topic(), key, Codecs.DIRTY_REGION.decode(record.value()));
         } catch (PoisonRecordException e) {
             poisonRecords++;
             LOG.warn("skipping poison record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
@@ -99,7 +130,7 @@ public final class DirtySetIndex {
         }
     }
 
-    private Applied addRegion(DirtyKey key, DirtyRegion value) {
+    private Applied addRegion(String topic, DirtyKey key, DirtyRegion value) {
         List<String> problems = RegionGeometry.problems(value.getVolumeSize(), value.getRegionSize());
         if (!problems.isEmpty()) {
             throw new PoisonRecordException("bad geometry in the value of " + key + ": " + problems);
@@ -107,13 +138,27 @@ public final class DirtySetIndex {
         VolumeState v = volumes.computeIfAbsent(key.volume(), k -> new VolumeState());
         v.regionSize = value.getRegionSize();
         v.volumeSize = value.getVolumeSize();
+        if (sources != null) {
+            EraSources s = sources.computeIfAbsent(EraKey.of(key), k -> new EraSources());
+            s.region(topic, (int) key.region(), true);
+            if (!s.isLive((int) key.region())) {
+                // tombstoned in another topic: replayed already (see EraSources)
+                if (v.nodes.isEmpty()) {
+                    volumes.remove(key.volume(), v);
+                }
+                return Applied.REGION_REMOVED;
+            }
+        }
         EraState e = v.nodes.computeIfAbsent(key.node(), k -> new TreeMap<>()).computeIfAbsent(key.era(), k -> new EraState());
         e.live.add((int) key.region());
         e.oldestFirstWriteMillis = Math.min(e.oldestFirstWriteMillis, value.getFirstWriteMillis());
         return Applied.REGION_ADDED;
     }
 
-    private Applied removeRegion(DirtyKey key) {
+    private Applied removeRegion(String topic, DirtyKey key) {
+        if (sources != null) {
+            sources.computeIfAbsent(EraKey.of(key), k -> new EraSources()).region(topic, (int) key.region(), false);
+        }
         EraState e = era(key);
         if (e != null) {
             e.live.remove((int) key.region());
@@ -125,7 +170,14 @@ public final class DirtySetIndex {
         return Applied.REGION_REMOVED;
     }
 
-    private Applied addMarker(DirtyKey key, EraClosed value) {
+    private Applied addMarker(String topic, DirtyKey key, EraClosed value) {
+        if (sources != null) {
+            EraSources s = sources.computeIfAbsent(EraKey.of(key), k -> new EraSources());
+            s.marker(topic, value);
+            if (s.marker() == null) {
+                return Applied.MARKER_REMOVED; // tombstoned in another topic
+            }
+        }
         volumes.computeIfAbsent(key.volume(), k -> new VolumeState())
                 .nodes.computeIfAbsent(key.node(), k -> new TreeMap<>())
                 .computeIfAbsent(key.era(), k -> new EraState()).marker = value;
@@ -134,7 +186,10 @@ public final class DirtySetIndex {
         return Applied.MARKER_ADDED;
     }
 
-    private Applied removeMarker(DirtyKey key) {
+    private Applied removeMarker(String topic, DirtyKey key) {
+        if (sources != null) {
+            sources.computeIfAbsent(EraKey.of(key), k -> new EraSources()).marker(topic, null);
+        }
         EraState e = era(key);
         if (e != null) {
             e.marker = null;
@@ -166,6 +221,9 @@ public final class DirtySetIndex {
     /** Forgets everything about these volumes (their partition was revoked). */
     public synchronized void removeVolumes(Collection<String> gone) {
         volumes.keySet().removeAll(gone);
+        if (sources != null) {
+            sources.keySet().removeIf(k -> gone.contains(k.volume()));
+        }
     }
 
     /** Number of records skipped as poison since this index was created. */

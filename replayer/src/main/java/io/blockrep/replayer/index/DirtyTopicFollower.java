@@ -38,6 +38,14 @@ import org.slf4j.LoggerFactory;
  * is left to replay. Commits are asynchronous after each poll that changed an offset, and synchronous
  * on revocation and close. Committed offsets are never used to resume: every assignment rebuilds.
  *
+ * <p><b>Mirrored peer topics</b> ({@link SourceTopics} with {@code replayer.mirror.policy=default}): the
+ * group subscribes to the local dirty topic only, so ownership and the committed backlog are the local
+ * topic's; for each assigned partition p a second, group-less consumer on the same thread reads
+ * partition p of every mirrored dirty topic from the beginning (the same volumes: MirrorMaker copies
+ * partitions one to one), and p counts as rebuilt only when both reached their end offsets at
+ * assignment. The index merges them ({@link DirtySetIndex#over}). A mirrored topic that does not exist
+ * at assignment is read from the next assignment on.
+ *
  * <p>Threading: one owner thread, started by {@link #start} and stopped by {@link #close}, owns the
  * KafkaConsumer and calls the {@link OwnershipListener} (keep it short). {@link #index()},
  * {@link #assignment()}, {@link #ownedVolumes()}, {@link #rebuilt()} and {@link #failure()} are safe
@@ -47,6 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class DirtyTopicFollower implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyTopicFollower.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration MIRROR_POLL = Duration.ofMillis(50);
 
     /** Told, on the owner thread, which volumes this instance gained (after their rebuild) or lost. */
     public interface OwnershipListener {
@@ -59,6 +68,8 @@ public final class DirtyTopicFollower implements AutoCloseable {
         final long rebuildEnd;
         final Set<String> volumes = new HashSet<>();
         final PendingOffsets pending = new PendingOffsets();
+        /** End offsets at assignment of this partition in the mirrored topics. */
+        final Map<TopicPartition, Long> mirrorEnds = new HashMap<>();
         boolean rebuilt;
         long committed = -1;
 
@@ -68,9 +79,12 @@ public final class DirtyTopicFollower implements AutoCloseable {
     }
 
     private final KafkaConsumer<byte[], byte[]> consumer;
+    /** Reads the mirrored dirty topics' partitions of the assigned partitions; null without mirrored topics. */
+    private final KafkaConsumer<byte[], byte[]> mirror;
     private final String topic;
+    private final List<String> mirrored;
     private final OwnershipListener listener;
-    private final DirtySetIndex index = new DirtySetIndex();
+    private final DirtySetIndex index;
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private final Thread owner;
     private volatile boolean running = true;
@@ -82,7 +96,8 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private volatile boolean rebuilt;
     private volatile Throwable failure;
 
-    private DirtyTopicFollower(Properties clientProperties, String groupId, String memberId, String topic, OwnershipListener listener) {
+    private DirtyTopicFollower(Properties clientProperties, String groupId, String memberId, SourceTopics topics,
+                               OwnershipListener listener) {
         Properties p = Clients.consumer(clientProperties, "blockrep-dirty-follower", groupId);
         if (memberId != null) {
             // The member's client id is what kafka-consumer-groups --describe --members and ReplayerGroup show: make it
@@ -97,7 +112,11 @@ public final class DirtyTopicFollower implements AutoCloseable {
         p.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
         p.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1500");
         this.consumer = new KafkaConsumer<>(p);
-        this.topic = topic;
+        this.topic = topics.localDirty();
+        this.mirrored = topics.mirroredDirty();
+        this.index = DirtySetIndex.over(topics);
+        this.mirror = mirrored.isEmpty() ? null
+                : new KafkaConsumer<>(Clients.consumer(clientProperties, "blockrep-dirty-follower-mirror", null));
         this.listener = listener;
         this.owner = new Thread(this::run, "blockrep-dirty-follower-" + groupId);
         this.owner.setDaemon(true);
@@ -114,7 +133,13 @@ public final class DirtyTopicFollower implements AutoCloseable {
      */
     public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, String topic,
                                            OwnershipListener listener) {
-        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topic, listener);
+        return start(clientProperties, groupId, memberId, SourceTopics.ofDirtyTopic(topic), listener);
+    }
+
+    /** As above, reading the local dirty topic of {@code topics} in the group and its mirrored peer topics beside it. */
+    public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, SourceTopics topics,
+                                           OwnershipListener listener) {
+        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topics, listener);
         f.owner.start();
         return f;
     }
@@ -166,7 +191,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        consumer.wakeup();
+        consumer.wakeup(); // the mirror consumer's polls are short: the loop sees running=false after one
         try {
             owner.join();
         } catch (InterruptedException e) {
@@ -178,8 +203,13 @@ public final class DirtyTopicFollower implements AutoCloseable {
         try {
             consumer.subscribe(List.of(topic), new Rebalance());
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(mirror == null ? POLL : MIRROR_POLL)) {
                     apply(r);
+                }
+                if (mirror != null && !mirror.assignment().isEmpty()) {
+                    for (ConsumerRecord<byte[], byte[]> r : mirror.poll(MIRROR_POLL)) {
+                        apply(r);
+                    }
                 }
                 finishRebuilds();
                 commit(false);
@@ -196,18 +226,26 @@ public final class DirtyTopicFollower implements AutoCloseable {
             }
         } finally {
             try {
-                commit(true);
+                try {
+                    commit(true);
+                } catch (WakeupException e) {
+                    commit(true); // close()'s wakeup was still pending: the thread was not in the group consumer's poll
+                }
             } catch (RuntimeException e) {
                 LOG.warn("last commit of backlog offsets failed: {}", e.toString());
             }
             consumer.close();
+            if (mirror != null) {
+                mirror.close();
+            }
             running = false;
         }
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> r) {
         index.apply(r);
-        PartitionState s = partitions.get(new TopicPartition(r.topic(), r.partition()));
+        boolean local = r.topic().equals(topic);
+        PartitionState s = partitions.get(new TopicPartition(topic, r.partition()));
         if (s == null) {
             return;
         }
@@ -217,7 +255,9 @@ public final class DirtyTopicFollower implements AutoCloseable {
         } catch (PoisonRecordException e) {
             return; // counted and reported by the index
         }
-        s.pending.onRecord(key, r.value() != null, r.offset());
+        if (local) {
+            s.pending.onRecord(key, r.value() != null, r.offset()); // the group's offsets are the local topic's
+        }
         if (s.volumes.add(key.volume()) && s.rebuilt) {
             publishOwnership();
             listener.volumesAssigned(Set.of(key.volume()));
@@ -227,7 +267,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private void finishRebuilds() {
         for (Map.Entry<TopicPartition, PartitionState> e : partitions.entrySet()) {
             PartitionState s = e.getValue();
-            if (!s.rebuilt && consumer.position(e.getKey()) >= s.rebuildEnd) {
+            if (!s.rebuilt && consumer.position(e.getKey()) >= s.rebuildEnd && mirrorsRebuilt(s)) {
                 s.rebuilt = true;
                 LOG.info("rebuilt {} up to offset {}: volumes {}", e.getKey(), s.rebuildEnd, new TreeSet<>(s.volumes));
                 publishOwnership();
@@ -236,6 +276,59 @@ public final class DirtyTopicFollower implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private boolean mirrorsRebuilt(PartitionState s) {
+        for (Map.Entry<TopicPartition, Long> m : s.mirrorEnds.entrySet()) {
+            if (mirror.position(m.getKey()) < m.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Reads partition p of every existing mirrored topic for each added local partition p (owner thread). */
+    private void assignMirrors(Collection<TopicPartition> added) {
+        if (mirror == null) {
+            return;
+        }
+        List<TopicPartition> fresh = new java.util.ArrayList<>();
+        for (String m : mirrored) {
+            List<?> exists = mirror.partitionsFor(m);
+            if (exists == null || exists.isEmpty()) {
+                LOG.warn("mirrored dirty topic {} does not exist on this cluster (yet): is MirrorMaker 2 running with the replication "
+                        + "policy and aliases of replayer.mirror.*? Reading without it until the next assignment", m);
+                continue;
+            }
+            if (exists.size() != partitionCount) {
+                // Fatal for the follower (handed to the service through failure()): a volume would be in different partitions.
+                throw new io.blockrep.common.FatalException(m + " has " + exists.size() + " partitions, " + topic + " " + partitionCount
+                        + ": a volume's records would be in different partitions (MirrorMaker 2 mirrors partitions one to one; "
+                        + "was a topic re-created or partitions added?)");
+            }
+            added.forEach(tp -> fresh.add(new TopicPartition(m, tp.partition())));
+        }
+        if (fresh.isEmpty()) {
+            return;
+        }
+        Set<TopicPartition> all = new HashSet<>(mirror.assignment());
+        all.addAll(fresh);
+        mirror.assign(all);
+        mirror.seekToBeginning(fresh);
+        Map<TopicPartition, Long> end = mirror.endOffsets(fresh);
+        end.forEach((tp, offset) -> partitions.get(new TopicPartition(topic, tp.partition())).mirrorEnds.put(tp, offset));
+        LOG.info("reading mirrored {}; rebuilding up to {}", fresh, end);
+    }
+
+    private void unassignMirrors(Collection<TopicPartition> gone) {
+        if (mirror == null) {
+            return;
+        }
+        Set<Integer> numbers = new HashSet<>();
+        gone.forEach(tp -> numbers.add(tp.partition()));
+        Set<TopicPartition> keep = new HashSet<>(mirror.assignment());
+        keep.removeIf(tp -> numbers.contains(tp.partition()));
+        mirror.assign(keep);
     }
 
     private void commit(boolean sync) {
@@ -299,6 +392,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
             Map<TopicPartition, Long> end = consumer.endOffsets(added);
             added.forEach(tp -> partitions.put(tp, new PartitionState(end.get(tp))));
             partitionCount = consumer.partitionsFor(topic).size();
+            assignMirrors(added);
             LOG.info("assigned {}; rebuilding up to {}", added, end);
             publishOwnership();
         }
@@ -329,6 +423,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
                     volumes.addAll(s.volumes);
                 }
             }
+            unassignMirrors(gone);
             index.removeVolumes(volumes);
             publishOwnership();
             LOG.info("lost {}: dropped volumes {}", gone, volumes);

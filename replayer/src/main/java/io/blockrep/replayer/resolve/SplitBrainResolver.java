@@ -11,6 +11,8 @@ import io.blockrep.common.io.FileIo;
 import io.blockrep.common.io.FileModes;
 import io.blockrep.replayer.index.DirtySetIndex;
 import io.blockrep.replayer.index.DirtyTopicReader;
+import io.blockrep.replayer.index.MirrorLag;
+import io.blockrep.replayer.index.SourceTopics;
 import io.blockrep.replayer.index.Tombstoner;
 import io.blockrep.replayer.service.FacilityClient;
 import io.blockrep.schemas.topic.TopicLayout;
@@ -208,13 +210,42 @@ public final class SplitBrainResolver {
         LOG.info("{}: {} discarded its changes; back to generation {}", volume, plan.loser().node(), plan.common());
     }
 
-    /** Step 5: no live dirty record of the loser's eras is left in the dirty topic. Returns the tombstones sent. */
-    public long tombstoneLoser(Plan plan, Properties kafka, TopicLayout layout, Duration timeout) {
+    /** The loser's changed regions as its facility reports them (ask before {@link #discard}, which forgets them). */
+    public RoaringBitmap loserRegions(Plan plan) {
+        return plan.stage() == Stage.DISCARDED ? new RoaringBitmap() : bitmap(plan.loser().control().dirtyRegions(volume));
+    }
+
+    /** Step 5 on one cluster: {@link #tombstoneLoser(Plan, Properties, SourceTopics, RoaringBitmap, Duration, Duration)} without a mirror. */
+    public long tombstoneLoser(Plan plan, Properties kafka, TopicLayout layout, Duration timeout) throws InterruptedException {
+        return tombstoneLoser(plan, kafka, SourceTopics.local(layout), new RoaringBitmap(), timeout, timeout);
+    }
+
+    /**
+     * Step 5: no live dirty record of the loser's eras is left in the dirty topics ({@code topics}: the local one and
+     * the mirrored peers'); the tombstones go to the local one. When the loser's records reach this cluster through a
+     * mirror, its {@code loserRegions} (from {@link #loserRegions}, before the discard) must all be seen first: a key
+     * that arrived after the tombstoning would stay live. That wait is bounded by {@code catchupTimeout}
+     * (replayer.mirror.catchup.timeout) and fails retriably with the mirror's lag. Returns the tombstones sent.
+     */
+    public long tombstoneLoser(Plan plan, Properties kafka, SourceTopics topics, RoaringBitmap loserRegions, Duration catchupTimeout,
+                               Duration timeout) throws InterruptedException {
         String node = plan.loser().node();
-        try (DirtyTopicReader reader = new DirtyTopicReader(kafka, layout.dirty());
-             Tombstoner tombstoner = new Tombstoner(kafka, layout, timeout)) {
+        try (DirtyTopicReader reader = new DirtyTopicReader(kafka, topics);
+             Tombstoner tombstoner = new Tombstoner(kafka, topics.layout(), timeout)) {
             reader.rebuild(reader.partitions(timeout), timeout);
             DirtySetIndex index = reader.index();
+            long deadline = System.nanoTime() + catchupTimeout.toNanos();
+            RoaringBitmap unseen = unseen(index, node, loserRegions);
+            while (!unseen.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw new RetriableException(volume + ": " + unseen.getLongCardinality() + " of " + node + "'s changed region(s) "
+                            + "have no dirty record on this cluster after replayer.mirror.catchup.timeout (" + catchupTimeout
+                            + "); the mirror is behind: " + MirrorLag.describe(kafka, topics, java.time.Clock.systemUTC(), Duration.ofSeconds(5))
+                            + ". Run resolve again once it caught up");
+                }
+                reader.poll(Duration.ofMillis(200));
+                unseen = unseen(index, node, loserRegions);
+            }
             long sent = 0;
             Set<Long> marked = new HashSet<>();
             index.closedEras(volume, node).forEach(c -> marked.add(c.era()));
@@ -227,6 +258,15 @@ public final class SplitBrainResolver {
             }
             return sent;
         }
+    }
+
+    /** The regions of {@code expected} that no live key of {@code node} in any era covers yet. */
+    private RoaringBitmap unseen(DirtySetIndex index, String node, RoaringBitmap expected) {
+        RoaringBitmap seen = new RoaringBitmap();
+        for (long era : index.eras(volume, node)) {
+            seen.or(index.liveRegions(volume, node, era));
+        }
+        return RoaringBitmap.andNot(expected, seen);
     }
 
     static String newestCommon(List<String> loser, List<String> survivor) {

@@ -4,7 +4,6 @@ import io.blockrep.common.BlockrepException;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.index.DirtyTopicFollower;
-import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -55,7 +54,7 @@ public final class ReplayerService implements AutoCloseable {
         this.runtime = runtime;
         this.stepper = stepper == null ? runtime::step : stepper;
         Properties props = runtime.clientProperties();
-        this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), new TopicLayout(config.topicPrefix()).dirty(),
+        this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), io.blockrep.replayer.index.SourceTopics.of(config),
                 new DirtyTopicFollower.OwnershipListener() {
                     @Override
                     public void volumesAssigned(Set<String> volumes) {
