@@ -2,10 +2,8 @@ package io.blockrep.common.volume;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.blockrep.common.FatalException;
+import io.blockrep.common.fuzz.FuzzFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -15,29 +13,22 @@ import org.junit.jupiter.api.BeforeAll;
  * (the golden volume-v1..v3.json). CI fuzzes it with {@code -Pfuzz}.
  */
 class VolumeMetadataFuzzTest {
-    private static Path dir;
+    private static FuzzFile file;
 
     @BeforeAll
-    static void createDir() throws IOException {
-        dir = Files.createTempDirectory("volume-meta-fuzz");
+    static void createFile() throws IOException {
+        file = FuzzFile.create("volume-meta-fuzz", "volume.json");
     }
 
     @AfterAll
-    static void deleteDir() throws IOException {
-        Files.deleteIfExists(dir.resolve("volume.json"));
-        Files.deleteIfExists(dir);
+    static void deleteFile() throws IOException {
+        file.close();
     }
 
     @FuzzTest(maxDuration = "20s")
     void read(byte[] input) {
-        Path file = dir.resolve("volume.json");
         try {
-            Files.write(file, input);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        try {
-            VolumeMetadataFile.read(file);
+            VolumeMetadataFile.read(file.write(input));
         } catch (FatalException expected) {
             // the documented refusal
         }

@@ -2,11 +2,10 @@ package io.blockrep.producer.dirty;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.blockrep.common.FatalException;
+import io.blockrep.common.fuzz.FuzzFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
@@ -19,17 +18,16 @@ import org.junit.jupiter.api.BeforeAll;
  * {@code BitmapFileFuzzTestInputs/open/} (the golden bitmap). CI fuzzes it with {@code -Pfuzz}.
  */
 class BitmapFileFuzzTest {
-    private static Path dir;
+    private static FuzzFile fuzzFile;
 
     @BeforeAll
-    static void createDir() throws IOException {
-        dir = Files.createTempDirectory("bitmap-fuzz");
+    static void createFile() throws IOException {
+        fuzzFile = FuzzFile.create("bitmap-fuzz", "fuzz.bitmap");
     }
 
     @AfterAll
-    static void deleteDir() throws IOException {
-        Files.deleteIfExists(dir.resolve("fuzz.bitmap"));
-        Files.deleteIfExists(dir);
+    static void deleteFile() throws IOException {
+        fuzzFile.close();
     }
 
     @FuzzTest(maxDuration = "20s")
@@ -45,12 +43,7 @@ class BitmapFileFuzzTest {
     }
 
     private static void tryOpen(byte[] bytes) {
-        Path file = dir.resolve("fuzz.bitmap");
-        try {
-            Files.write(file, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path file = fuzzFile.write(bytes);
         try {
             BitmapFile.readHeader(file);
         } catch (FatalException expected) {
