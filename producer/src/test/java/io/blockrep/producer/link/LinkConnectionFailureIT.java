@@ -36,15 +36,7 @@ class LinkConnectionFailureIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (secondarySide != null) {
-            secondarySide.close();
-        }
+        LinkFixture.closeAll(link, server, secondarySide);
     }
 
     @Test

@@ -73,14 +73,7 @@ class LinkSecurityIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        secondarySide.close();
-        primarySide.close();
+        LinkFixture.closeAll(link, server, secondarySide, primarySide);
     }
 
     private void serve(LinkTls.Settings tls) {

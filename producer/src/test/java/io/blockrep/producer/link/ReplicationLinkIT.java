@@ -44,13 +44,7 @@ class ReplicationLinkIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        proxy.close();
-        server.close();
-        secondarySide.close();
-        primarySide.close();
+        LinkFixture.closeAll(link, proxy, server, secondarySide, primarySide);
     }
 
     /** Tens-of-ms timing: heartbeat 50 ms x 3, ack timeout 400 ms, backoff 10..100 ms. */

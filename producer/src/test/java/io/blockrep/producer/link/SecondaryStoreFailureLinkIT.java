@@ -52,16 +52,7 @@ class SecondaryStoreFailureLinkIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (secondarySide != null) {
-            secondarySide.close();
-        }
-        store.close();
+        LinkFixture.closeAll(link, server, secondarySide, store);
     }
 
     @Test
