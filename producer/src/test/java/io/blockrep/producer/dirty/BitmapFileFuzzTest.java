@@ -3,13 +3,11 @@ package io.blockrep.producer.dirty;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.fuzz.FuzzFile;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Fuzzes {@link BitmapFile#open} and {@link BitmapFile#readHeader}: any file opens or gives a
@@ -18,17 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
  * {@code BitmapFileFuzzTestInputs/open/} (the golden bitmap). CI fuzzes it with {@code -Pfuzz}.
  */
 class BitmapFileFuzzTest {
-    private static FuzzFile fuzzFile;
-
-    @BeforeAll
-    static void createFile() throws IOException {
-        fuzzFile = FuzzFile.create("bitmap-fuzz", "fuzz.bitmap");
-    }
-
-    @AfterAll
-    static void deleteFile() throws IOException {
-        fuzzFile.close();
-    }
+    @RegisterExtension
+    static final FuzzFile FILE = new FuzzFile("bitmap-fuzz", "fuzz.bitmap");
 
     @FuzzTest(maxDuration = "20s")
     void open(byte[] input) {
@@ -43,7 +32,7 @@ class BitmapFileFuzzTest {
     }
 
     private static void tryOpen(byte[] bytes) {
-        Path file = fuzzFile.write(bytes);
+        Path file = FILE.write(bytes);
         try {
             BitmapFile.readHeader(file);
         } catch (FatalException expected) {
