@@ -95,9 +95,8 @@ public final class BlockrepProcess {
      * Starts a facility ({@code producer --config FILE}), adds it to {@code processes} (which the test
      * stops), and returns once its control API describes its volume; fails with its output if it exits.
      */
-    public static ExternalCommand.Running startFacility(Path config, ControlApi control, List<ExternalCommand.Running> processes) {
-        ExternalCommand.Running p = start("producer", config);
-        processes.add(p);
+    public static ExternalCommand.Running startFacility(Path config, ControlApi control, StartedProcesses processes) {
+        ExternalCommand.Running p = processes.add(start("producer", config));
         await(Awaitility.await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || control.volume() != null, p);
         Assertions.assertThat(p.isAlive()).as(p.stderr()).isTrue();
         return p;

@@ -12,10 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryIT {
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
     private ControlApi a;
     private int nbdA;
     private Path configA;
@@ -43,11 +44,6 @@ class CrashRecoveryIT {
                 "producer.link.listen", "127.0.0.1:0"));
         processes.add(BlockrepProcess.start("producer", configB));
         startA();
-    }
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
     }
 
     private Path config(String node, String role, int nbd, int control, Map<String, String> link) {

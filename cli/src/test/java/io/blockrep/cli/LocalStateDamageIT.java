@@ -10,14 +10,12 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,7 +30,8 @@ class LocalStateDamageIT {
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
     private ControlApi control;
     private int nbdA;
     private Path configA;
@@ -58,11 +57,6 @@ class LocalStateDamageIT {
         configA = BlockrepProcess.facilityConfig(dir, "site-a", "PRIMARY", SIZE, nbdA, controlA, "damage-test-secret-0123456789", a);
         processes.add(BlockrepProcess.start("producer", configB));
         startA();
-    }
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
     }
 
     private void startA() {

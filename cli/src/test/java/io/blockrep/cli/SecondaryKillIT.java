@@ -14,14 +14,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,12 +40,8 @@ class SecondaryKillIT {
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
 
     private Path config(KafkaBroker kafka, String node, String role, int nbd, int control, Map<String, String> link) {
         return BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET,

@@ -14,14 +14,13 @@ import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,12 +36,8 @@ class SplitBrainKillIT {
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
 
     /** Ports of one site. */
     private record Site(String node, int nbd, int control, int link, Path config, ControlApi api) {
