@@ -2,15 +2,15 @@
 """Writes volume-v4.json from volume-v3.json independently of the Java code: format 4, then the
 crc32c field = CRC32C (Castagnoli, reflected 0x82F63B78) of the compact JSON of the document
 without that field, in Jackson's pretty-printed layout (" : " separators, 2-space indent)."""
-import json, collections
+import collections
+import json
+import os
+import sys
 
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFFFFFF
+# The one CRC32C of the golden scripts: tools/golden/crc32c.py, found from this file's location.
+sys.dont_write_bytecode = True  # no __pycache__ left in tools/golden
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5, "tools", "golden"))
+from crc32c import crc32c  # noqa: E402
 
 doc = json.load(open("volume-v3.json"), object_pairs_hook=collections.OrderedDict)
 doc["format"] = 4

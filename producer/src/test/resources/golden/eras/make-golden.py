@@ -3,15 +3,13 @@
 
 Run from this folder: python3 make-golden.py  (writes v2-eras.json)
 """
+import os
+import sys
 
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
+# The one CRC32C of the golden scripts: tools/golden/crc32c.py, found from this file's location.
+sys.dont_write_bytecode = True  # no __pycache__ left in tools/golden
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 6, "tools", "golden"))
+from crc32c import crc32c  # noqa: E402
 
 
 volume, node, open_era, closed = "vol-golden", "site-a", 1733100000007, [1733100000005, 1733100000006]

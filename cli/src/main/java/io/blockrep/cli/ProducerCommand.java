@@ -23,23 +23,18 @@ final class ProducerCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Facility properties file.")
     Path config;
 
-    @Option(names = "--config-reference", description = "Print the table of configuration keys (Markdown) and exit.")
-    boolean reference;
+    @CommandLine.Mixin
+    ServiceOptions service;
 
     @Option(names = "--check", description = "Validate the configuration and exit.")
     boolean check;
 
     @Override
     public Integer call() throws InterruptedException {
-        if (reference) {
-            spec.commandLine().getOut().print(ProducerConfig.DEF.markdownTable());
-            spec.commandLine().getOut().flush();
+        if (service.printedReference(ProducerConfig.DEF)) {
             return 0;
         }
-        if (config == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
-        }
-        ProducerConfig cfg = ProducerConfig.load(config, System.getenv());
+        ProducerConfig cfg = ProducerConfig.load(service.required(config), System.getenv());
         PrintWriter out = spec.commandLine().getOut();
         if (check) {
             out.printf("%s: configuration is valid (%d volume(s))%n", config, cfg.volumes().size());

@@ -21,8 +21,8 @@ final class ReplayerCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Replayer properties file.")
     Path config;
 
-    @Option(names = "--config-reference", description = "Print the table of configuration keys (Markdown) and exit.")
-    boolean reference;
+    @CommandLine.Mixin
+    ServiceOptions service;
 
     @Option(names = "--check", description = "Validate the configuration (including the replayer.kafka.* client settings) and exit.")
     boolean check;
@@ -30,15 +30,10 @@ final class ReplayerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        if (reference) {
-            out.print(ReplayerConfig.DEF.markdownTable());
-            out.flush();
+        if (service.printedReference(ReplayerConfig.DEF)) {
             return 0;
         }
-        if (config == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
-        }
-        ReplayerConfig cfg = ReplayerConfig.load(config, System.getenv());
+        ReplayerConfig cfg = ReplayerConfig.load(service.required(config), System.getenv());
         if (check) {
             out.printf("%s: configuration is valid (%d volume(s))%n", config, cfg.volumes().size());
             out.flush();

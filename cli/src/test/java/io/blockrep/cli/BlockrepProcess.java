@@ -72,6 +72,19 @@ public final class BlockrepProcess {
         return file;
     }
 
+    /**
+     * {@code more} plus the keys a facility of the kill tests adds for Kafka at {@code bootstrap} (3 dirty-topic
+     * partitions) and for a link that reconnects fast (connect timeout 1 s, backoff at most 500 ms).
+     */
+    public static Map<String, String> withKafka(String bootstrap, Map<String, String> more) {
+        Map<String, String> p = new LinkedHashMap<>(more);
+        p.put("producer.link.connect.timeout", "1s");
+        p.put("producer.link.backoff.max", "500ms");
+        p.put("producer.kafka.bootstrap.servers", bootstrap);
+        p.put("producer.topic.partitions", "3");
+        return p;
+    }
+
     /** {@code VERB --config FILE} with the JVM options of {@code bin/blockrep}; close (or kill) the handle to stop it. */
     public static ExternalCommand.Running start(String verb, Path config) {
         return ExternalCommand.start(List.of(JAVA, "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.blockrep.schemas", "-jar", JAR.toString(),
@@ -82,9 +95,8 @@ public final class BlockrepProcess {
      * Starts a facility ({@code producer --config FILE}), adds it to {@code processes} (which the test
      * stops), and returns once its control API describes its volume; fails with its output if it exits.
      */
-    public static ExternalCommand.Running startFacility(Path config, ControlApi control, List<ExternalCommand.Running> processes) {
-        ExternalCommand.Running p = start("producer", config);
-        processes.add(p);
+    public static ExternalCommand.Running startFacility(Path config, ControlApi control, StartedProcesses processes) {
+        ExternalCommand.Running p = processes.add(start("producer", config));
         await(Awaitility.await().atMost(Duration.ofSeconds(60)), () -> !p.isAlive() || control.volume() != null, p);
         Assertions.assertThat(p.isAlive()).as(p.stderr()).isTrue();
         return p;

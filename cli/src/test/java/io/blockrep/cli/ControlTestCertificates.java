@@ -1,11 +1,10 @@
 package io.blockrep.cli;
 
 import io.blockrep.common.config.ControlTls;
-import io.blockrep.testkit.ExternalCommand;
+import io.blockrep.testkit.tls.Keytool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +17,6 @@ import java.util.List;
  */
 final class ControlTestCertificates {
     static final String PASSWORD = "test-store-password";
-    private static final String KEYTOOL = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
 
     final Path dir;
 
@@ -94,12 +92,6 @@ final class ControlTestCertificates {
     }
 
     private void keytool(String... args) {
-        List<String> command = new ArrayList<>(List.of(KEYTOOL));
-        command.addAll(List.of(args));
-        command.addAll(List.of("-storetype", "PKCS12", "-storepass", PASSWORD));
-        ExternalCommand.Result r = ExternalCommand.run(Duration.ofSeconds(60), command);
-        if (r.exitCode() != 0) {
-            throw new IllegalStateException("keytool failed: " + r.describe());
-        }
+        Keytool.run(PASSWORD, args);
     }
 }

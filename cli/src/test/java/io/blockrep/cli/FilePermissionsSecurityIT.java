@@ -10,14 +10,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,12 +33,8 @@ class FilePermissionsSecurityIT {
     @TempDir
     Path dir;
 
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
 
     /** {@code blockrep ARGS} under umask 022, the way a shell with the Debian default runs it. */
     private static List<String> underUmask022(String... args) {

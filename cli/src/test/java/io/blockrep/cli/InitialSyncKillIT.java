@@ -13,15 +13,14 @@ import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,20 +36,12 @@ class InitialSyncKillIT {
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
 
     private Path config(KafkaBroker kafka, String node, String role, int control, Map<String, String> more) {
-        Map<String, String> p = new java.util.LinkedHashMap<>(more);
-        p.put("producer.link.connect.timeout", "1s");
-        p.put("producer.link.backoff.max", "500ms");
-        p.put("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        p.put("producer.topic.partitions", "3");
-        return BlockrepProcess.facilityConfig(dir, node, role, SIZE, FreePorts.find(), control, SECRET, p);
+        return BlockrepProcess.facilityConfig(dir, node, role, SIZE, FreePorts.find(), control, SECRET,
+                BlockrepProcess.withKafka(kafka.bootstrapServers(), more));
     }
 
     @Test
@@ -71,20 +62,10 @@ class InitialSyncKillIT {
         BlockrepProcess.await(await().atMost(Duration.ofSeconds(30)), () -> "RESYNCING".equals(a.mode()), primary, secondary);
         assertThat(a.volume().path("initialSync").path("regions").asLong()).isEqualTo(data.size());
 
-        Properties p = new Properties();
-        p.setProperty("replayer.id", "r1");
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        p.setProperty("replayer.link.secret", SECRET);
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
-        p.setProperty("replayer.link.timeout", "5s");
+        Properties p = ReplayerProperties.of("r1", kafka.bootstrapServers(), SECRET, List.of("vol"),
+                new ReplayerProperties.Node("site-a", linkA, controlA), new ReplayerProperties.Node("site-b", linkB, controlB));
         p.setProperty("replayer.rate", "2M");
         p.setProperty("replayer.dataset.bytes", "1M");
-        p.setProperty("replayer.node.site-a.link", "127.0.0.1:" + linkA);
-        p.setProperty("replayer.node.site-a.control", "127.0.0.1:" + controlA);
-        p.setProperty("replayer.node.site-b.link", "127.0.0.1:" + linkB);
-        p.setProperty("replayer.node.site-b.control", "127.0.0.1:" + controlB);
         try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(p, Map.of()))) {
             BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)), () -> {
                 JsonNode s = a.volume().path("initialSync");

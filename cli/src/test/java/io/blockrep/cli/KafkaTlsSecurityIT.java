@@ -72,18 +72,7 @@ class KafkaTlsSecurityIT {
             assertThat(dirtyRegions(era)).containsExactly(16L, 80L, 81L);
             assertThat(s.siteA.status().kafka()).isNotEqualTo("UNREACHABLE");
 
-            Properties r = new Properties();
-            r.setProperty("replayer.id", "r-tls");
-            r.setProperty("replayer.kafka.bootstrap.servers", kafka.saslSslBootstrapServers());
-            r.setProperty("replayer.link.secret", TwoSites.SECRET);
-            r.setProperty("replayer.link.timeout", "10s");
-            r.setProperty("replayer.nodes", "site-a,site-b");
-            for (io.blockrep.producer.Facility site : List.of(s.siteA, s.siteB)) {
-                r.setProperty("replayer.node." + site.nodeId() + ".link", "127.0.0.1:" + site.linkPort());
-                r.setProperty("replayer.node." + site.nodeId() + ".control", "127.0.0.1:" + site.controlPort());
-            }
-            r.setProperty("replayer.volumes", "vol");
-            r.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
+            Properties r = ResyncIT.replayerProps(kafka.saslSslBootstrapServers(), s, "r-tls");
             kafka.saslSslClientSettings().forEach((k, v) -> r.setProperty("replayer.kafka." + k, v));
             try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(r, Map.of()))) {
                 s.proxy.restore();

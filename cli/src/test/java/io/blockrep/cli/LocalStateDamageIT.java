@@ -4,26 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.blockrep.testkit.ExternalCommand;
 import io.blockrep.testkit.FreePorts;
-import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,15 +25,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class LocalStateDamageIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final long SIZE = 64L << 20;
     private static final long REGIONS = SIZE / (64 << 10);
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-    private int controlA;
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
+    private ControlApi control;
     private int nbdA;
     private Path configA;
     private ExternalCommand.Running a;
@@ -50,7 +41,8 @@ class LocalStateDamageIT {
     void sites() {
         ExternalCommand.requireTool("qemu-io", "qemu-utils");
         int linkB = FreePorts.find();
-        controlA = FreePorts.find();
+        int controlA = FreePorts.find();
+        control = new ControlApi(controlA);
         nbdA = FreePorts.find();
         // Heartbeats slower than BlockrepProcess's 100 ms: a loaded test host must not drop the link while a test writes.
         Map<String, String> patient = Map.of("producer.activity.checkpoint.interval", "1h", "producer.link.heartbeat.interval", "1s",
@@ -67,16 +59,8 @@ class LocalStateDamageIT {
         startA();
     }
 
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
-
     private void startA() {
-        a = BlockrepProcess.start("producer", configA);
-        processes.add(a);
-        await().atMost(Duration.ofSeconds(60)).until(() -> !a.isAlive() || status() != null);
-        assertThat(a.isAlive()).as(a.stderr()).isTrue();
+        a = BlockrepProcess.startFacility(configA, control, processes);
     }
 
     /** SIGTERM: an orderly stop (the JVM exits 143 after its shutdown hook closed the facility). */
@@ -84,22 +68,6 @@ class LocalStateDamageIT {
         a.terminate();
         ExternalCommand.Result r = a.await(Duration.ofSeconds(30));
         assertThat(r.exitCode()).as(r.describe()).isIn(0, 143);
-    }
-
-    private JsonNode status() {
-        try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controlA + "/v1/status")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return JSON.readTree(r.body()).path("volumes").get(0);
-        } catch (IOException | InterruptedException e) {
-            return null;
-        }
-    }
-
-    private void post(String path) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controlA + path))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
 
     /** Writes 1 MiB (16 regions of 64 KiB) at {@code offsetMiB}. */
@@ -116,11 +84,11 @@ class LocalStateDamageIT {
     /** Observation 1: two flipped bytes in a bit page of a stopped facility's bitmap made 16 dirty regions vanish. */
     @Test
     void flippedBytesInADirtyBitmapPageKeepItsRegionsDirty() throws Exception {
-        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(status().path("mode").asText()));
-        post("/v1/link/cut");
-        await().atMost(Duration.ofSeconds(10)).until(() -> "LOGGING".equals(status().path("mode").asText()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(control.mode()));
+        control.post("/v1/link/cut");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "LOGGING".equals(control.mode()));
         write(35); // regions 560..575
-        assertThat(status().path("dirtyRegions").asLong()).isEqualTo(16);
+        assertThat(control.volume().path("dirtyRegions").asLong()).isEqualTo(16);
         stopA();
         Path bitmap;
         try (Stream<Path> files = Files.list(volumeDir())) {
@@ -131,7 +99,7 @@ class LocalStateDamageIT {
             raf.write(new byte[2]);
         }
         startA();
-        JsonNode after = status();
+        JsonNode after = control.volume();
         assertThat(after.path("dirtyRegions").asLong()).as("every region of the damaged page is dirty").isEqualTo(REGIONS);
         assertThat(after.path("mode").asText()).isNotEqualTo("REPLICATING");
         assertThat(after.path("modeReason").asText()).contains("state damaged: " + bitmap.getFileName() + " page 0 checksum mismatch");
@@ -141,13 +109,13 @@ class LocalStateDamageIT {
     /** Observation 2: kill -9 in REPLICATING with hot regions, activity.bitmap deleted: dirty 0 and no warning. */
     @Test
     void deletedActivityLogAfterKillMakesEveryRegionDirty() throws Exception {
-        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(status().path("mode").asText()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(control.mode()));
         write(5);
-        assertThat(status().path("dirtyRegions").asLong()).as(status() + a.stderr()).isZero();
+        assertThat(control.volume().path("dirtyRegions").asLong()).as(control.volume() + a.stderr()).isZero();
         a.kill();
         Files.delete(volumeDir().resolve("activity.bitmap"));
         startA();
-        JsonNode after = status();
+        JsonNode after = control.volume();
         assertThat(after.path("dirtyRegions").asLong()).isEqualTo(REGIONS);
         assertThat(after.path("mode").asText()).isNotEqualTo("REPLICATING");
         assertThat(after.path("modeReason").asText()).contains("activity.bitmap is missing after an unclean stop");
@@ -156,15 +124,15 @@ class LocalStateDamageIT {
     /** After an orderly stop a missing activity log held nothing: no region becomes dirty. */
     @Test
     void deletedActivityLogAfterAnOrderlyStopIsRecreatedEmpty() throws Exception {
-        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(status().path("mode").asText()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(control.mode()));
         write(5);
         stopA();
         assertThat(dir.resolve("site-a").resolve("clean-stop")).exists();
         Files.delete(volumeDir().resolve("activity.bitmap"));
         startA();
         assertThat(dir.resolve("site-a").resolve("clean-stop")).doesNotExist();
-        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(status().path("mode").asText()));
-        assertThat(status().path("dirtyRegions").asLong()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> "REPLICATING".equals(control.mode()));
+        assertThat(control.volume().path("dirtyRegions").asLong()).isZero();
     }
 
     /** volume.json damaged: the facility refuses to start, naming the file, the cause and the recovery command. */

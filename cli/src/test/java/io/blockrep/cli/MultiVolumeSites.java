@@ -84,20 +84,8 @@ final class MultiVolumeSites implements AutoCloseable {
 
     /** A continuous replayer for every volume; it reaches both facilities directly, not through the proxies. */
     Properties replayerProps(String id) {
-        Properties p = new Properties();
-        p.setProperty("replayer.id", id);
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka);
-        p.setProperty("replayer.link.secret", SECRET);
+        Properties p = ReplayerProperties.of(id, kafka, SECRET, volumes, ReplayerProperties.Node.of(siteA), ReplayerProperties.Node.of(siteB));
         p.setProperty("replayer.link.timeout", "10s");
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        for (Facility site : List.of(siteA, siteB)) {
-            p.setProperty("replayer.node." + site.nodeId() + ".link", "127.0.0.1:" + site.linkPort());
-            p.setProperty("replayer.node." + site.nodeId() + ".control", "127.0.0.1:" + site.controlPort());
-        }
-        p.setProperty("replayer.volumes", String.join(",", volumes));
-        for (String v : volumes) {
-            p.setProperty("replayer.volume." + v + ".nodes", "site-a,site-b");
-        }
         return p;
     }
 

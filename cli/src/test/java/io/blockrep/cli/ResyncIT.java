@@ -60,20 +60,18 @@ class ResyncIT {
     }
 
     static Properties replayerProps(KafkaBroker kafka, TwoSites sites, String id) {
-        Properties p = new Properties();
-        p.setProperty("replayer.id", id);
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        p.setProperty("replayer.link.secret", TwoSites.SECRET);
+        return replayerProps(kafka.bootstrapServers(), sites, id);
+    }
+
+    /**
+     * A replayer of {@code vol} with Kafka at {@code bootstrap}: the same configuration whichever node is
+     * primary (the replayer finds the direction itself), both facilities reached directly, not through the
+     * proxy the test cuts.
+     */
+    static Properties replayerProps(String bootstrap, TwoSites sites, String id) {
+        Properties p = ReplayerProperties.of(id, bootstrap, TwoSites.SECRET, List.of("vol"),
+                ReplayerProperties.Node.of(sites.siteA), ReplayerProperties.Node.of(sites.siteB));
         p.setProperty("replayer.link.timeout", "10s");
-        // The same configuration whichever node is primary: the replayer finds the direction itself.
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        // The replayer reaches both facilities directly, not through the proxy the test cuts.
-        for (io.blockrep.producer.Facility site : List.of(sites.siteA, sites.siteB)) {
-            p.setProperty("replayer.node." + site.nodeId() + ".link", "127.0.0.1:" + site.linkPort());
-            p.setProperty("replayer.node." + site.nodeId() + ".control", "127.0.0.1:" + site.controlPort());
-        }
-        p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         return p;
     }
 

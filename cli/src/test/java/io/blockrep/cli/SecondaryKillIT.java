@@ -14,14 +14,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,20 +40,12 @@ class SecondaryKillIT {
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
 
     private Path config(KafkaBroker kafka, String node, String role, int nbd, int control, Map<String, String> link) {
-        Map<String, String> more = new java.util.LinkedHashMap<>(link);
-        more.put("producer.link.connect.timeout", "1s");
-        more.put("producer.link.backoff.max", "500ms");
-        more.put("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        more.put("producer.topic.partitions", "3");
-        return BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET, more);
+        return BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET,
+                BlockrepProcess.withKafka(kafka.bootstrapServers(), link));
     }
 
     private ExternalCommand.Running start(Path config, ControlApi control) {
@@ -75,8 +66,7 @@ class SecondaryKillIT {
     }
 
     private static void signal(ExternalCommand.Running p, String signal) {
-        ExternalCommand.Result r = ExternalCommand.run(Duration.ofSeconds(10), "kill", "-" + signal, Long.toString(p.pid()));
-        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(p.signal(signal)).as("kill -%s %d", signal, p.pid()).isTrue();
     }
 
     /** If a data set is open on the secondary, freezes it there and returns true; else leaves it running. */
@@ -114,20 +104,10 @@ class SecondaryKillIT {
         ScatteredWrites.write(uri, SIZE, 40L << 20, 23);
         assertThat(a.volume().path("dirtyRegions").asLong()).isGreaterThan(400);
 
-        Properties p = new Properties();
-        p.setProperty("replayer.id", "r1");
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        p.setProperty("replayer.link.secret", SECRET);
-        p.setProperty("replayer.link.timeout", "5s");
+        Properties p = ReplayerProperties.of("r1", kafka.bootstrapServers(), SECRET, List.of("vol"),
+                new ReplayerProperties.Node("site-a", linkA, controlA), new ReplayerProperties.Node("site-b", linkB, controlB));
         p.setProperty("replayer.rate", "8M");
         p.setProperty("replayer.dataset.bytes", "4M");
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        p.setProperty("replayer.node.site-a.link", "127.0.0.1:" + linkA);
-        p.setProperty("replayer.node.site-a.control", "127.0.0.1:" + controlA);
-        p.setProperty("replayer.node.site-b.link", "127.0.0.1:" + linkB);
-        p.setProperty("replayer.node.site-b.control", "127.0.0.1:" + controlB);
-        p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         try (ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(p, Map.of()))) {
             a.post("/v1/link/restore");
             BlockrepProcess.await(await().atMost(Duration.ofSeconds(60)).pollInSameThread().pollInterval(Duration.ofMillis(1)),

@@ -14,14 +14,13 @@ import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,12 +36,8 @@ class SplitBrainKillIT {
 
     @TempDir
     Path dir;
-    private final List<ExternalCommand.Running> processes = new ArrayList<>();
-
-    @AfterEach
-    void stop() {
-        processes.forEach(ExternalCommand.Running::close);
-    }
+    @RegisterExtension
+    final StartedProcesses processes = new StartedProcesses();
 
     /** Ports of one site. */
     private record Site(String node, int nbd, int control, int link, Path config, ControlApi api) {
@@ -54,13 +49,10 @@ class SplitBrainKillIT {
     private Site site(KafkaBroker kafka, String node, String role, int link, int peerLink) {
         int nbd = FreePorts.find();
         int control = FreePorts.find();
-        Path file = BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET, Map.of(
-                "producer.link.listen", "127.0.0.1:" + link,
-                "producer.link.peer", "127.0.0.1:" + peerLink,
-                "producer.link.connect.timeout", "1s",
-                "producer.link.backoff.max", "500ms",
-                "producer.kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "producer.topic.partitions", "3"));
+        Path file = BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET,
+                BlockrepProcess.withKafka(kafka.bootstrapServers(), Map.of(
+                        "producer.link.listen", "127.0.0.1:" + link,
+                        "producer.link.peer", "127.0.0.1:" + peerLink)));
         return new Site(node, nbd, control, link, file, new ControlApi(control));
     }
 
@@ -69,18 +61,8 @@ class SplitBrainKillIT {
     }
 
     private Path replayerConfig(KafkaBroker kafka, Site a, Site b) {
-        Properties p = new Properties();
-        p.setProperty("replayer.id", "r-kill");
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        p.setProperty("replayer.link.secret", SECRET);
-        p.setProperty("replayer.link.timeout", "5s");
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        for (Site s : List.of(a, b)) {
-            p.setProperty("replayer.node." + s.node() + ".link", "127.0.0.1:" + s.link());
-            p.setProperty("replayer.node." + s.node() + ".control", "127.0.0.1:" + s.control());
-        }
-        p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
+        Properties p = ReplayerProperties.of("r-kill", kafka.bootstrapServers(), SECRET, List.of("vol"),
+                new ReplayerProperties.Node(a.node(), a.link(), a.control()), new ReplayerProperties.Node(b.node(), b.link(), b.control()));
         return BlockrepProcess.write(dir.resolve("replayer.properties"), p);
     }
 

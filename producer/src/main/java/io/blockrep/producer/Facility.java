@@ -20,6 +20,7 @@ import io.blockrep.producer.control.ControlHandler;
 import io.blockrep.producer.control.ControlAccess;
 import io.blockrep.producer.control.ControlServer;
 import io.blockrep.common.config.ControlToken;
+import io.blockrep.common.config.StateDirCheck;
 import io.blockrep.common.thread.Supervised;
 import io.blockrep.producer.control.DirtyRegions;
 import io.blockrep.producer.control.FacilityStatus;
@@ -511,18 +512,9 @@ public final class Facility implements AutoCloseable, ControlHandler {
                 problems.add(damagedMetadata(store, spec, config.nodeId(), "cannot be read: " + e.getMessage()));
                 continue;
             }
+            problems.addAll(StateDirCheck.problems(meta, "producer.volume.",
+                    new StateDirCheck.Expected(spec.id(), spec.size(), (long) spec.regionSize(), spec.path())));
             String prefix = "producer.volume." + spec.id() + ".";
-            if (meta.size() != spec.size()) {
-                problems.add(prefix + "size: configured " + Sizes.format(spec.size()) + " but the volume is "
-                        + Sizes.format(meta.size()) + " (volumes are not resized)");
-            }
-            if (meta.regionSize() != spec.regionSize()) {
-                problems.add(prefix + "region.size: configured " + Sizes.format(spec.regionSize()) + " but the volume uses "
-                        + Sizes.format(meta.regionSize()));
-            }
-            if (spec.path() != null && !spec.path().toAbsolutePath().equals(meta.path())) {
-                problems.add(prefix + "path: configured " + spec.path().toAbsolutePath() + " but the volume is backed by " + meta.path());
-            }
             if (spec.assumeClean()) {
                 LOG.info("volume {}: {}assume.clean applies only when a volume is created; ignored", meta.id(), prefix);
             }

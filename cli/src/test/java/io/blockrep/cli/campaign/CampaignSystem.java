@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.blockrep.cli.BlockrepProcess;
 import io.blockrep.cli.ControlApi;
+import io.blockrep.cli.ReplayerProperties;
 import io.blockrep.testkit.ExternalCommand;
 import io.blockrep.testkit.FreePorts;
 import io.blockrep.testkit.Tmpfs;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -93,35 +93,21 @@ final class CampaignSystem implements AutoCloseable {
     }
 
     private Path facility(String node, String role, int nbd, int control, Map<String, String> link) {
-        Map<String, String> more = new LinkedHashMap<>(link);
-        more.put("producer.link.connect.timeout", "1s");
-        more.put("producer.link.backoff.max", "500ms");
+        Map<String, String> more = BlockrepProcess.withKafka(kafka.bootstrapServers(), link);
         // 1 s without a frame before the link counts as down: a 2-core box shared with other builds delays heartbeats.
         more.put("producer.link.missed.heartbeats", "10");
-        more.put("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
         more.put("producer.kafka.delivery.timeout.ms", Long.toString(DELIVERY_TIMEOUT.toMillis()));
         more.put("producer.kafka.request.timeout.ms", "1500");
-        more.put("producer.topic.partitions", "3");
         more.put("producer.volume.vol.region.size", "64K");
         return BlockrepProcess.facilityConfig(dir, node, role, SIZE, nbd, control, SECRET, more);
     }
 
     private Properties replayerProps(int linkA, int controlPortA, int linkB, int controlPortB) {
-        Properties p = new Properties();
-        p.setProperty("replayer.id", "r-campaign");
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
+        Properties p = ReplayerProperties.of("r-campaign", kafka.bootstrapServers(), SECRET, List.of("vol"),
+                new ReplayerProperties.Node("site-a", linkA, controlPortA), new ReplayerProperties.Node("site-b", linkB, controlPortB));
         // A killed replayer is replaced once its session times out: keep that short.
         p.setProperty("replayer.kafka.session.timeout.ms", "6000");
         p.setProperty("replayer.kafka.heartbeat.interval.ms", "1000");
-        p.setProperty("replayer.link.secret", SECRET);
-        p.setProperty("replayer.link.timeout", "5s");
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        p.setProperty("replayer.node.site-a.link", "127.0.0.1:" + linkA);
-        p.setProperty("replayer.node.site-a.control", "127.0.0.1:" + controlPortA);
-        p.setProperty("replayer.node.site-b.link", "127.0.0.1:" + linkB);
-        p.setProperty("replayer.node.site-b.control", "127.0.0.1:" + controlPortB);
-        p.setProperty("replayer.volumes", "vol");
-        p.setProperty("replayer.volume.vol.nodes", "site-a,site-b");
         return p;
     }
 

@@ -39,21 +39,30 @@ public final class StateDirCheck {
         VolumeStore store = new VolumeStore(stateDir);
         for (Expected v : volumes) {
             VolumeMetadata meta = read(store, v.id());
-            if (meta == null) {
-                continue;
+            if (meta != null) {
+                problems.addAll(problems(meta, keyPrefix, v));
             }
-            String prefix = keyPrefix + v.id() + ".";
-            if (v.size() != null && meta.size() != v.size()) {
-                problems.add(prefix + "size: configured " + Sizes.format(v.size()) + " but the volume is "
-                        + Sizes.format(meta.size()) + " (volumes are not resized)");
-            }
-            if (v.regionSize() != null && meta.regionSize() != v.regionSize()) {
-                problems.add(prefix + "region.size: configured " + Sizes.format(v.regionSize()) + " but the volume uses "
-                        + Sizes.format(meta.regionSize()));
-            }
-            if (v.path() != null && !v.path().toAbsolutePath().equals(meta.path())) {
-                problems.add(prefix + "path: configured " + v.path().toAbsolutePath() + " but the volume is backed by " + meta.path());
-            }
+        }
+        return problems;
+    }
+
+    /**
+     * A problem per way {@code v} disagrees with the volume's recorded {@code meta} (size, region size,
+     * backing path), as {@code <keyPrefix><id>.size: ...}; the facility runs this on the metadata it loaded.
+     */
+    public static List<String> problems(VolumeMetadata meta, String keyPrefix, Expected v) {
+        List<String> problems = new ArrayList<>();
+        String prefix = keyPrefix + v.id() + ".";
+        if (v.size() != null && meta.size() != v.size()) {
+            problems.add(prefix + "size: configured " + Sizes.format(v.size()) + " but the volume is "
+                    + Sizes.format(meta.size()) + " (volumes are not resized)");
+        }
+        if (v.regionSize() != null && meta.regionSize() != v.regionSize()) {
+            problems.add(prefix + "region.size: configured " + Sizes.format(v.regionSize()) + " but the volume uses "
+                    + Sizes.format(meta.regionSize()));
+        }
+        if (v.path() != null && !v.path().toAbsolutePath().equals(meta.path())) {
+            problems.add(prefix + "path: configured " + v.path().toAbsolutePath() + " but the volume is backed by " + meta.path());
         }
         return problems;
     }

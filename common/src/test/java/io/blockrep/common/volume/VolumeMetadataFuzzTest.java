@@ -2,12 +2,8 @@ package io.blockrep.common.volume;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.blockrep.common.FatalException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.blockrep.common.fuzz.FuzzFile;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Fuzzes {@link VolumeMetadataFile#read}: any file gives a {@link VolumeMetadata} or a
@@ -15,29 +11,13 @@ import org.junit.jupiter.api.BeforeAll;
  * (the golden volume-v1..v3.json). CI fuzzes it with {@code -Pfuzz}.
  */
 class VolumeMetadataFuzzTest {
-    private static Path dir;
-
-    @BeforeAll
-    static void createDir() throws IOException {
-        dir = Files.createTempDirectory("volume-meta-fuzz");
-    }
-
-    @AfterAll
-    static void deleteDir() throws IOException {
-        Files.deleteIfExists(dir.resolve("volume.json"));
-        Files.deleteIfExists(dir);
-    }
+    @RegisterExtension
+    static final FuzzFile FILE = new FuzzFile("volume-meta-fuzz", "volume.json");
 
     @FuzzTest(maxDuration = "20s")
     void read(byte[] input) {
-        Path file = dir.resolve("volume.json");
         try {
-            Files.write(file, input);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        try {
-            VolumeMetadataFile.read(file);
+            VolumeMetadataFile.read(FILE.write(input));
         } catch (FatalException expected) {
             // the documented refusal
         }

@@ -2,15 +2,12 @@ package io.blockrep.producer.dirty;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.blockrep.common.FatalException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.blockrep.common.fuzz.FuzzFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Fuzzes {@link BitmapFile#open} and {@link BitmapFile#readHeader}: any file opens or gives a
@@ -19,18 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
  * {@code BitmapFileFuzzTestInputs/open/} (the golden bitmap). CI fuzzes it with {@code -Pfuzz}.
  */
 class BitmapFileFuzzTest {
-    private static Path dir;
-
-    @BeforeAll
-    static void createDir() throws IOException {
-        dir = Files.createTempDirectory("bitmap-fuzz");
-    }
-
-    @AfterAll
-    static void deleteDir() throws IOException {
-        Files.deleteIfExists(dir.resolve("fuzz.bitmap"));
-        Files.deleteIfExists(dir);
-    }
+    @RegisterExtension
+    static final FuzzFile FILE = new FuzzFile("bitmap-fuzz", "fuzz.bitmap");
 
     @FuzzTest(maxDuration = "20s")
     void open(byte[] input) {
@@ -45,12 +32,7 @@ class BitmapFileFuzzTest {
     }
 
     private static void tryOpen(byte[] bytes) {
-        Path file = dir.resolve("fuzz.bitmap");
-        try {
-            Files.write(file, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path file = FILE.write(bytes);
         try {
             BitmapFile.readHeader(file);
         } catch (FatalException expected) {

@@ -4,7 +4,6 @@ import static io.blockrep.producer.link.LinkFixture.SECRET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.blockrep.common.config.HostPort;
 import io.blockrep.common.volume.Role;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -37,15 +36,7 @@ class LinkConnectionFailureIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (secondarySide != null) {
-            secondarySide.close();
-        }
+        LinkFixture.closeAll(link, server, secondarySide);
     }
 
     @Test
@@ -62,9 +53,7 @@ class LinkConnectionFailureIT {
             }
         };
         server = LinkServer.start(LinkServerConfig.defaults("site-b", SECRET), failing);
-        link = new ReplicationLink(new LinkConfig("site-a", new HostPort("127.0.0.1", server.port()), SECRET,
-                Duration.ofSeconds(5), Duration.ofMillis(100), 5, Duration.ofMillis(500), Duration.ofMillis(10),
-                Duration.ofMillis(100), Duration.ofMillis(100), 64L << 20), List.of(LinkFixture.primaryInfo("vol-1")), events);
+        link = new ReplicationLink(LinkFixture.quickConfig(server.port()), List.of(LinkFixture.primaryInfo("vol-1")), events);
         link.start();
         await().atMost(BOUND).pollInterval(Duration.ofMillis(5)).until(() -> events.restored.size() >= 1);
 
@@ -87,9 +76,7 @@ class LinkConnectionFailureIT {
         secondarySide.volume("vol-1", Role.SECONDARY, dir.resolve("data.img"));
         server = LinkServer.start(LinkServerConfig.defaults("site-b", SECRET), secondarySide);
         AtomicBoolean failOffer = new AtomicBoolean(true);
-        link = new ReplicationLink(new LinkConfig("site-a", new HostPort("127.0.0.1", server.port()), SECRET,
-                Duration.ofSeconds(5), Duration.ofMillis(100), 5, Duration.ofMillis(500), Duration.ofMillis(10),
-                Duration.ofMillis(100), Duration.ofMillis(100), 64L << 20), () -> {
+        link = new ReplicationLink(LinkFixture.quickConfig(server.port()), () -> {
                     if (failOffer.getAndSet(false)) {
                         throw new IllegalStateException("a bug listing the volumes (injected)");
                     }

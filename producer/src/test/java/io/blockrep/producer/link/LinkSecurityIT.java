@@ -16,11 +16,7 @@ import io.blockrep.testkit.tls.TestCertificates;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,14 +73,7 @@ class LinkSecurityIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        secondarySide.close();
-        primarySide.close();
+        LinkFixture.closeAll(link, server, secondarySide, primarySide);
     }
 
     private void serve(LinkTls.Settings tls) {
@@ -118,19 +107,7 @@ class LinkSecurityIT {
         link = new ReplicationLink(linkConfig(ca.settings(siteA)), List.of(LinkFixture.primaryInfo("vol-1")), events);
         link.start();
         await().atMost(Duration.ofSeconds(15)).until(() -> !events.restored.isEmpty());
-        Random random = new Random(7);
-        List<CompletableFuture<Void>> acks = new ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            int length = 512 * (1 + random.nextInt(256));
-            long offset = 512L * random.nextInt((int) ((LinkFixture.SIZE - length) / 512));
-            byte[] data = new byte[length];
-            random.nextBytes(data);
-            source.write(offset, ByteBuffer.wrap(data));
-            acks.add(link.write("vol-1", offset, ByteBuffer.wrap(data), random.nextInt(10) == 0).toCompletableFuture());
-        }
-        acks.add(link.flush("vol-1").toCompletableFuture());
-        CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-        source.flush();
+        LinkFixture.writeRandomly(source, link, "vol-1", 7, 100);
         assertThat(LinkFixture.sha256(replica.metadata().path())).isEqualTo(LinkFixture.sha256(source.metadata().path()));
         assertThat(events.down).isEmpty();
     }

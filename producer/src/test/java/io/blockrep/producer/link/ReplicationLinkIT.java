@@ -11,9 +11,7 @@ import io.blockrep.testkit.net.LinkProxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -46,13 +44,7 @@ class ReplicationLinkIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        proxy.close();
-        server.close();
-        secondarySide.close();
-        primarySide.close();
+        LinkFixture.closeAll(link, proxy, server, secondarySide, primarySide);
     }
 
     /** Tens-of-ms timing: heartbeat 50 ms x 3, ack timeout 400 ms, backoff 10..100 ms. */
@@ -75,19 +67,7 @@ class ReplicationLinkIT {
         Volume source = primarySide.volume("vol-1", Role.PRIMARY);
         startLink(config(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofMillis(50)));
         awaitRestored(1);
-        Random random = new Random(42);
-        List<CompletableFuture<Void>> acks = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            int length = 512 * (1 + random.nextInt(256));
-            long offset = 512L * random.nextInt((int) ((LinkFixture.SIZE - length) / 512));
-            byte[] data = new byte[length];
-            random.nextBytes(data);
-            source.write(offset, ByteBuffer.wrap(data));
-            acks.add(link.write("vol-1", offset, ByteBuffer.wrap(data), random.nextInt(10) == 0).toCompletableFuture());
-        }
-        acks.add(link.flush("vol-1").toCompletableFuture());
-        CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-        source.flush();
+        LinkFixture.writeRandomly(source, link, "vol-1", 42, 300);
         Path replica = secondarySide.find("vol-1").orElseThrow().volume().metadata().path();
         assertThat(LinkFixture.sha256(replica)).isEqualTo(LinkFixture.sha256(source.metadata().path()));
         assertThat(events.down).isEmpty();

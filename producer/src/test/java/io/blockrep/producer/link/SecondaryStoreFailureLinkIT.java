@@ -4,7 +4,6 @@ import static io.blockrep.producer.link.LinkFixture.SECRET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.blockrep.common.config.HostPort;
 import io.blockrep.common.link.LinkStatus;
 import io.blockrep.common.volume.Role;
 import io.blockrep.producer.journal.DataSetJournal;
@@ -46,25 +45,14 @@ class SecondaryStoreFailureLinkIT {
         secondarySide = new LinkFixture(dir.resolve("b"));
         secondarySide.volume("vol-1", Role.SECONDARY, store.path().resolve("data.img"));
         server = LinkServer.start(LinkServerConfig.defaults("site-b", SECRET), secondarySide);
-        link = new ReplicationLink(new LinkConfig("site-a", new HostPort("127.0.0.1", server.port()), SECRET,
-                Duration.ofSeconds(5), Duration.ofMillis(100), 5, Duration.ofMillis(500), Duration.ofMillis(10),
-                Duration.ofMillis(100), Duration.ofMillis(100), 64L << 20), List.of(LinkFixture.primaryInfo("vol-1")), events);
+        link = new ReplicationLink(LinkFixture.quickConfig(server.port()), List.of(LinkFixture.primaryInfo("vol-1")), events);
         link.start();
         await().atMost(BOUND).pollInterval(Duration.ofMillis(5)).until(() -> events.restored.size() >= 1);
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (secondarySide != null) {
-            secondarySide.close();
-        }
-        store.close();
+        LinkFixture.closeAll(link, server, secondarySide, store);
     }
 
     @Test

@@ -2,12 +2,10 @@ package io.blockrep.testkit.kafka;
 
 import io.blockrep.kafka.EmbeddedKafka;
 import io.blockrep.kafka.EmbeddedKafkaConfig;
-import io.blockrep.testkit.ExternalCommand;
+import io.blockrep.testkit.tls.Keytool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +29,6 @@ public final class SecureKafkaBroker implements AutoCloseable {
     public static final String SASL_USER = "blockrep";
     public static final String SASL_PASSWORD = "sasl-password-for-tests";
     private static final String STORE_PASSWORD = "store-password-for-tests";
-    private static final String KEYTOOL = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
 
     private final Path certs;
     private final EmbeddedKafka kafka;
@@ -86,16 +83,7 @@ public final class SecureKafkaBroker implements AutoCloseable {
     }
 
     private static void keytool(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(KEYTOOL));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("-storetype", "PKCS12", "-storepass", STORE_PASSWORD));
-        if (args[0].equals("-genkeypair")) {
-            cmd.addAll(List.of("-keypass", STORE_PASSWORD));
-        }
-        ExternalCommand.Result r = ExternalCommand.run(Duration.ofSeconds(60), cmd);
-        if (r.exitCode() != 0) {
-            throw new IllegalStateException("keytool failed: " + r.describe());
-        }
+        Keytool.run(STORE_PASSWORD, args);
     }
 
     /** The PLAINTEXT listener, for looking at topics. */
