@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.KafkaMetric;
 import org.apache.kafka.common.metrics.MetricsReporter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Binds the metrics of every Kafka client a service creates to its meter registry, as a Kafka
@@ -32,6 +34,7 @@ import org.apache.kafka.common.metrics.MetricsReporter;
  * <p>Thread-safe: Kafka calls the reporter from its client's threads.
  */
 public final class KafkaClientMeters {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaClientMeters.class);
     /** The client setting that names the registry; a string, so it survives the copies of client properties. */
     public static final String REGISTRY_ID = "blockrep.metrics.registry.id";
     private static final String JMX_REPORTER = "org.apache.kafka.common.metrics.JmxReporter";
@@ -91,6 +94,15 @@ public final class KafkaClientMeters {
 
         @Override
         public void metricChange(KafkaMetric metric) {
+            try {
+                bind(metric);
+            } catch (RuntimeException e) {
+                // a metric the registry refuses (a name clash) is left out; the client and its other metrics go on
+                LOG.debug("Kafka metric {} not exported: {}", metric.metricName(), e.toString());
+            }
+        }
+
+        private void bind(KafkaMetric metric) {
             Registered t = target;
             if (t == null || !(metric.metricValue() instanceof Number)) {
                 return;

@@ -15,9 +15,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -54,6 +56,8 @@ public final class FacilityMetrics implements AutoCloseable {
     private final ServiceMetrics metrics;
     private final Clock clock;
     private final Map<String, NbdRequestMeters.ExportMeter> exports = new ConcurrentHashMap<>();
+    /** What the gauges and function counters read: Micrometer holds them weakly, so a lambda alone would be collected. */
+    private final List<Object> held = new CopyOnWriteArrayList<>();
 
     FacilityMetrics(ServiceMetrics metrics, Clock clock) {
         this.metrics = metrics;
@@ -128,6 +132,7 @@ public final class FacilityMetrics implements AutoCloseable {
             return;
         }
         MeterRegistry r = metrics.registry();
+        held.add(stats);
         Gauge.builder("blockrep.kafka.publish.backlog.regions", stats, s -> s.get().backlogRegions())
                 .description("dirty regions whose record Kafka has not acknowledged yet (the bitmap outbox)").register(r);
         Gauge.builder("blockrep.kafka.reachable", stats, s -> s.get().kafkaReachable() ? 1 : 0)
@@ -149,8 +154,10 @@ public final class FacilityMetrics implements AutoCloseable {
             return delegate;
         }
         MeterRegistry r = metrics.registry();
+        held.add(up);
         Gauge.builder("blockrep.link.up", up, u -> u.get() ? 1 : 0).description("1 while the link to the peer is HEALTHY").register(r);
         AtomicLong rttNanos = new AtomicLong(-1);
+        held.add(rttNanos);
         Gauge.builder("blockrep.link.rtt.seconds", rttNanos, n -> n.get() < 0 ? Double.NaN : n.get() / 1e9)
                 .description("round trip of the last heartbeat PING on the link").register(r);
         Counter connects = Counter.builder("blockrep.link.connects").description("connections to the peer made and authenticated")
