@@ -62,6 +62,7 @@ final class ProducerCommand implements Callable<Integer> {
             out.printf("  volume %-20s %8s  region %-4s  %-9s  nbd://%s:%d/%s%n", v.id(), Sizes.format(v.size()),
                     Sizes.format(v.regionSize()), v.role(), facility.nbdHost(), facility.nbdPort(), v.id());
         }
+        facility.metricsUrl().ifPresent(url -> out.printf("  metrics (Prometheus)  %s%n", url));
         out.flush();
     }
 }

@@ -103,7 +103,7 @@ final class QuickstartCommand implements Callable<Integer> {
                              replayerProperties(base, kafka, siteA, siteB, secret, token,
                                      linkTlsProperties(tls, REPLAYER_ID, "replayer.link.tls.")), Map.of()))) {
                     printLinkTls(out, tls);
-                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), token);
+                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), token, replayer.metrics().url());
                     signal.await();
                     out.println("stopping ...");
                     out.flush();
@@ -121,6 +121,7 @@ final class QuickstartCommand implements Callable<Integer> {
         p.setProperty("producer.state.dir", base.resolve(node).toString());
         p.setProperty("producer.nbd.listen", "127.0.0.1:" + nbd);
         p.setProperty("producer.control.listen", "127.0.0.1:" + control);
+        p.setProperty("producer.metrics.listen", "127.0.0.1:0");
         p.setProperty("producer.link.secret", secret);
         p.setProperty("producer.link.restore.damping", "3s");
         p.setProperty("producer.volumes", "demo");
@@ -144,6 +145,7 @@ final class QuickstartCommand implements Callable<Integer> {
             p.setProperty("replayer.node." + node + ".link", "127.0.0.1:" + site.linkPort());
             p.setProperty("replayer.node." + node + ".control", "127.0.0.1:" + site.controlPort());
         }
+        p.setProperty("replayer.metrics.listen", "127.0.0.1:0"); // served by the in-process service only, never by the ops verbs
         p.setProperty("replayer.volumes", "demo");
         p.setProperty("replayer.volume.demo.nodes", "site-a,site-b");
         writeReplayerProperties(base.resolve(REPLAYER_PROPERTIES), p);
@@ -224,7 +226,8 @@ final class QuickstartCommand implements Callable<Integer> {
         }
     }
 
-    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig, Path token) {
+    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig, Path token,
+                             java.util.Optional<String> replayerMetrics) {
         String host = siteA.nbdHost();
         String uri = "nbd://" + host + ":" + siteA.nbdPort() + "/demo";
         String controls = host + ":" + siteA.controlPort() + "," + host + ":" + siteB.controlPort();
@@ -234,6 +237,7 @@ final class QuickstartCommand implements Callable<Integer> {
         ProducerCommand.printServing(out, siteB);
         out.println("  site-a replicates demo to site-b over the link on " + host + ":" + siteB.linkPort());
         out.println("  a replayer resyncs demo after link outages (its configuration: " + replayerConfig + ")");
+        replayerMetrics.ifPresent(url -> out.println("  replayer metrics (Prometheus)  " + url));
         out.println("  the control APIs require the admin token in " + token + " (the verbs below send it from");
         out.println("  BLOCKREP_CONTROL_TOKEN, or give --token-file " + token + ")");
         out.println();

@@ -45,6 +45,7 @@ final class ReplayerCommand implements Callable<Integer> {
             try (ReplayerService service = ReplayerService.start(cfg)) {
                 out.printf("replayer %s: group %s on %s, %d volume(s) configured%n", cfg.id(), cfg.groupId(),
                         cfg.bootstrapServers(), cfg.volumes().size());
+                service.metrics().url().ifPresent(url -> out.printf("  metrics (Prometheus)  %s%n", url));
                 out.flush();
                 Throwable failed = signal.awaitOrFailure(service.failed());
                 if (failed != null) {

@@ -46,6 +46,7 @@ class QuickstartIT {
             assertThat(qs.isAlive()).as("quickstart died:\n" + qs.stdout() + qs.stderr()).isTrue();
             assertThat(qs.stdout()).contains("127.0.0.1:" + kafkaPort).contains("nbd://127.0.0.1:" + nbdPort + "/demo");
             assertLinkTlsIsOn(qs.stdout());
+            assertMetricsAreServed(qs.stdout());
 
             String uri = "nbd://127.0.0.1:" + nbdPort + "/demo";
             String control = "127.0.0.1:" + controlPort;
@@ -114,6 +115,22 @@ class QuickstartIT {
     }
 
     /** Link TLS is on by default: the banner says where the certificates are, and every file is the owner's alone. */
+    /** The quickstart prints a metrics URL for site-a, site-b and the replayer, and each answers with blockrep_ series. */
+    private static void assertMetricsAreServed(String stdout) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("metrics \\(Prometheus\\)\\s+(http://127\\.0\\.0\\.1:\\d+/metrics)")
+                .matcher(stdout);
+        List<String> urls = new java.util.ArrayList<>();
+        while (m.find()) {
+            urls.add(m.group(1));
+        }
+        assertThat(urls).as(stdout).hasSize(3).doesNotHaveDuplicates();
+        for (String url : urls) {
+            ExternalCommand.Result curl = ExternalCommand.run(Duration.ofSeconds(30), "curl", "-fsS", url);
+            assertThat(curl.exitCode()).as(curl.describe()).isZero();
+            assertThat(curl.stdout()).as(url).contains("blockrep_");
+        }
+    }
+
     private void assertLinkTlsIsOn(String stdout) throws IOException {
         Path tls = dir.resolve("qs/tls");
         assertThat(stdout).contains("Link TLS (mutual").contains(tls.resolve("truststore.p12").toString());

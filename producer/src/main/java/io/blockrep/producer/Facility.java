@@ -36,6 +36,7 @@ import io.blockrep.producer.link.LinkListener;
 import io.blockrep.producer.link.LinkServer;
 import io.blockrep.producer.link.LinkServerConfig;
 import io.blockrep.producer.link.LinkVolumes;
+import io.blockrep.producer.metrics.FacilityMetrics;
 import io.blockrep.producer.nbd.NbdExport;
 import io.blockrep.producer.nbd.NbdExportRegistry;
 import io.blockrep.producer.nbd.NbdServer;
@@ -125,6 +126,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private LinkServer linkServer;
     private NbdServer nbd;
     private ControlServer control;
+    /** The Prometheus endpoint (producer.metrics.listen); measures nothing when that is unset. */
+    private FacilityMetrics metrics;
     /** Whether the last run stopped in order ({@link CleanStopMarker}); whether this one writes the marker at close. */
     private boolean lastStopClean;
     private volatile boolean markCleanStopAtClose;
@@ -164,6 +167,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         FileChannel lockChannel = FileModes.openPrivate(config.stateDir().resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         resources.add(lockChannel);
         lock(lockChannel, config.stateDir());
+        metrics = FacilityMetrics.start(config.metricsListen(), config.nodeId(), clock);
         lastStopClean = CleanStopMarker.consume(config.stateDir());
         markCleanStopAtClose = lastStopClean; // a start that fails half-way must not turn a crash into a clean stop
         resources.add(() -> {
@@ -200,7 +204,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
         nbd = new NbdServer(new NbdServer.Config(config.nbdListen().host(), config.nbdListen().port(),
                 NbdExportRegistry.of(replicated.values().stream().map(VolumeExport::new).toArray(NbdExport[]::new)),
                 new NbdServer.Limits(config.nbdMaxConnections(), config.nbd().handshakeTimeout(), config.nbd().idleTimeout(),
-                        config.nbd().replyTimeout()), nbdTls()));
+                        config.nbd().replyTimeout()), nbdTls()).withMeters(metrics.nbd()));
         nbd.start();
         control = ControlServer.start(config.controlListen(), controlAccess(config),
                 config.controlAuth().tls() == null ? null : config.controlAuth().tls().sslContext(ClientCertificateRefusals::refused), this);
@@ -212,9 +216,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     e -> supervisor.retried("activity checkpointer", e)), every, every, TimeUnit.MILLISECONDS);
         }
         markCleanStopAtClose = true;
-        LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}", config.nodeId(), volumes.size(),
+        LOG.info("facility {} serving {} volume(s): NBD {}:{}, control {}:{}{}{}", config.nodeId(), volumes.size(),
                 config.nbdListen().host(), nbd.port(), config.controlListen().host(), control.port(),
-                linkServer == null ? "" : ", link " + config.link().listen().host() + ":" + linkServer.port());
+                linkServer == null ? "" : ", link " + config.link().listen().host() + ":" + linkServer.port(),
+                metrics.url().map(u -> ", metrics " + u).orElse(""));
     }
 
     /** The control API's tokens, read once at start (the configuration checked them). */
@@ -235,7 +240,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
     private void startVolumes(VolumeStore store, List<VolumeMetadata> metas) {
         boolean hasPeer = config.link().peer() != null;
         if (hasPeer) {
-            peerLink = new PeerLink(linkConfig(), this::offeredVolumes, new LinkListener() {
+            peerLink = new PeerLink(linkConfig(), this::offeredVolumes, metrics.link(new LinkListener() {
                 @Override
                 public void onLinkRestored(LinkHandshake.Outcome handshake) {
                     replicated.keySet().forEach(id -> observer.event(id, EventType.LINK_RESTORED, null, Map.of("peer", peerLink.peer())));
@@ -247,7 +252,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     replicated.keySet().forEach(id -> observer.event(id, EventType.LINK_DOWN, null, Map.of("reason", reason)));
                     replicated.forEach((id, v) -> linkEvents.get(id).execute(() -> v.linkDown(reason)));
                 }
-            });
+            }, () -> peerLink != null && "HEALTHY".equals(peerLink.state())));
         }
         for (VolumeMetadata meta : metas) {
             VolumeHandle handle = new VolumeHandle(volumes.get(meta.id()), meta, store);
@@ -278,6 +283,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
                     InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
+            metrics.volume(replicated.get(meta.id()));
             String events = "link events of volume " + meta.id();
             linkEvents.put(meta.id(), new SerialExecutor(volumeIo, events, e -> supervisor.failed(events, e)));
         }
@@ -315,7 +321,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             PublisherConfig pc = PublisherConfig.defaults(k.bootstrapServers(), config.nodeId(), config.stateDir())
                     .withTopics(new TopicLayout(k.topicPrefix()), k.partitions())
                     .withReplicationFactor((short) k.replicationFactor())
-                    .withClientProperties(k.clientProperties());
+                    .withClientProperties(metrics.kafkaClientProperties(k.clientProperties()));
             PublisherListener listener = new PublisherListener() {
                 @Override
                 public void onFailure(Throwable error, boolean fatal) {
@@ -331,6 +337,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
             };
             dirtyPublisher = DirtyPublisher.start(pc, clock, listener);
             eventPublisher = EventPublisher.start(pc, listener);
+            metrics.publisher(dirtyPublisher::stats);
             if (!KafkaBootstrap.resolves(k.bootstrapServers())) {
                 LOG.warn("producer.kafka.bootstrap.servers={}: no address in it resolves; dirty records and events wait in the "
                         + "local bitmaps and buffers until Kafka can be reached", k.bootstrapServers());
@@ -559,6 +566,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
 
     public String nbdHost() {
         return config.nbdListen().host();
+    }
+
+    /** {@code http://HOST:PORT/metrics} when producer.metrics.listen is set. */
+    public Optional<String> metricsUrl() {
+        return metrics == null ? Optional.empty() : metrics.url();
     }
 
     public int controlPort() {
@@ -831,6 +843,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
 
     @Override
     public void close() {
+        closeQuietly(metrics);
         closeQuietly(control);
         closeQuietly(nbd);
         scheduler.shutdownNow();

@@ -18,6 +18,7 @@ import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import io.blockrep.common.link.LinkTls;
+import io.blockrep.common.metrics.MetricsListen;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.common.volume.Role;
 import io.blockrep.producer.dirty.ExcludedRanges;
@@ -37,7 +38,7 @@ import java.util.Properties;
  */
 public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, int nbdMaxConnections, HostPort controlListen,
                              Link link, Kafka kafka, Resync resync, Duration checkpointInterval, List<VolumeSpec> volumes,
-                             ControlAuth controlAuth, Nbd nbd) {
+                             ControlAuth controlAuth, Nbd nbd, HostPort metricsListen) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
@@ -88,6 +89,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Password of the trust store; unset = read without integrity check.")
             .define("producer.control.tls.truststore.type", STRING, "PKCS12", Validators.oneOf(ControlTls.TYPES.toArray(String[]::new)),
                     "PKCS12, JKS, or PEM (a file of CA certificates).")
+            .define("producer.metrics.listen", STRING, null, MetricsListen.VALIDATOR,
+                    "Address of the Prometheus endpoint (GET /metrics, no token; a listener of its own): HOST:PORT, or PORT on 127.0.0.1; port 0 picks a free one. Unset = no metrics endpoint and nothing measured (the default, so many facilities on one host never collide on a port).")
             .define("producer.link.listen", HOST_PORT, "127.0.0.1:10810",
                     "Address the replication link listens on; the peer connects here for the volumes it is PRIMARY for. Every facility with a peer or a SECONDARY volume listens.")
             .define("producer.link.peer", HOST_PORT, null,
@@ -283,7 +286,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 new ControlAuth(c.getPath("producer.control.token.file"), c.getPath("producer.control.read.token.file"),
                         ControlTls.fromConfig(c, "producer.control.tls.")),
                 new Nbd(c.getDuration("producer.nbd.handshake.timeout"), c.getDuration("producer.nbd.idle.timeout"),
-                        c.getDuration("producer.nbd.reply.timeout"), nbdTls(c)));
+                        c.getDuration("producer.nbd.reply.timeout"), nbdTls(c)),
+                c.isSet("producer.metrics.listen") ? MetricsListen.parse(c.getString("producer.metrics.listen")) : null);
     }
 
     private static Role role(Config c, String id) {

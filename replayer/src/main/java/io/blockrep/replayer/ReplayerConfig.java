@@ -18,6 +18,7 @@ import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import io.blockrep.schemas.client.KafkaClientCheck;
 import io.blockrep.common.link.LinkTls;
+import io.blockrep.common.metrics.MetricsListen;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ import java.util.Properties;
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
                              Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
-                             Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror) {
+                             Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror, HostPort metricsListen) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
@@ -68,6 +69,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "SHA-256 fingerprints (hex, colons allowed) of the only facility certificates accepted; empty = any the truststore validates.")
             .define("replayer.link.tls.check.node.id", BOOLEAN, "false",
                     "A facility's certificate must name (CN or DNS SAN) the node id it authenticates with (its producer.node.id).")
+            .define("replayer.metrics.listen", STRING, null, MetricsListen.VALIDATOR,
+                    "Address of the service's Prometheus endpoint (GET /metrics, no token; a listener of its own): HOST:PORT, or PORT on 127.0.0.1; port 0 picks a free one. Unset = no endpoint. Only blockrep replayer serves it; the ops verbs (replay, verify) reading the same file never do.")
             .define("replayer.rate", SIZE, "100M", Validators.range(0, Long.MAX_VALUE),
                     "Most bytes per second copied, over all volumes of this instance; 0 = unlimited.")
             .define("replayer.max.extent", SIZE, "1M", Validators.powerOfTwoSize(4096, 32L << 20),
@@ -237,7 +240,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 nodes, volumes, LinkTls.settings(c, "replayer.link.tls."), c.getDuration("replayer.verify.interval"),
                 c.getSize("replayer.verify.rate"), new Mirror(c.getString("replayer.mirror.policy"),
                         c.getList("replayer.mirror.peer.aliases"), c.getString("replayer.mirror.separator"),
-                        c.getDuration("replayer.mirror.catchup.timeout")));
+                        c.getDuration("replayer.mirror.catchup.timeout")),
+                c.isSet("replayer.metrics.listen") ? MetricsListen.parse(c.getString("replayer.metrics.listen")) : null);
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */

@@ -44,6 +44,11 @@ final class LinkHealth {
         lastPing = now;
     }
 
+    /** Time since the last PING was sent: a PONG's round trip when called as it arrives. */
+    long sinceLastPing(long now) {
+        return now - lastPing;
+    }
+
     boolean pingDue(long now) {
         return now - lastPing >= heartbeat;
     }

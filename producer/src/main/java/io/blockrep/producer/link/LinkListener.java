@@ -18,4 +18,19 @@ public interface LinkListener {
 
     /** A restored link failed; every pending write has already failed with {@link LinkDownException}. */
     void onLinkDown(String reason);
+
+    /** A connection to the peer was made and authenticated (before damping), for metrics. */
+    default void onConnected() {
+    }
+
+    /**
+     * For metrics: a connect attempt failed ({@code kind} "connect") or a connection ended with an error ("session").
+     * Called on the link's threads; must not block.
+     */
+    default void onLinkError(String kind, String reason) {
+    }
+
+    /** For metrics: a heartbeat PING was answered after {@code nanos}. Called on the link's receiver thread. */
+    default void onRoundTrip(long nanos) {
+    }
 }

@@ -415,6 +415,7 @@ public final class ReplicationLink implements Closeable {
             log.info("link to {} ({}) connected; restored after {}", peer.nodeId(), config.peer(),
                     trusted ? "the handshake (it replaces a healthy link this side dropped on purpose)" : config.damping() + " of good health");
             s.start();
+            listener.onConnected();
             // The periodic tick would notice the end of the damping up to a tick late; look exactly then too.
             try {
                 supervisor.schedule(this::tick, trusted ? 0 : config.damping().toNanos(), TimeUnit.NANOSECONDS);
@@ -428,6 +429,7 @@ public final class ReplicationLink implements Closeable {
             } else {
                 log.info("link to {}: connect attempt failed: {}", config.peer(), e.getMessage());
             }
+            listener.onLinkError("connect", String.valueOf(e.getMessage()));
             scheduleReconnect();
         } catch (VirtualMachineError e) {
             closeQuietly(socket);
@@ -645,6 +647,7 @@ public final class ReplicationLink implements Closeable {
                     LinkFrame frame = LinkFrame.read(in);
                     LinkMessage m = LinkMessage.decode(frame);
                     Request<?> done = null;
+                    long roundTrip = -1;
                     boolean answer = m instanceof LinkMessage.Ack || m instanceof LinkMessage.DataSetAck
                             || m instanceof LinkMessage.HashReply;
                     lock.lock();
@@ -652,7 +655,11 @@ public final class ReplicationLink implements Closeable {
                         if (dead) {
                             return;
                         }
-                        health.frameReceived(ticker.nanos());
+                        long now = ticker.nanos();
+                        if (m instanceof LinkMessage.Pong) {
+                            roundTrip = health.sinceLastPing(now);
+                        }
+                        health.frameReceived(now);
                         if (answer) {
                             done = inFlight.remove(frame.requestId());
                             if (done == null) {
@@ -675,6 +682,8 @@ public final class ReplicationLink implements Closeable {
                         return;
                     } else if (!(m instanceof LinkMessage.Pong)) {
                         throw new LinkProtocolException(LinkStatus.UNEXPECTED_MESSAGE, m.type() + " is not expected from the peer");
+                    } else {
+                        listener.onRoundTrip(roundTrip);
                     }
                 }
             } catch (IOException e) {
@@ -726,6 +735,7 @@ public final class ReplicationLink implements Closeable {
                 return;
             }
             log.warn("link to {} down ({} requests failed): {}", config.peer(), pending.size(), reason);
+            listener.onLinkError("session", reason);
             try {
                 supervisor.execute(() -> {
                     if (wasHealthy) {

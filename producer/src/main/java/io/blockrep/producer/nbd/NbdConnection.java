@@ -65,13 +65,22 @@ final class NbdConnection implements Runnable, Closeable {
     /** The export being served and whether it was writable when the client connected (null during negotiation). */
     private volatile String servedExport;
     private volatile boolean servedWritable;
+    private final NbdRequestMeters meters;
+    /** The served export's meter, set before the first request is read. */
+    private volatile NbdRequestMeters.ExportMeter meter = NbdRequestMeters.ExportMeter.NONE;
 
     NbdConnection(SocketChannel channel, NbdExportRegistry registry, String peer, NbdServer.Limits limits, NbdTls tls) {
+        this(channel, registry, peer, limits, tls, NbdRequestMeters.NONE);
+    }
+
+    NbdConnection(SocketChannel channel, NbdExportRegistry registry, String peer, NbdServer.Limits limits, NbdTls tls,
+                  NbdRequestMeters meters) {
         this.socket = new NbdSocket(channel);
         this.registry = registry;
         this.peer = peer;
         this.limits = limits;
         this.tls = tls;
+        this.meters = meters;
         this.writer = new ReplyWriter(socket, peer, MAX_IN_FLIGHT, this::close);
     }
 
@@ -114,6 +123,7 @@ final class NbdConnection implements Runnable, Closeable {
                 log.debug("{}: serving export '{}'", peer, export.get().name());
                 servedWritable = !export.get().readOnly();
                 servedExport = export.get().name();
+                meter = meters.forExport(servedExport);
                 lastActivityNanos = System.nanoTime();
                 serving = true;
                 Thread replies = new Thread(writer, Thread.currentThread().getName().replace("nbd-conn-", "nbd-reply-"));
@@ -235,17 +245,18 @@ final class NbdConnection implements Runnable, Closeable {
         if (buffer == null) {
             acquirePermits(0);
         }
+        long startNanos = System.nanoTime();
         CompletionStage<Void> stage;
         try {
             stage = op.get();
         } catch (RuntimeException e) {
             stage = CompletableFuture.failedStage(e);
         }
-        stage.whenComplete((ignored, failure) -> complete(r, buffer, withData, failure));
+        stage.whenComplete((ignored, failure) -> complete(r, buffer, withData, failure, startNanos));
     }
 
     /** Queues the reply of a finished operation; runs on whichever thread completed it and never blocks. */
-    private void complete(Request r, ByteBuffer buffer, boolean withData, Throwable failure) {
+    private void complete(Request r, ByteBuffer buffer, boolean withData, Throwable failure, long startNanos) {
         int error;
         try {
             error = failure == null ? 0 : errorFor(r, failure);
@@ -253,6 +264,7 @@ final class NbdConnection implements Runnable, Closeable {
             error = EIO;
         }
         int length = (int) r.length();
+        meter.completed(NbdRequestMeters.Command.of(r.type()), r.length(), System.nanoTime() - startNanos, error != 0);
         ByteBuffer data = withData && error == 0 ? buffer.flip() : null;
         Runnable release = buffer == null ? () -> releasePermits(0) : () -> release(buffer, length);
         writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, data, release), Thread.currentThread() != reader);
@@ -274,6 +286,7 @@ final class NbdConnection implements Runnable, Closeable {
 
     /** Replies at once to a request refused before reaching the export; holds a permit until written. */
     private void reply(Request r, int error) throws IOException, InterruptedException {
+        meter.refused(NbdRequestMeters.Command.of(r.type()));
         acquirePermits(0);
         writer.enqueue(new ReplyWriter.Reply(r.cookie(), error, null, () -> releasePermits(0)), false);
     }

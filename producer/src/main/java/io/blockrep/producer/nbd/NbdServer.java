@@ -98,7 +98,7 @@ public final class NbdServer implements Closeable {
      * @param limits   connection cap and deadlines
      * @param tls      TLS settings; null = no TLS (NBD_OPT_STARTTLS is refused)
      */
-    public record Config(String host, int port, NbdExportRegistry registry, Limits limits, NbdTls tls) {
+    public record Config(String host, int port, NbdExportRegistry registry, Limits limits, NbdTls tls, NbdRequestMeters meters) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_MAX_CONNECTIONS = Limits.DEFAULT_MAX_CONNECTIONS;
 
@@ -109,6 +109,12 @@ public final class NbdServer implements Closeable {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0-65535, got " + port);
             }
+            meters = meters == null ? NbdRequestMeters.NONE : meters;
+        }
+
+        /** Not metered. */
+        public Config(String host, int port, NbdExportRegistry registry, Limits limits, NbdTls tls) {
+            this(host, port, registry, limits, tls, NbdRequestMeters.NONE);
         }
 
         /** Loopback, an ephemeral port, the default limits, no TLS. */
@@ -117,11 +123,16 @@ public final class NbdServer implements Closeable {
         }
 
         public Config withLimits(Limits newLimits) {
-            return new Config(host, port, registry, newLimits, tls);
+            return new Config(host, port, registry, newLimits, tls, meters);
         }
 
         public Config withTls(NbdTls newTls) {
-            return new Config(host, port, registry, limits, newTls);
+            return new Config(host, port, registry, limits, newTls, meters);
+        }
+
+        /** Every answered request told to {@code newMeters}. */
+        public Config withMeters(NbdRequestMeters newMeters) {
+            return new Config(host, port, registry, limits, tls, newMeters);
         }
     }
 
@@ -237,7 +248,7 @@ public final class NbdServer implements Closeable {
             closeQuietly(ch);
             return;
         }
-        NbdConnection connection = new NbdConnection(ch, config.registry(), peer, config.limits(), config.tls());
+        NbdConnection connection = new NbdConnection(ch, config.registry(), peer, config.limits(), config.tls(), config.meters());
         Thread thread;
         try {
             thread = connectionThreads.newThread(() -> {

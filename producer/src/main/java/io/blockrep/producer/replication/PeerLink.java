@@ -75,6 +75,21 @@ public final class PeerLink implements ReplicaSink, AutoCloseable {
                         listener.onLinkDown(reason);
                     }
                 }
+
+                @Override
+                public void onConnected() {
+                    listener.onConnected();
+                }
+
+                @Override
+                public void onLinkError(String kind, String reason) {
+                    listener.onLinkError(kind, reason);
+                }
+
+                @Override
+                public void onRoundTrip(long nanos) {
+                    listener.onRoundTrip(nanos);
+                }
             });
             synchronized (events) {
                 link = self[0];

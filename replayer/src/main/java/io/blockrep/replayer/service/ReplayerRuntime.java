@@ -14,6 +14,7 @@ import io.blockrep.replayer.copy.VolumeCopier;
 import io.blockrep.replayer.index.DirtySetIndex;
 import io.blockrep.replayer.index.ReplayEvents;
 import io.blockrep.replayer.index.Tombstoner;
+import io.blockrep.replayer.metrics.ReplayerMetrics;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,12 +55,15 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private volatile boolean closed;
     /** replayer.link.tls.*, null when plaintext. */
     private final LinkTls linkTls;
+    /** The service's metrics; disabled for the ops verbs. */
+    private final ReplayerMetrics metrics;
 
-    private ReplayerRuntime(ReplayerConfig config) {
+    private ReplayerRuntime(ReplayerConfig config, ReplayerMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.secret = SharedSecret.of(config.secret());
         this.linkTls = config.linkTls() == null ? null : LinkTls.of(config.linkTls());
-        this.clientProperties = config.kafkaClientProperties();
+        this.clientProperties = metrics.kafkaClientProperties(config.kafkaClientProperties());
         TopicLayout layout = new TopicLayout(config.topicPrefix());
         this.tombstoner = new Tombstoner(clientProperties, layout, Duration.ofSeconds(10));
         this.events = new ReplayEvents(clientProperties, layout, config.id(), Clock.systemUTC());
@@ -91,7 +95,12 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     }
 
     public static ReplayerRuntime open(ReplayerConfig config) {
-        return new ReplayerRuntime(config);
+        return open(config, ReplayerMetrics.disabled());
+    }
+
+    /** As {@link #open(ReplayerConfig)}, reporting replays and Kafka clients to {@code metrics} (the service's). */
+    public static ReplayerRuntime open(ReplayerConfig config, ReplayerMetrics metrics) {
+        return new ReplayerRuntime(config, metrics);
     }
 
     /** Bootstrap servers plus the pass-through client settings. */
@@ -151,12 +160,21 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     }
 
     public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress) throws InterruptedException {
+        try {
+            return reportedStep(index, v, progress);
+        } finally {
+            metrics.ended(v.volume());
+        }
+    }
+
+    private ReplayEngine.Step reportedStep(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress) throws InterruptedException {
         long[] lastEvent = {0};
         boolean[] started = {false};
         CopyProgress[] finalReport = {null};
         String[] source = {null};
         ReplayEngine.Step step = engine.step(index, v, (direction, p) -> {
             source[0] = direction.source();
+            metrics.progress(v.volume(), direction.source(), p);
             progress.accept(p);
             ReplayEvents.Progress figures = new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), p.bytesPerSecond());
             if (!started[0]) {

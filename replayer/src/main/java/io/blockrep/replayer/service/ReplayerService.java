@@ -4,6 +4,8 @@ import io.blockrep.common.BlockrepException;
 import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.ReplayerConfig.VolumeNodes;
 import io.blockrep.replayer.index.DirtyTopicFollower;
+import io.blockrep.replayer.metrics.ReplayerMetrics;
+import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,6 +37,7 @@ public final class ReplayerService implements AutoCloseable {
 
     private final ReplayerConfig config;
     private final ReplayerRuntime runtime;
+    private final ReplayerMetrics metrics;
     private final DirtyTopicFollower follower;
     private final Thread worker;
     private final Stepper stepper;
@@ -49,9 +52,10 @@ public final class ReplayerService implements AutoCloseable {
         ReplayEngine.Step step(io.blockrep.replayer.index.DirtySetIndex index, VolumeNodes v) throws InterruptedException;
     }
 
-    private ReplayerService(ReplayerConfig config, ReplayerRuntime runtime, Stepper stepper) {
+    private ReplayerService(ReplayerConfig config, ReplayerRuntime runtime, Stepper stepper, ReplayerMetrics metrics) {
         this.config = config;
         this.runtime = runtime;
+        this.metrics = metrics;
         this.stepper = stepper == null ? runtime::step : stepper;
         Properties props = runtime.clientProperties();
         this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), io.blockrep.replayer.index.SourceTopics.of(config),
@@ -76,16 +80,34 @@ public final class ReplayerService implements AutoCloseable {
 
     /** As {@link #start(ReplayerConfig)}, with the step replaced (tests); null = the real one. */
     static ReplayerService start(ReplayerConfig config, Stepper stepper) {
-        ReplayerRuntime runtime = ReplayerRuntime.open(config);
+        TopicLayout layout = new TopicLayout(config.topicPrefix());
+        ReplayerMetrics metrics = ReplayerMetrics.start(config.metricsListen(), config.id(), java.util.List.of(layout.dirty(), layout.events()));
+        config.volumes().forEach(v -> v.nodes().forEach(n -> metrics.prepare(v.volume(), n)));
+        ReplayerRuntime runtime;
         try {
-            ReplayerService s = new ReplayerService(config, runtime, stepper);
+            runtime = ReplayerRuntime.open(config, metrics);
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw e;
+        }
+        try {
+            ReplayerService s = new ReplayerService(config, runtime, stepper, metrics);
             s.worker.start();
             s.startVerifier();
             return s;
         } catch (RuntimeException e) {
             runtime.close();
+            metrics.close();
             throw e;
         }
+    }
+
+    /**
+     * The service's metrics: the DLQ handling reports each dead-lettered record with
+     * {@link ReplayerMetrics#deadLettered}; {@link ReplayerMetrics#url()} is the endpoint when replayer.metrics.listen is set.
+     */
+    public ReplayerMetrics metrics() {
+        return metrics;
     }
 
     /** Schedules the verifier beside the stepping, on its own thread: a long verify never delays a resync. */
@@ -182,5 +204,6 @@ public final class ReplayerService implements AutoCloseable {
         }
         follower.close();
         runtime.close();
+        metrics.close();
     }
 }
