@@ -64,7 +64,7 @@ final class StatusHttp implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
+        try {
             String path = exchange.getRequestURI().getPath();
             if (!exchange.getRequestMethod().equals("GET")) {
                 reply(exchange, 405, error("only GET"));
@@ -82,6 +82,8 @@ final class StatusHttp implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("status query {} failed: {}", exchange.getRequestURI(), e.toString());
             reply(exchange, 500, error(e.toString()));
+        } finally {
+            exchange.close(); // after the catch clauses' replies (a try-with-resources would close before them)
         }
     }
 

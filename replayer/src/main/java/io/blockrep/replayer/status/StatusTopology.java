@@ -23,8 +23,8 @@ public final class StatusTopology {
     public static Topology build(StatusTopics topics, StatusCodecs codecs, AtomicLong poisonCount) {
         Topology t = new Topology();
         ByteArrayDeserializer bytes = new ByteArrayDeserializer();
-        t.addSource(Topology.AutoOffsetReset.EARLIEST, "dirty-source", bytes, bytes, topics.dirty().toArray(String[]::new));
-        t.addSource(Topology.AutoOffsetReset.EARLIEST, "events-source", bytes, bytes, topics.events().toArray(String[]::new));
+        t.addSource(org.apache.kafka.streams.AutoOffsetReset.earliest(), "dirty-source", bytes, bytes, topics.dirty().toArray(String[]::new));
+        t.addSource(org.apache.kafka.streams.AutoOffsetReset.earliest(), "events-source", bytes, bytes, topics.events().toArray(String[]::new));
         Set<String> dirty = Set.copyOf(topics.dirty());
         t.addProcessor("fold", () -> new StatusFold(dirty, codecs, poisonCount), "dirty-source", "events-source");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(StatusFold.STATUS_STORE), Serdes.String(),
