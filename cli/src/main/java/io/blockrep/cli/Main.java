@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             VerifyCommand.class,
             ReplayerCommand.class,
+            StatusAppCommand.class,
             VolumeCommand.class,
             KafkaCommand.class,
             LagCommand.class,

@@ -9,6 +9,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import io.blockrep.replayer.status.StatusTable;
+import io.blockrep.replayer.status.VolumeStatus;
 import java.util.function.BiFunction;
 import io.blockrep.replayer.service.FacilityClient;
 import java.util.concurrent.Callable;
@@ -33,9 +36,30 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the facilities' status documents as a JSON array.")
     boolean json;
 
+    @Option(names = "--bootstrap-server", paramLabel = "HOST:PORT",
+            description = "Read the status table (<prefix>status, written by the status app) from Kafka instead of asking the facilities' control APIs.")
+    String bootstrap;
+
+    @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = io.blockrep.schemas.topic.TopicLayout.DEFAULT_PREFIX,
+            description = "Topic prefix, with --bootstrap-server (default: ${DEFAULT-VALUE}).")
+    String prefix;
+
     @Override
     public Integer call() throws Exception {
         ObjectMapper mapper = new ObjectMapper();
+        if (bootstrap != null) {
+            java.util.Properties client = new java.util.Properties();
+            client.setProperty("bootstrap.servers", bootstrap);
+            String topic;
+            try {
+                topic = new io.blockrep.schemas.topic.TopicLayout(prefix).status();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            Map<String, VolumeStatus> table = StatusTable.read(client, topic, Duration.ofSeconds(30));
+            render(spec.commandLine().getOut(), facilities(table.values(), System.currentTimeMillis()), json);
+            return 0;
+        }
         ArrayNode all = mapper.createArrayNode();
         String token = auth.token();
         io.blockrep.common.config.ControlTls tls = auth.tls();
@@ -44,6 +68,49 @@ final class StatusCommand implements Callable<Integer> {
         }
         render(spec.commandLine().getOut(), all, json);
         return 0;
+    }
+
+    /**
+     * The status table as facility status documents, one per node (as the control API gives them), so
+     * that the table and {@code --json} are drawn by the same code. Per volume: role, mode, era, dirty
+     * regions and bytes, oldest dirty write; the replay in progress on the PRIMARY's row. The table has no
+     * link state, Kafka state or publish backlog (those columns show '-').
+     */
+    static ArrayNode facilities(java.util.Collection<VolumeStatus> table, long nowMillis) {
+        ObjectMapper mapper = new ObjectMapper();
+        Map<String, ArrayNode> byNode = new java.util.TreeMap<>();
+        for (VolumeStatus s : table) {
+            s.nodes.forEach((node, n) -> {
+                com.fasterxml.jackson.databind.node.ObjectNode v = byNode.computeIfAbsent(node, k -> mapper.createArrayNode()).addObject();
+                v.put("volume", s.volume);
+                putText(v, "role", n.role);
+                putText(v, "mode", n.mode);
+                putText(v, "modeReason", n.modeReason);
+                if (n.era != null) {
+                    v.put("era", n.era);
+                }
+                v.put("dirtyRegions", n.dirtyRegions);
+                v.put("dirtyBytes", n.dirtyBytes);
+                if (n.oldestDirtyWriteMillis != null) {
+                    v.put("oldestDirtyWriteMillis", n.oldestDirtyWriteMillis);
+                }
+                if (s.replay != null && "PRIMARY".equals(n.role) && !"REPLAY_FINISHED".equals(s.replay.state)) {
+                    v.set("replay", mapper.valueToTree(s.replay));
+                }
+                v.put("updatedMillis", s.updatedMillis);
+            });
+        }
+        ArrayNode out = mapper.createArrayNode();
+        byNode.forEach((node, volumes) -> out.addObject().put("node", node).put("timeMillis", nowMillis).put("source", "status-topic")
+                .set("volumes", volumes));
+        return out;
+    }
+
+    /** Absent rather than JSON null, so that a cell shows '-' and no note reads "null". */
+    private static void putText(com.fasterxml.jackson.databind.node.ObjectNode v, String field, String text) {
+        if (text != null) {
+            v.put(field, text);
+        }
     }
 
     /**
@@ -65,7 +132,7 @@ final class StatusCommand implements Callable<Integer> {
             new Column("DIRTY BYTES", (f, v) -> v.has("dirtyBytes") ? Sizes.human(v.path("dirtyBytes").asLong()) : "-"),
             new Column("LINK", (f, v) -> f.path("link").asText("-")),
             new Column("KAFKA", (f, v) -> kafkaState(f.path("kafka").asText("-"))),
-            new Column("BACKLOG", (f, v) -> Long.toString(f.path("kafkaBacklogRegions").asLong())),
+            new Column("BACKLOG", (f, v) -> f.has("kafkaBacklogRegions") ? Long.toString(f.path("kafkaBacklogRegions").asLong()) : "-"),
             new Column("GEN", (f, v) -> generation(v.path("generations"))),
             new Column("PEER", (f, v) -> v.path("peer").path("decision").asText("-")),
             new Column("REPLAY", (f, v) -> replay(v.path("replay"))),

@@ -154,4 +154,27 @@ class StatusCommandTest {
         assertThat(table("[" + doc + "]")).contains("site-a/vol: last verified at 2025-12-02T07:15:04Z, 3 regions differed (by r1)");
         assertThat(table("[" + facility("site-a", "PRIMARY", "REPLICATING", true) + "]")).doesNotContain("last verified");
     }
+
+    @Test
+    void theStatusTopicViewDrawsTheSameTableOneRowPerNodeAndVolume() throws Exception {
+        io.blockrep.replayer.status.VolumeStatus s = io.blockrep.replayer.status.StatusJson.read(("{\"volume\":\"vol1\","
+                + "\"updatedMillis\":50000,\"nodes\":{\"site-a\":{\"role\":\"PRIMARY\",\"mode\":\"LOGGING\",\"modeReason\":\"link down\","
+                + "\"era\":3,\"dirtyRegions\":2,\"dirtyBytes\":131072,\"oldestDirtyWriteMillis\":1000},"
+                + "\"site-b\":{\"role\":\"SECONDARY\",\"mode\":\"SECONDARY\",\"dirtyRegions\":0,\"dirtyBytes\":0}},"
+                + "\"replay\":{\"by\":\"r1\",\"era\":2,\"state\":\"REPLAY_PROGRESS\",\"bytesDone\":1,\"bytesTotal\":4,"
+                + "\"bytesPerSecond\":2048,\"timeMillis\":40000}}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ArrayNode facilities = StatusCommand.facilities(List.of(s), 61_000);
+        List<Map<String, String>> rows = parse(render(facilities, false));
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0)).containsEntry("NODE", "site-a").containsEntry("VOLUME", "vol1").containsEntry("ROLE", "PRIMARY")
+                .containsEntry("MODE", "LOGGING").containsEntry("ERA", "3").containsEntry("DIRTY", "2")
+                .containsEntry("DIRTY BYTES", Sizes.human(131072)).containsEntry("REPLAY", "25% " + Sizes.human(2048) + "/s")
+                .containsEntry("LINK", "-").containsEntry("KAFKA", "-").containsEntry("BACKLOG", "-")
+                .containsEntry("OLDEST DIRTY WRITE", java.time.Instant.ofEpochMilli(1000) + " (60s ago)");
+        assertThat(rows.get(1)).containsEntry("NODE", "site-b").containsEntry("ROLE", "SECONDARY").containsEntry("DIRTY", "0")
+                .containsEntry("ERA", "-").containsEntry("REPLAY", "-");
+        assertThat(render(facilities, false)).contains("site-a/vol1: link down").doesNotContain("null");
+        JsonNode json = new ObjectMapper().readTree(render(facilities, true));
+        assertThat(json.get(0).get("volumes").get(0).get("dirtyBytes").asLong()).isEqualTo(131072);
+    }
 }

@@ -34,7 +34,8 @@ import java.util.Properties;
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
                              Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
-                             Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror, HostPort metricsListen) {
+                             Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror, HostPort metricsListen,
+                             StatusAppSettings statusApp) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
@@ -83,6 +84,12 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "How often the service verifies each volume it owns (region hashes on both sides, only digests cross the wire; differing regions are marked dirty, cause VERIFY_MISMATCH, and resynced); 0s = never. On by default, daily: a replica that diverged behind blockrep's back (a damaged disk, a lost dirty bit, a write made to the secondary directly) is otherwise invisible until someone runs blockrep verify, and replayer.verify.rate bounds the cost. The first verify is one interval after the volume is owned, or after the facility's last recorded verify. Runs only while the volume is REPLICATING and yields to a resync.")
             .define("replayer.verify.rate", SIZE, "50M", Validators.range(0, Long.MAX_VALUE),
                     "Most bytes per second hashed by scheduled verifies (on each side), over all volumes of this instance, apart from replayer.rate; 0 = unlimited. At 50M a 1 TiB volume takes about 6 h.")
+            .define("replayer.status.app.enabled", BOOLEAN, "true",
+                    "Run the status app inside the service: a Kafka Streams application (id <prefix>status-app) that folds the dirty and events topics into the compacted <prefix>status table, read by blockrep status --bootstrap-server. A failure to start it is logged and never stops the replayer.")
+            .define("replayer.status.listen", HOST_PORT, "127.0.0.1:10815",
+                    "Listener of the status app's interactive query (GET /v1/status, GET /v1/status/{volume}); port 0 = any free port.")
+            .define("replayer.status.state.dir", PATH, null,
+                    "Kafka Streams state directory of the status app; unset = status-app-state/<replayer.id> in the working directory.")
             .define("replayer.control.token.file", PATH, null,
                     "File holding the token sent to the facilities' control APIs (their producer.control.token.file, the admin token: the replayer reports replayed eras); unset = none sent.")
             .define("replayer.control.tls.enabled", BOOLEAN, "false",
@@ -171,6 +178,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
         }
     }
 
+    /** The status app run inside the service: on or off, its query listener and its Streams state directory. */
+    public record StatusAppSettings(boolean enabled, HostPort listen, Path stateDir) {
+    }
+
     public ReplayerConfig {
         mirror = mirror == null ? Mirror.NONE : mirror;
         nodes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(nodes));
@@ -241,7 +252,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 c.getSize("replayer.verify.rate"), new Mirror(c.getString("replayer.mirror.policy"),
                         c.getList("replayer.mirror.peer.aliases"), c.getString("replayer.mirror.separator"),
                         c.getDuration("replayer.mirror.catchup.timeout")),
-                c.isSet("replayer.metrics.listen") ? MetricsListen.parse(c.getString("replayer.metrics.listen")) : null);
+                c.isSet("replayer.metrics.listen") ? MetricsListen.parse(c.getString("replayer.metrics.listen")) : null,
+                new StatusAppSettings(c.getBoolean("replayer.status.app.enabled"),
+                        c.getHostPort("replayer.status.listen"), c.getPath("replayer.status.state.dir") != null
+                        ? c.getPath("replayer.status.state.dir") : Path.of("status-app-state", c.getString("replayer.id"))));
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */

@@ -46,6 +46,8 @@ public final class ReplayerService implements AutoCloseable {
     /** The scheduled verifier (replayer.verify.interval), or null when off. */
     private volatile io.blockrep.replayer.verify.ScheduledVerifier verifier;
     private final java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+    /** The status app (replayer.status.app.enabled), or null when off or when it could not start. */
+    private volatile io.blockrep.replayer.status.StatusApp statusApp;
 
     /** One replay step of a volume: {@link ReplayerRuntime#step} in production; a seam for tests that make it fail. */
     interface Stepper {
@@ -94,6 +96,7 @@ public final class ReplayerService implements AutoCloseable {
             ReplayerService s = new ReplayerService(config, runtime, stepper, metrics);
             s.worker.start();
             s.startVerifier();
+            s.startStatusApp();
             return s;
         } catch (RuntimeException e) {
             runtime.close();
@@ -121,6 +124,24 @@ public final class ReplayerService implements AutoCloseable {
                 new io.blockrep.replayer.verify.LiveVerifyVolumes(config, runtime::control, runtime.events()),
                 () -> follower.ownedOf(configured),
                 v -> follower.index().liveCount(v) > 0, java.time.Clock.systemUTC()).start(config.id(), this::fail);
+    }
+
+    /** The status table beside the replay; it is a view, so a failure to start it is logged and the replay goes on. */
+    private void startStatusApp() {
+        if (!config.statusApp().enabled()) {
+            return;
+        }
+        try {
+            statusApp = io.blockrep.replayer.status.StatusApp.start(io.blockrep.replayer.status.StatusApp.Settings.of(config),
+                    io.blockrep.replayer.status.StatusCodecs.defaults());
+        } catch (RuntimeException e) {
+            LOG.error("replayer {}: the status app did not start (the replay goes on without it): {}", config.id(), e.getMessage());
+        }
+    }
+
+    /** The status app run by this service, if it runs. */
+    public java.util.Optional<io.blockrep.replayer.status.StatusApp> statusApp() {
+        return java.util.Optional.ofNullable(statusApp);
     }
 
     public Set<String> ownedVolumes() {
@@ -201,6 +222,9 @@ public final class ReplayerService implements AutoCloseable {
         }
         if (verifier != null) {
             verifier.close();
+        }
+        if (statusApp != null) {
+            statusApp.close();
         }
         follower.close();
         runtime.close();
