@@ -84,7 +84,8 @@ final class ReplayCommand implements Callable<Integer> {
             });
         }
         try (ReplayerRuntime runtime = ReplayerRuntime.open(cfg);
-             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), layout.dirty())) {
+             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), layout.dirty(), runtime.codecs().readers(),
+                     runtime.deadLetters())) {
             FacilityClient primary = runtime.control(current.primary().id());
             List<Integer> partitions = reader.partitions(Duration.ofSeconds(30));
             int partition = TopicLayout.partitionFor(volume, partitions.size());

@@ -7,6 +7,7 @@ import io.blockrep.replayer.resolve.SplitBrainResolver;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Plan;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Stage;
 import io.blockrep.replayer.service.FacilityClient;
+import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -98,7 +99,8 @@ final class ResolveCommand implements Callable<Integer> {
         long merged = resolver.merge(plan);
         out.println(plan.survivor().node() + " now holds " + plan.loser().node() + "'s changed regions as dirty (" + merged + " new)");
         resolver.discard(plan, Duration.ofMinutes(2));
-        long tombstones = resolver.tombstoneLoser(plan, cfg.kafkaClientProperties(), new TopicLayout(cfg.topicPrefix()), Duration.ofSeconds(60));
+        long tombstones = resolver.tombstoneLoser(plan, cfg.kafkaClientProperties(), new TopicLayout(cfg.topicPrefix()), Duration.ofSeconds(60),
+                ValueCodecs.of(cfg.registry(), new TopicLayout(cfg.topicPrefix())).readers());
         out.println(plan.loser().node() + " is SECONDARY at generation " + plan.common() + "; " + tombstones
                 + " of its dirty record(s) tombstoned; resyncing from " + plan.survivor().node() + " ...");
         out.flush();

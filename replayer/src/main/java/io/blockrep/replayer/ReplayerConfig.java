@@ -18,6 +18,8 @@ import io.blockrep.common.config.HostPort;
 import io.blockrep.common.config.Validators;
 import io.blockrep.schemas.client.KafkaClientCheck;
 import io.blockrep.common.link.LinkTls;
+import io.blockrep.schemas.registry.RegistrySetup;
+import io.blockrep.schemas.registry.SchemaRegistryConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,13 +35,14 @@ import java.util.Properties;
 public record ReplayerConfig(String id, String bootstrapServers, String topicPrefix, String groupId, Properties clientProperties,
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
                              Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
-                             Duration verifyInterval, long verifyRateBytesPerSecond) {
+                             Duration verifyInterval, long verifyRateBytesPerSecond, RegistrySetup registry) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
+    public static final String REGISTRY_PREFIX = "replayer.schema.registry.";
     private static final ConfigKey.Validator TWO_NODES = twoNodes();
 
-    public static final ConfigDef DEF = ConfigDef.builder()
+    public static final ConfigDef DEF = SchemaRegistryConfig.define(ConfigDef.builder()
             .required("replayer.id", STRING, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
                     "Id of this replayer instance; it authenticates on the link with it.")
             .required("replayer.kafka.bootstrap.servers", STRING, Validators.pattern(".+", "host:port list"),
@@ -110,7 +113,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .perIdFrom("replayer.volumes")
             .required("replayer.volume.<id>.nodes", LIST, TWO_NODES,
                     "The two nodes holding the volume, from replayer.nodes; whichever has closed eras ready is the source, the other the target.")
-            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS)
+            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS), REGISTRY_PREFIX)
             .build();
 
     /**
@@ -214,7 +217,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 c.getString("replayer.link.secret"), c.getSize("replayer.rate"), c.getSize("replayer.max.extent"),
                 c.getSize("replayer.dataset.bytes"), c.getBoolean("replayer.skip.identical"), c.getDuration("replayer.link.timeout"),
                 nodes, volumes, LinkTls.settings(c, "replayer.link.tls."), c.getDuration("replayer.verify.interval"),
-                c.getSize("replayer.verify.rate"));
+                c.getSize("replayer.verify.rate"), RegistrySetup.from(c, REGISTRY_PREFIX));
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */
@@ -232,6 +235,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             }
         }
         problems.addAll(LinkTls.problems(c, "replayer.link.tls."));
+        problems.addAll(SchemaRegistryConfig.problems(c, REGISTRY_PREFIX));
         Duration verify = (Duration) c.get("replayer.verify.interval");
         if (verify != null && verify.isNegative()) {
             problems.add("replayer.verify.interval: " + verify + " is negative (0s = never)");

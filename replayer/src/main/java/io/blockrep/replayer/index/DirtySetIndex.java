@@ -5,7 +5,9 @@ import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.EraClosed;
 import io.blockrep.schemas.PoisonRecordException;
-import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.codec.RecordCodec;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -56,7 +58,25 @@ public final class DirtySetIndex {
     private static final long MAX_REGION = 0xFFFF_FFFFL;
 
     private final Map<String, VolumeState> volumes = new HashMap<>();
+    private final RecordCodec<DirtyRegion> regionCodec;
+    private final RecordCodec<EraClosed> markerCodec;
+    private final PoisonSink poison;
     private long poisonRecords;
+
+    /** Single-object values only; poison records are counted and logged, and go nowhere else. */
+    public DirtySetIndex() {
+        this(RegistryCodecs.withoutRegistry(), PoisonSink.NONE);
+    }
+
+    /**
+     * @param codecs reads the values (both formats with a registry; {@link RegistryCodecs#forReading})
+     * @param poison where a poison record goes after it is counted and logged (the dead-letter topic), under this object's monitor
+     */
+    public DirtySetIndex(RegistryCodecs codecs, PoisonSink poison) {
+        this.regionCodec = codecs.dirtyRegion();
+        this.markerCodec = codecs.eraClosed();
+        this.poison = poison;
+    }
 
     /** What an applied record did; {@link #POISON} when it was skipped. */
     public enum Applied { REGION_ADDED, REGION_REMOVED, MARKER_ADDED, MARKER_REMOVED, POISON }
@@ -81,7 +101,11 @@ public final class DirtySetIndex {
         }
     }
 
-    /** Applies one dirty-topic record; see the class comment. */
+    /**
+     * Applies one dirty-topic record; see the class comment. A registry that cannot be reached to resolve a
+     * writer id not seen before is thrown ({@link io.blockrep.schemas.registry.SchemaRegistryUnavailableException}):
+     * the record is not poison, and nothing of it was applied, so the caller applies it again later.
+     */
     public synchronized Applied apply(ConsumerRecord<byte[], byte[]> record) {
         try {
             DirtyKey key = DirtyKey.parse(record.key());
@@ -89,12 +113,13 @@ public final class DirtySetIndex {
                 throw new PoisonRecordException("region " + key.region() + " is beyond the 32-bit region range");
             }
             if (key.isEraClosed()) {
-                return record.value() == null ? removeMarker(key) : addMarker(key, Codecs.ERA_CLOSED.decode(record.value()));
+                return record.value() == null ? removeMarker(key) : addMarker(key, markerCodec.decode(record.value()));
             }
-            return record.value() == null ? removeRegion(key) : addRegion(key, Codecs.DIRTY_REGION.decode(record.value()));
+            return record.value() == null ? removeRegion(key) : addRegion(key, regionCodec.decode(record.value()));
         } catch (PoisonRecordException e) {
             poisonRecords++;
             LOG.warn("skipping poison record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
+            poison.poison(record, e.getMessage());
             return Applied.POISON;
         }
     }

@@ -2,6 +2,9 @@ package io.blockrep.replayer.index;
 
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.PoisonRecordException;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
+import io.blockrep.schemas.registry.SchemaRegistryUnavailableException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -15,6 +18,7 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -70,7 +74,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final OwnershipListener listener;
-    private final DirtySetIndex index = new DirtySetIndex();
+    private final DirtySetIndex index;
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private final Thread owner;
     private volatile boolean running = true;
@@ -82,7 +86,9 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private volatile boolean rebuilt;
     private volatile Throwable failure;
 
-    private DirtyTopicFollower(Properties clientProperties, String groupId, String memberId, String topic, OwnershipListener listener) {
+    private DirtyTopicFollower(Properties clientProperties, String groupId, String memberId, String topic, OwnershipListener listener,
+                               RegistryCodecs codecs, PoisonSink poison) {
+        this.index = new DirtySetIndex(codecs, poison);
         Properties p = Clients.consumer(clientProperties, "blockrep-dirty-follower", groupId);
         if (memberId != null) {
             // The member's client id is what kafka-consumer-groups --describe --members and ReplayerGroup show: make it
@@ -114,7 +120,16 @@ public final class DirtyTopicFollower implements AutoCloseable {
      */
     public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, String topic,
                                            OwnershipListener listener) {
-        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topic, listener);
+        return start(clientProperties, groupId, memberId, topic, listener, RegistryCodecs.withoutRegistry(), PoisonSink.NONE);
+    }
+
+    /**
+     * As {@link #start(Properties, String, String, String, OwnershipListener)}, reading values with {@code codecs}
+     * (both formats with a registry) and handing poison records to {@code poison} (the dead-letter topic).
+     */
+    public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, String topic,
+                                           OwnershipListener listener, RegistryCodecs codecs, PoisonSink poison) {
+        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topic, listener, codecs, poison);
         f.owner.start();
         return f;
     }
@@ -178,9 +193,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
         try {
             consumer.subscribe(List.of(topic), new Rebalance());
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
-                    apply(r);
-                }
+                applyAll(consumer.poll(POLL));
                 finishRebuilds();
                 commit(false);
             }
@@ -205,8 +218,50 @@ public final class DirtyTopicFollower implements AutoCloseable {
         }
     }
 
+    /**
+     * Applies a poll's records partition by partition. A schema registry that cannot be reached to resolve a
+     * writer id stops a partition at that record: the consumer is moved back to it, and it is applied again
+     * after a pause (the record is not poison; skipping it would lose a dirty region).
+     */
+    private void applyAll(ConsumerRecords<byte[], byte[]> records) {
+        boolean registryDown = false;
+        for (TopicPartition tp : records.partitions()) {
+            for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+                try {
+                    apply(r);
+                } catch (SchemaRegistryUnavailableException e) {
+                    if (!registryDown) {
+                        LOG.warn("{}@{}: cannot decode, the schema registry is unreachable; reading it again shortly: {}", tp, r.offset(),
+                                e.getMessage());
+                    }
+                    registryDown = true;
+                    consumer.seek(tp, r.offset());
+                    break;
+                }
+            }
+        }
+        if (registryDown) {
+            pauseForRegistry();
+        }
+    }
+
+    /** Backs off for a second while keeping the group membership alive (poll of paused partitions returns nothing). */
+    private void pauseForRegistry() {
+        Set<TopicPartition> assigned = consumer.assignment();
+        consumer.pause(assigned);
+        try {
+            consumer.poll(Duration.ofSeconds(1)).forEach(r -> {
+                throw new IllegalStateException("a paused partition returned a record");
+            });
+        } finally {
+            consumer.resume(consumer.assignment());
+        }
+    }
+
     private void apply(ConsumerRecord<byte[], byte[]> r) {
-        index.apply(r);
+        if (index.apply(r) == DirtySetIndex.Applied.POISON) {
+            return; // counted, reported and dead-lettered by the index; not a region to wait for
+        }
         PartitionState s = partitions.get(new TopicPartition(r.topic(), r.partition()));
         if (s == null) {
             return;

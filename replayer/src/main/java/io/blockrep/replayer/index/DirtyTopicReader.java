@@ -1,6 +1,8 @@
 package io.blockrep.replayer.index;
 
 import io.blockrep.common.RetriableException;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -21,10 +23,20 @@ import org.apache.kafka.common.TopicPartition;
 public final class DirtyTopicReader implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
-    private final DirtySetIndex index = new DirtySetIndex();
+    private final DirtySetIndex index;
 
     /** @param clientProperties bootstrap servers and any other client settings; a group id is ignored */
     public DirtyTopicReader(Properties clientProperties, String topic) {
+        this(clientProperties, topic, RegistryCodecs.withoutRegistry(), PoisonSink.NONE);
+    }
+
+    /**
+     * Reads values with {@code codecs} (both formats with a registry) and hands poison records to {@code poison}.
+     * A registry that cannot be reached while resolving a writer id is thrown from {@link #rebuild} and {@link #poll}
+     * (retriable).
+     */
+    public DirtyTopicReader(Properties clientProperties, String topic, RegistryCodecs codecs, PoisonSink poison) {
+        this.index = new DirtySetIndex(codecs, poison);
         this.consumer = new KafkaConsumer<>(Clients.consumer(clientProperties, "blockrep-dirty-reader", null));
         this.topic = topic;
     }

@@ -210,8 +210,14 @@ public final class SplitBrainResolver {
 
     /** Step 5: no live dirty record of the loser's eras is left in the dirty topic. Returns the tombstones sent. */
     public long tombstoneLoser(Plan plan, Properties kafka, TopicLayout layout, Duration timeout) {
+        return tombstoneLoser(plan, kafka, layout, timeout, io.blockrep.schemas.registry.RegistryCodecs.withoutRegistry());
+    }
+
+    /** As {@link #tombstoneLoser(Plan, Properties, TopicLayout, Duration)}, reading values with {@code codecs} (both formats with a registry). */
+    public long tombstoneLoser(Plan plan, Properties kafka, TopicLayout layout, Duration timeout,
+                               io.blockrep.schemas.registry.RegistryCodecs codecs) {
         String node = plan.loser().node();
-        try (DirtyTopicReader reader = new DirtyTopicReader(kafka, layout.dirty());
+        try (DirtyTopicReader reader = new DirtyTopicReader(kafka, layout.dirty(), codecs, io.blockrep.schemas.dlq.PoisonSink.NONE);
              Tombstoner tombstoner = new Tombstoner(kafka, layout, timeout)) {
             reader.rebuild(reader.partitions(timeout), timeout);
             DirtySetIndex index = reader.index();

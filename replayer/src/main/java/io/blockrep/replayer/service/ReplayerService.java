@@ -66,7 +66,7 @@ public final class ReplayerService implements AutoCloseable {
                     public void volumesRevoked(Set<String> volumes) {
                         LOG.info("replayer {} no longer owns {}", config.id(), volumes);
                     }
-                });
+                }, runtime.codecs().readers(), runtime.deadLetters());
         this.worker = new Thread(this::run, "replayer-" + config.id());
         this.worker.setDaemon(true);
     }

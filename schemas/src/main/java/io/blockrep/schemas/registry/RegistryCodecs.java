@@ -26,6 +26,18 @@ public record RegistryCodecs(RecordCodec<DirtyRegion> dirtyRegion, RecordCodec<E
     }
 
     /**
+     * For readers: both formats, Confluent values resolved by the id they name through {@code client}.
+     * Talks to the registry only when a value names an id not seen before; nothing is registered, and
+     * the codecs cannot encode.
+     */
+    public static RegistryCodecs forReading(SchemaRegistryClient client) {
+        Codecs.trustSchemaPackage();
+        return new RegistryCodecs(DualFormatCodec.withRegistry(ConfluentWireCodec.reading(client, DirtyRegion.getClassSchema()), Codecs.DIRTY_REGION),
+                DualFormatCodec.withRegistry(ConfluentWireCodec.reading(client, EraClosed.getClassSchema()), Codecs.ERA_CLOSED),
+                DualFormatCodec.withRegistry(ConfluentWireCodec.reading(client, VolumeEvent.getClassSchema()), Codecs.VOLUME_EVENT));
+    }
+
+    /**
      * With a registry. {@code autoRegister}: set each value subject to BACKWARD, register the
      * schemas and the {@code string} key schemas when missing; otherwise only look the value schemas
      * up and fail with a {@link SchemaRegistryException} naming the first one that is absent.
