@@ -228,7 +228,7 @@ public final class EventPublisher implements AutoCloseable {
             return failed(e, event); // kept and retried, as when Kafka is down
         }
         try {
-            record = new ProducerRecord<>(topic, event.getVolume().getBytes(StandardCharsets.UTF_8), codec.encode(event));
+            record = new ProducerRecord<>(topic, event.getVolume().getBytes(StandardCharsets.UTF_8), codec.encode(io.blockrep.schemas.EventHost.stamped(event)));
         } catch (RuntimeException e) {
             return failed(e, event); // an event that cannot be encoded never will be: dropped, not retried
         }

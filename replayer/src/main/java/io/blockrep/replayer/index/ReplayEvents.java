@@ -87,7 +87,7 @@ public final class ReplayEvents implements AutoCloseable {
         CompletableFuture<Void> ack = new CompletableFuture<>();
         byte[] value;
         try {
-            value = codecs.writers().volumeEvent().encode(event);
+            value = codecs.writers().volumeEvent().encode(io.blockrep.schemas.EventHost.stamped(event));
         } catch (RuntimeException e) {
             ack.completeExceptionally(e instanceof io.blockrep.common.BlockrepException ? e
                     : new RetriableException("cannot encode the " + type + " event of " + volume + ": " + e.getMessage(), e));

@@ -67,7 +67,25 @@ public record RegistryCodecs(RecordCodec<DirtyRegion> dirtyRegion, RecordCodec<E
         if (!autoRegister) {
             return ConfluentWireCodec.lookingUp(client, subject, schema);
         }
-        client.setCompatibility(subject, Compatibility.BACKWARD);
+        ensureBackward(client, subject);
         return ConfluentWireCodec.registering(client, subject, schema);
+    }
+
+    /**
+     * Sets the subject to BACKWARD. Two services starting at once race here: Apicurio answers the second PUT with
+     * 409 "A rule named 'COMPATIBILITY' already exists" (seen with two facilities on one registry). That is no
+     * refusal when the rule the other one set is BACKWARD; the PUT is tried once more when it is not.
+     */
+    static void ensureBackward(SchemaRegistryClient client, String subject) {
+        try {
+            client.setCompatibility(subject, Compatibility.BACKWARD);
+        } catch (SchemaRegistryException e) {
+            if (!e.isIncompatible()) {
+                throw e;
+            }
+            if (client.compatibility(subject) != Compatibility.BACKWARD) {
+                client.setCompatibility(subject, Compatibility.BACKWARD);
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * the readers' codecs ({@link #readers()}) need nothing up front and resolve each writer id when a
  * value first names it.
  *
- * <p>Thread-safe: concurrent first calls may both ask the registry; both get the same ids.
+ * <p>Thread-safe: concurrent first calls wait for one another, so one asks the registry at a time.
  */
 public final class ValueCodecs {
     private static final Logger LOG = LoggerFactory.getLogger(ValueCodecs.class);
@@ -59,11 +59,15 @@ public final class ValueCodecs {
      */
     public RegistryCodecs writers() {
         RegistryCodecs w = writers;
-        if (w == null) {
-            w = connect.get();
-            writers = w;
+        if (w != null) {
+            return w;
         }
-        return w;
+        synchronized (this) { // the dirty and the event publisher ask at once: one of them talks to the registry
+            if (writers == null) {
+                writers = connect.get();
+            }
+            return writers;
+        }
     }
 
     /** The writers' codecs if they are ready, without asking the registry. */
