@@ -87,7 +87,8 @@ final class ReplayCommand implements Callable<Integer> {
             });
         }
         try (ReplayerRuntime runtime = ReplayerRuntime.open(cfg);
-             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), SourceTopics.of(cfg))) {
+             DirtyTopicReader reader = new DirtyTopicReader(runtime.clientProperties(), SourceTopics.of(cfg), runtime.codecs().readers(),
+                     runtime.deadLetters())) {
             FacilityClient primary = runtime.control(current.primary().id());
             List<Integer> partitions = reader.partitions(Duration.ofSeconds(30));
             int partition = TopicLayout.partitionFor(volume, partitions.size());

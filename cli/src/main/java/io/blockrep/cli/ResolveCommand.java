@@ -7,6 +7,8 @@ import io.blockrep.replayer.resolve.SplitBrainResolver;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Plan;
 import io.blockrep.replayer.resolve.SplitBrainResolver.Stage;
 import io.blockrep.replayer.service.FacilityClient;
+import io.blockrep.schemas.registry.ValueCodecs;
+import io.blockrep.schemas.topic.TopicLayout;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -102,7 +104,8 @@ final class ResolveCommand implements Callable<Integer> {
                 : resolver.loserRegions(plan);
         resolver.discard(plan, Duration.ofMinutes(2));
         long tombstones = resolver.tombstoneLoser(plan, cfg.kafkaClientProperties(), io.blockrep.replayer.index.SourceTopics.of(cfg),
-                loserRegions, cfg.mirror().catchupTimeout(), Duration.ofSeconds(60));
+                loserRegions, cfg.mirror().catchupTimeout(), Duration.ofSeconds(60),
+                ValueCodecs.of(cfg.registry(), new TopicLayout(cfg.topicPrefix())).readers());
         out.println(plan.loser().node() + " is SECONDARY at generation " + plan.common() + "; " + tombstones
                 + " of its dirty record(s) tombstoned; resyncing from " + plan.survivor().node() + " ...");
         out.flush();

@@ -50,9 +50,10 @@ final class StatusAppCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         StatusApp.Settings settings = settings();
+        StatusCodecs codecs = codecs();
         FatalExit.install("blockrep status-app");
         try (UntilInterrupted signal = new UntilInterrupted()) {
-            try (StatusApp app = StatusApp.start(settings, StatusCodecs.defaults())) {
+            try (StatusApp app = StatusApp.start(settings, codecs)) {
                 out.printf("status app %s: %s + %s into %s; query http://%s/v1/status%n", settings.applicationId(),
                         settings.topics().dirty(), settings.topics().events(), settings.topics().status(), app.httpAddress());
                 out.flush();
@@ -64,6 +65,15 @@ final class StatusAppCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** With --config, its replayer.schema.registry.* (values in either format); with --bootstrap-server, single-object only. */
+    private StatusCodecs codecs() {
+        if (config == null) {
+            return StatusCodecs.defaults();
+        }
+        ReplayerConfig c = ReplayerConfig.load(config, System.getenv());
+        return StatusCodecs.of(io.blockrep.schemas.registry.ValueCodecs.of(c.registry(), new TopicLayout(c.topicPrefix())).readers());
     }
 
     private StatusApp.Settings settings() {

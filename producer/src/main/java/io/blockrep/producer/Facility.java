@@ -58,6 +58,7 @@ import io.blockrep.producer.publish.PublisherListener;
 import io.blockrep.producer.publish.PublisherStats;
 import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.EventType;
+import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -335,8 +336,10 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     supervisor.restarted(component, cause, attempt);
                 }
             };
-            dirtyPublisher = DirtyPublisher.start(pc, clock, listener);
-            eventPublisher = EventPublisher.start(pc, listener);
+            ValueCodecs codecs = ValueCodecs.of(k.registry(), pc.topics());
+            codecs.tryConnect(); // a registry that refuses stops the start here; one that is down only delays publishing
+            dirtyPublisher = DirtyPublisher.start(pc, codecs, clock, listener);
+            eventPublisher = EventPublisher.start(pc, codecs, listener);
             metrics.publisher(dirtyPublisher::stats);
             if (!KafkaBootstrap.resolves(k.bootstrapServers())) {
                 LOG.warn("producer.kafka.bootstrap.servers={}: no address in it resolves; dirty records and events wait in the "

@@ -24,6 +24,8 @@ import io.blockrep.common.volume.Role;
 import io.blockrep.producer.dirty.ExcludedRanges;
 import io.blockrep.schemas.client.KafkaClientCheck;
 import io.blockrep.producer.nbd.NbdTls;
+import io.blockrep.schemas.registry.RegistrySetup;
+import io.blockrep.schemas.registry.SchemaRegistryConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,8 +44,9 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "producer.kafka.";
+    public static final String REGISTRY_PREFIX = "producer.schema.registry.";
 
-    public static final ConfigDef DEF = ConfigDef.builder()
+    public static final ConfigDef DEF = SchemaRegistryConfig.define(ConfigDef.builder()
             .required("producer.node.id", STRING, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
                     "Stable id of this facility, e.g. site-a. Recorded in dirty keys and generation history.")
             .required("producer.state.dir", PATH, Validators.pattern(".+", "a path"),
@@ -162,7 +165,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Byte ranges never marked dirty (scratch, swap), e.g. 0-1G,10G-12G.")
             .define("producer.volume.<id>.assume.clean", BOOLEAN, "false",
                     "At creation only: the copies on both sides are known to be identical (or both empty), so no initial sync is run (logged, not checked; blockrep verify compares them). Without it a volume created over a path that holds data gets a full sync of its non-zero regions on its first attachment to a peer.")
-            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS)
+            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS), REGISTRY_PREFIX)
             .build();
 
     /**
@@ -217,8 +220,9 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
     public record Resync(boolean autosync, int cutoverRegions, Duration cutoverHoldTimeout) {
     }
 
-    /** Kafka settings. {@code bootstrapServers} is null when Kafka is not used. */
-    public record Kafka(String bootstrapServers, String topicPrefix, int partitions, int replicationFactor, Properties clientProperties) {
+    /** Kafka settings. {@code bootstrapServers} is null when Kafka is not used; {@code registry} says how values are framed. */
+    public record Kafka(String bootstrapServers, String topicPrefix, int partitions, int replicationFactor, Properties clientProperties,
+                        RegistrySetup registry) {
         public boolean enabled() {
             return bootstrapServers != null;
         }
@@ -276,7 +280,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 LinkTls.settings(c, "producer.link.tls."));
         Kafka kafka = new Kafka(c.getString("producer.kafka.bootstrap.servers"), c.getString("producer.topic.prefix"),
                 c.getInt("producer.topic.partitions"), c.getInt("producer.topic.replication.factor"),
-                c.passThrough(KAFKA_CLIENT_PREFIX));
+                c.passThrough(KAFKA_CLIENT_PREFIX), RegistrySetup.from(c, REGISTRY_PREFIX));
         return new ProducerConfig(c.getString("producer.node.id"), c.getPath("producer.state.dir"),
                 c.getHostPort("producer.nbd.listen"), c.getInt("producer.nbd.max.connections"),
                 c.getHostPort("producer.control.listen"), link, kafka,
@@ -346,6 +350,7 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
         }
         problems.addAll(controlAuthProblems(c));
         problems.addAll(LinkTls.problems(c, "producer.link.tls."));
+        problems.addAll(SchemaRegistryConfig.problems(c, REGISTRY_PREFIX));
         for (String key : List.of("producer.nbd.handshake.timeout", "producer.nbd.reply.timeout", "producer.nbd.idle.timeout")) {
             if (c.get(key) instanceof Duration d && (d.isNegative() || d.isZero() && !key.endsWith("idle.timeout"))) {
                 problems.add(key + ": must be positive" + (key.endsWith("idle.timeout") ? " or 0s" : ""));

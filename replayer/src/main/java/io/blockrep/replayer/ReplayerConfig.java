@@ -19,6 +19,8 @@ import io.blockrep.common.config.Validators;
 import io.blockrep.schemas.client.KafkaClientCheck;
 import io.blockrep.common.link.LinkTls;
 import io.blockrep.common.metrics.MetricsListen;
+import io.blockrep.schemas.registry.RegistrySetup;
+import io.blockrep.schemas.registry.SchemaRegistryConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,13 +37,14 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
                              Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
                              Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror, HostPort metricsListen,
-                             StatusAppSettings statusApp) {
+                             StatusAppSettings statusApp, RegistrySetup registry) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
+    public static final String REGISTRY_PREFIX = "replayer.schema.registry.";
     private static final ConfigKey.Validator TWO_NODES = twoNodes();
 
-    public static final ConfigDef DEF = ConfigDef.builder()
+    public static final ConfigDef DEF = SchemaRegistryConfig.define(ConfigDef.builder()
             .required("replayer.id", STRING, Validators.pattern(ID_REGEX, "an id of a-z, 0-9, '-'"),
                     "Id of this replayer instance; it authenticates on the link with it.")
             .required("replayer.kafka.bootstrap.servers", STRING, Validators.pattern(".+", "host:port list"),
@@ -128,7 +131,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .perIdFrom("replayer.volumes")
             .required("replayer.volume.<id>.nodes", LIST, TWO_NODES,
                     "The two nodes holding the volume, from replayer.nodes; whichever has closed eras ready is the source, the other the target.")
-            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS)
+            .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS), REGISTRY_PREFIX)
             .build();
 
     /**
@@ -255,7 +258,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 c.isSet("replayer.metrics.listen") ? MetricsListen.parse(c.getString("replayer.metrics.listen")) : null,
                 new StatusAppSettings(c.getBoolean("replayer.status.app.enabled"),
                         c.getHostPort("replayer.status.listen"), c.getPath("replayer.status.state.dir") != null
-                        ? c.getPath("replayer.status.state.dir") : Path.of("status-app-state", c.getString("replayer.id"))));
+                        ? c.getPath("replayer.status.state.dir") : Path.of("status-app-state", c.getString("replayer.id"))),
+                RegistrySetup.from(c, REGISTRY_PREFIX));
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */
@@ -273,6 +277,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             }
         }
         problems.addAll(LinkTls.problems(c, "replayer.link.tls."));
+        problems.addAll(SchemaRegistryConfig.problems(c, REGISTRY_PREFIX));
         Duration verify = (Duration) c.get("replayer.verify.interval");
         if (verify != null && verify.isNegative()) {
             problems.add("replayer.verify.interval: " + verify + " is negative (0s = never)");

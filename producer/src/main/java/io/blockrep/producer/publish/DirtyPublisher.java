@@ -6,7 +6,8 @@ import io.blockrep.schemas.DirtyCause;
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.EraClosed;
-import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.registry.RegistryCodecs;
+import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicAdmin;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Clock;
@@ -64,8 +65,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>Kafka failures (broker down, timeouts, expired batches, a failed connect or probe) are retried as above:
  *     unreachable, reconnect with backoff up to 10 s, rebuild, send the backlog. {@link #stats()} shows UNREACHABLE.
+ *     A schema registry that cannot be reached while the value codecs are first made ({@link ValueCodecs#writers()},
+ *     part of connecting) is handled the same way: nothing is sent until it answers, the bitmaps keep every region.
  * <li>Fatal, the owner stops for good ({@link FatalException}): a configuration that would misplace records —
- *     the dirty topic is not compacted, its partition count changed ({@link PartitionCountGuard}), or the guard's
+ *     the dirty topic is not compacted, its partition count changed ({@link PartitionCountGuard}), a schema registry
+ *     that refuses the schemas (absent with auto-registration off, incompatible, credentials refused), or the guard's
  *     file cannot be read — and a {@link VirtualMachineError}. (A guard file that cannot be written, as on a full
  *     state directory, is retried like a Kafka failure.) Reported through
  *     {@link PublisherListener} as fatal and as FAILED in {@link #stats()}; retrying would not help.
@@ -85,6 +89,7 @@ public final class DirtyPublisher implements AutoCloseable {
     }
 
     private final PublisherConfig config;
+    private final ValueCodecs codecs;
     private final Clock clock;
     private final PublisherListener listener;
     private final String topic;
@@ -110,6 +115,8 @@ public final class DirtyPublisher implements AutoCloseable {
     private final List<Hint> recorded = new ArrayList<>();
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
+    /** The writers' codecs, once the registry (if any) answered. */
+    private RegistryCodecs writing;
     private boolean connected;
     private int partitions;
     private long nextConnectMillis;
@@ -120,8 +127,9 @@ public final class DirtyPublisher implements AutoCloseable {
     /** Counts restarts of the loop; a failure reported by a callback of an earlier session's clients is ignored. */
     private int session;
 
-    private DirtyPublisher(PublisherConfig config, Clock clock, PublisherListener listener) {
+    private DirtyPublisher(PublisherConfig config, ValueCodecs codecs, Clock clock, PublisherListener listener) {
         this.config = config;
+        this.codecs = codecs;
         this.clock = clock;
         this.listener = listener;
         this.topic = config.topics().dirty();
@@ -161,7 +169,12 @@ public final class DirtyPublisher implements AutoCloseable {
 
     /** Starts the owner thread; it connects in the background, so this returns even when Kafka is down. */
     public static DirtyPublisher start(PublisherConfig config, Clock clock, PublisherListener listener) {
-        DirtyPublisher p = new DirtyPublisher(config, clock, listener);
+        return start(config, ValueCodecs.withoutRegistry(), clock, listener);
+    }
+
+    /** As {@link #start(PublisherConfig, Clock, PublisherListener)}, values encoded and read with {@code codecs}. */
+    public static DirtyPublisher start(PublisherConfig config, ValueCodecs codecs, Clock clock, PublisherListener listener) {
+        DirtyPublisher p = new DirtyPublisher(config, codecs, clock, listener);
         p.owner.start();
         return p;
     }
@@ -400,6 +413,7 @@ public final class DirtyPublisher implements AutoCloseable {
             int found = TopicAdmin.ensureTopics(admin, config.topics().prefix(), config.partitions(), config.replicationFactor());
             guard.check(topic, found);
             partitions = found;
+            writing = codecs.writers();
             if (producer == null) {
                 producer = new KafkaProducer<>(KafkaClients.producer(config, "blockrep-" + config.node() + "-dirty"));
             }
@@ -431,7 +445,7 @@ public final class DirtyPublisher implements AutoCloseable {
         }
         try {
             PublishedRebuild rebuild = new PublishedRebuild(KafkaClients.consumer(config, "blockrep-" + config.node() + "-rebuild"),
-                    topic, config.node(), config.requestTimeout(), clock);
+                    topic, config.node(), config.requestTimeout(), clock, codecs.readers());
             Map<String, Map<Long, PublishedRebuild.Held>> held = rebuild.read(parts, ids);
             for (String id : ids) {
                 VolumeOutbox v = volumes.get(id);
@@ -504,7 +518,7 @@ public final class DirtyPublisher implements AutoCloseable {
         String volume = v.source.volume();
         long era = e.era;
         e.inFlight.add(region);
-        return send(v.partition, key, Codecs.DIRTY_REGION.encode(value), ex -> onRegionAck(volume, era, region, ex), () -> e.inFlight.remove(region));
+        return send(v.partition, key, writing.dirtyRegion().encode(value), ex -> onRegionAck(volume, era, region, ex), () -> e.inFlight.remove(region));
     }
 
     private void sendDueMarkers() {
@@ -514,7 +528,7 @@ public final class DirtyPublisher implements AutoCloseable {
                     String volume = v.source.volume();
                     long era = e.era;
                     e.markerInFlight = true;
-                    byte[] value = Codecs.ERA_CLOSED.encode(new EraClosed(e.closedMillis, e.closedRegionCount));
+                    byte[] value = writing.eraClosed().encode(new EraClosed(e.closedMillis, e.closedRegionCount));
                     send(v.partition, DirtyKey.eraClosed(volume, config.node(), era), value,
                             ex -> onMarkerAck(volume, era, ex), () -> e.markerInFlight = false);
                 }

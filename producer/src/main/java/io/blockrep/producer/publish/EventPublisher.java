@@ -1,7 +1,8 @@
 package io.blockrep.producer.publish;
 
 import io.blockrep.schemas.VolumeEvent;
-import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.registry.SchemaRegistryUnavailableException;
+import io.blockrep.schemas.registry.ValueCodecs;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * order across failures. While Kafka is unreachable the head event is retried with backoff; the buffer
  * is flushed when Kafka answers again. The topic must exist ({@link DirtyPublisher} creates it).
  *
- * <p>Failures: a retriable Kafka failure keeps the head event and retries it with backoff up to 10 s; any
+ * <p>Failures: a retriable Kafka failure, or a schema registry that cannot be reached to make the value codecs, keeps the head event and retries it with backoff up to 10 s; any
  * other failure to send an event, or to encode it, drops that event (WARN, counted). Anything else the loop throws (a bug, a producer
  * that cannot be created) restarts it with a new Kafka producer after a bounded backoff ({@link RestartingLoop};
  * the buffered events are kept); only a {@link VirtualMachineError} or a FatalException ends it.
@@ -39,6 +40,7 @@ public final class EventPublisher implements AutoCloseable {
     private static final long MAX_BACKOFF_MS = 10_000;
 
     private final PublisherConfig config;
+    private final ValueCodecs codecs;
     private final String topic;
     private final ArrayDeque<VolumeEvent> buffer = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -51,8 +53,9 @@ public final class EventPublisher implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final RestartingLoop restarts;
 
-    private EventPublisher(PublisherConfig config, PublisherListener listener) {
+    private EventPublisher(PublisherConfig config, ValueCodecs codecs, PublisherListener listener) {
         this.config = config;
+        this.codecs = codecs;
         this.topic = config.topics().events();
         this.restarts = new RestartingLoop("event publisher", Clock.systemUTC(), new RestartingLoop.Owner() {
             @Override
@@ -88,7 +91,12 @@ public final class EventPublisher implements AutoCloseable {
 
     /** Starts the owner thread; {@code listener} hears of the loop's restarts ({@link PublisherListener#onRestart}). */
     public static EventPublisher start(PublisherConfig config, PublisherListener listener) {
-        EventPublisher p = new EventPublisher(config, listener);
+        return start(config, ValueCodecs.withoutRegistry(), listener);
+    }
+
+    /** As {@link #start(PublisherConfig, PublisherListener)}, events encoded with {@code codecs}' writers. */
+    public static EventPublisher start(PublisherConfig config, ValueCodecs codecs, PublisherListener listener) {
+        EventPublisher p = new EventPublisher(config, codecs, listener);
         p.owner.start();
         return p;
     }
@@ -213,8 +221,14 @@ public final class EventPublisher implements AutoCloseable {
 
     private boolean trySend(KafkaProducer<byte[], byte[]> producer, VolumeEvent event) throws InterruptedException {
         ProducerRecord<byte[], byte[]> record;
+        io.blockrep.schemas.codec.RecordCodec<VolumeEvent> codec;
         try {
-            record = new ProducerRecord<>(topic, event.getVolume().getBytes(StandardCharsets.UTF_8), Codecs.VOLUME_EVENT.encode(event));
+            codec = codecs.writers().volumeEvent();
+        } catch (SchemaRegistryUnavailableException e) {
+            return failed(e, event); // kept and retried, as when Kafka is down
+        }
+        try {
+            record = new ProducerRecord<>(topic, event.getVolume().getBytes(StandardCharsets.UTF_8), codec.encode(io.blockrep.schemas.EventHost.stamped(event)));
         } catch (RuntimeException e) {
             return failed(e, event); // an event that cannot be encoded never will be: dropped, not retried
         }
@@ -233,9 +247,9 @@ public final class EventPublisher implements AutoCloseable {
     /** Returns false to retry the event later; a non-retriable failure drops it (with a WARN) instead. */
     private boolean failed(Throwable e, VolumeEvent event) {
         lastError = e;
-        if (e instanceof RetriableException || e instanceof TimeoutException) {
+        if (e instanceof RetriableException || e instanceof TimeoutException || e instanceof SchemaRegistryUnavailableException) {
             if (reachable) {
-                LOG.warn("Kafka unreachable for the event publisher, buffering events: {}", e.toString());
+                LOG.warn("Kafka or the schema registry unreachable for the event publisher, buffering events: {}", e.toString());
             }
             reachable = false;
             return false;

@@ -3,7 +3,7 @@ package io.blockrep.producer.publish;
 import io.blockrep.common.RetriableException;
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.PoisonRecordException;
-import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.registry.RegistryCodecs;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -41,8 +41,11 @@ final class PublishedRebuild {
     private final String node;
     private final Duration stallTimeout;
     private final Clock clock;
+    private final RegistryCodecs codecs;
 
-    PublishedRebuild(Properties consumerProps, String topic, String node, Duration stallTimeout, Clock clock) {
+    /** {@code codecs}: the readers' codecs (both formats); a registry that cannot be reached is thrown (retriable). */
+    PublishedRebuild(Properties consumerProps, String topic, String node, Duration stallTimeout, Clock clock, RegistryCodecs codecs) {
+        this.codecs = codecs;
         this.consumerProps = consumerProps;
         this.topic = topic;
         this.node = node;
@@ -111,12 +114,12 @@ final class PublishedRebuild {
         }
     }
 
-    private static boolean decodes(ConsumerRecord<byte[], byte[]> r, DirtyKey key) {
+    private boolean decodes(ConsumerRecord<byte[], byte[]> r, DirtyKey key) {
         try {
             if (key.isEraClosed()) {
-                Codecs.ERA_CLOSED.decode(r.value());
+                codecs.eraClosed().decode(r.value());
             } else {
-                Codecs.DIRTY_REGION.decode(r.value());
+                codecs.dirtyRegion().decode(r.value());
             }
             return true;
         } catch (PoisonRecordException e) {

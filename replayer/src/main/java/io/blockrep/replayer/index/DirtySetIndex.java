@@ -5,7 +5,9 @@ import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.EraClosed;
 import io.blockrep.schemas.PoisonRecordException;
-import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.codec.RecordCodec;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -65,6 +67,9 @@ public final class DirtySetIndex {
     private final Map<String, VolumeState> volumes = new HashMap<>();
     /** Per (volume, node, era), the last record of each key in each topic; only when merging several topics. */
     private final Map<EraKey, EraSources> sources;
+    private final RecordCodec<DirtyRegion> regionCodec;
+    private final RecordCodec<EraClosed> markerCodec;
+    private final PoisonSink poison;
     private long poisonRecords;
 
     private record EraKey(String volume, String node, long era) {
@@ -73,18 +78,36 @@ public final class DirtySetIndex {
         }
     }
 
-    /** An index of one dirty topic: records apply in the order they come. */
+    /** An index of one dirty topic, single-object values only; poison records are counted and logged, and go nowhere else. */
     public DirtySetIndex() {
-        this(false);
+        this(false, RegistryCodecs.withoutRegistry(), PoisonSink.NONE);
     }
 
-    private DirtySetIndex(boolean merging) {
+    /**
+     * An index of one dirty topic: records apply in the order they come.
+     *
+     * @param codecs reads the values (both formats with a registry; {@link RegistryCodecs#forReading})
+     * @param poison where a poison record goes after it is counted and logged (the dead-letter topic), under this object's monitor
+     */
+    public DirtySetIndex(RegistryCodecs codecs, PoisonSink poison) {
+        this(false, codecs, poison);
+    }
+
+    private DirtySetIndex(boolean merging, RegistryCodecs codecs, PoisonSink poison) {
         this.sources = merging ? new HashMap<>() : null;
+        this.regionCodec = codecs.dirtyRegion();
+        this.markerCodec = codecs.eraClosed();
+        this.poison = poison;
+    }
+
+    /** An index of {@code topics}' dirty topics, single-object values only: with more than one, merged by the rule in the class comment. */
+    public static DirtySetIndex over(SourceTopics topics) {
+        return over(topics, RegistryCodecs.withoutRegistry(), PoisonSink.NONE);
     }
 
     /** An index of {@code topics}' dirty topics: with more than one, merged by the rule in the class comment. */
-    public static DirtySetIndex over(SourceTopics topics) {
-        return new DirtySetIndex(topics.dirty().size() > 1);
+    public static DirtySetIndex over(SourceTopics topics, RegistryCodecs codecs, PoisonSink poison) {
+        return new DirtySetIndex(topics.dirty().size() > 1, codecs, poison);
     }
 
     /** What an applied record did; {@link #POISON} when it was skipped. */
@@ -110,7 +133,11 @@ public final class DirtySetIndex {
         }
     }
 
-    /** Applies one dirty-topic record; see the class comment. */
+    /**
+     * Applies one dirty-topic record; see the class comment. A registry that cannot be reached to resolve a
+     * writer id not seen before is thrown ({@link io.blockrep.schemas.registry.SchemaRegistryUnavailableException}):
+     * the record is not poison, and nothing of it was applied, so the caller applies it again later.
+     */
     public synchronized Applied apply(ConsumerRecord<byte[], byte[]> record) {
         try {
             DirtyKey key = DirtyKey.parse(record.key());
@@ -119,13 +146,14 @@ public final class DirtySetIndex {
             }
             if (key.isEraClosed()) {
                 return record.value() == null ? removeMarker(record.topic(), key)
-                        : addMarker(record.topic(), key, Codecs.ERA_CLOSED.decode(record.value()));
+                        : addMarker(record.topic(), key, markerCodec.decode(record.value()));
             }
             return record.value() == null ? removeRegion(record.topic(), key)
-                    : addRegion(record.topic(), key, Codecs.DIRTY_REGION.decode(record.value()));
+                    : addRegion(record.topic(), key, regionCodec.decode(record.value()));
         } catch (PoisonRecordException e) {
             poisonRecords++;
             LOG.warn("skipping poison record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
+            poison.poison(record, e.getMessage());
             return Applied.POISON;
         }
     }

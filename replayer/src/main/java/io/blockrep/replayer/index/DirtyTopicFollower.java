@@ -2,6 +2,9 @@ package io.blockrep.replayer.index;
 
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.PoisonRecordException;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
+import io.blockrep.schemas.registry.SchemaRegistryUnavailableException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -15,6 +18,7 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -97,7 +101,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
     private volatile Throwable failure;
 
     private DirtyTopicFollower(Properties clientProperties, String groupId, String memberId, SourceTopics topics,
-                               OwnershipListener listener) {
+                               OwnershipListener listener, RegistryCodecs codecs, PoisonSink poison) {
         Properties p = Clients.consumer(clientProperties, "blockrep-dirty-follower", groupId);
         if (memberId != null) {
             // The member's client id is what kafka-consumer-groups --describe --members and ReplayerGroup show: make it
@@ -114,7 +118,7 @@ public final class DirtyTopicFollower implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(p);
         this.topic = topics.localDirty();
         this.mirrored = topics.mirroredDirty();
-        this.index = DirtySetIndex.over(topics);
+        this.index = DirtySetIndex.over(topics, codecs, poison);
         this.mirror = mirrored.isEmpty() ? null
                 : new KafkaConsumer<>(Clients.consumer(clientProperties, "blockrep-dirty-follower-mirror", null));
         this.listener = listener;
@@ -139,7 +143,22 @@ public final class DirtyTopicFollower implements AutoCloseable {
     /** As above, reading the local dirty topic of {@code topics} in the group and its mirrored peer topics beside it. */
     public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, SourceTopics topics,
                                            OwnershipListener listener) {
-        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topics, listener);
+        return start(clientProperties, groupId, memberId, topics, listener, RegistryCodecs.withoutRegistry(), PoisonSink.NONE);
+    }
+
+    /**
+     * As {@link #start(Properties, String, String, String, OwnershipListener)}, reading values with {@code codecs}
+     * (both formats with a registry) and handing poison records to {@code poison} (the dead-letter topic).
+     */
+    public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, String topic,
+                                           OwnershipListener listener, RegistryCodecs codecs, PoisonSink poison) {
+        return start(clientProperties, groupId, memberId, SourceTopics.ofDirtyTopic(topic), listener, codecs, poison);
+    }
+
+    /** As {@link #start(Properties, String, String, SourceTopics, OwnershipListener)}, with {@code codecs} and {@code poison}. */
+    public static DirtyTopicFollower start(Properties clientProperties, String groupId, String memberId, SourceTopics topics,
+                                           OwnershipListener listener, RegistryCodecs codecs, PoisonSink poison) {
+        DirtyTopicFollower f = new DirtyTopicFollower(clientProperties, groupId, memberId, topics, listener, codecs, poison);
         f.owner.start();
         return f;
     }
@@ -203,13 +222,9 @@ public final class DirtyTopicFollower implements AutoCloseable {
         try {
             consumer.subscribe(List.of(topic), new Rebalance());
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(mirror == null ? POLL : MIRROR_POLL)) {
-                    apply(r);
-                }
+                applyAll(consumer, consumer.poll(mirror == null ? POLL : MIRROR_POLL));
                 if (mirror != null && !mirror.assignment().isEmpty()) {
-                    for (ConsumerRecord<byte[], byte[]> r : mirror.poll(MIRROR_POLL)) {
-                        apply(r);
-                    }
+                    applyAll(mirror, mirror.poll(MIRROR_POLL));
                 }
                 finishRebuilds();
                 commit(false);
@@ -242,8 +257,51 @@ public final class DirtyTopicFollower implements AutoCloseable {
         }
     }
 
+    /**
+     * Applies a poll's records partition by partition. A schema registry that cannot be reached to resolve a
+     * writer id stops a partition at that record: the consumer is moved back to it, and it is applied again
+     * after a pause (the record is not poison; skipping it would lose a dirty region).
+     */
+    private void applyAll(KafkaConsumer<byte[], byte[]> from, ConsumerRecords<byte[], byte[]> records) {
+        boolean registryDown = false;
+        for (TopicPartition tp : records.partitions()) {
+            for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+                try {
+                    apply(r);
+                } catch (SchemaRegistryUnavailableException e) {
+                    if (!registryDown) {
+                        LOG.warn("{}@{}: cannot decode, the schema registry is unreachable; reading it again shortly: {}", tp, r.offset(),
+                                e.getMessage());
+                    }
+                    registryDown = true;
+                    from.seek(tp, r.offset());
+                    break;
+                }
+            }
+        }
+        if (registryDown) {
+            pauseForRegistry(from);
+        }
+    }
+
+    /** Backs off for a second while keeping the group membership alive (a poll of paused partitions returns nothing). */
+    private void pauseForRegistry(KafkaConsumer<byte[], byte[]> from) {
+        Set<TopicPartition> assigned = from.assignment();
+        from.pause(assigned);
+        try {
+            ConsumerRecords<byte[], byte[]> late = from.poll(Duration.ofSeconds(1));
+            for (TopicPartition tp : late.partitions()) {
+                from.seek(tp, late.records(tp).get(0).offset()); // assigned during the pause, so not paused: read again next poll
+            }
+        } finally {
+            from.resume(from.assignment());
+        }
+    }
+
     private void apply(ConsumerRecord<byte[], byte[]> r) {
-        index.apply(r);
+        if (index.apply(r) == DirtySetIndex.Applied.POISON) {
+            return; // counted, reported and dead-lettered by the index; not a region to wait for
+        }
         boolean local = r.topic().equals(topic);
         PartitionState s = partitions.get(new TopicPartition(topic, r.partition()));
         if (s == null) {

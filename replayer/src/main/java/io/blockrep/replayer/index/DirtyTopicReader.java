@@ -2,6 +2,8 @@ package io.blockrep.replayer.index;
 
 import io.blockrep.common.FatalException;
 import io.blockrep.common.RetriableException;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,6 +45,20 @@ public final class DirtyTopicReader implements AutoCloseable {
     /** Reads every dirty topic of {@code topics} (the local one and the mirrored peers'), merged. */
     public DirtyTopicReader(Properties clientProperties, SourceTopics topics) {
         this(clientProperties, topics.dirty(), DirtySetIndex.over(topics));
+    }
+
+    /**
+     * Reads values with {@code codecs} (both formats with a registry) and hands poison records to {@code poison}.
+     * A registry that cannot be reached while resolving a writer id is thrown from {@link #rebuild} and {@link #poll}
+     * (retriable).
+     */
+    public DirtyTopicReader(Properties clientProperties, String topic, RegistryCodecs codecs, PoisonSink poison) {
+        this(clientProperties, List.of(topic), new DirtySetIndex(codecs, poison));
+    }
+
+    /** Reads every dirty topic of {@code topics}, merged, with {@code codecs}; poison records go to {@code poison}. */
+    public DirtyTopicReader(Properties clientProperties, SourceTopics topics, RegistryCodecs codecs, PoisonSink poison) {
+        this(clientProperties, topics.dirty(), DirtySetIndex.over(topics, codecs, poison));
     }
 
     private DirtyTopicReader(Properties clientProperties, List<String> topics, DirtySetIndex index) {

@@ -3,7 +3,7 @@ package io.blockrep.replayer.index;
 import io.blockrep.common.RetriableException;
 import io.blockrep.schemas.EventType;
 import io.blockrep.schemas.VolumeEvent;
-import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -26,6 +26,7 @@ public final class ReplayEvents implements AutoCloseable {
     private final String topic;
     private final String node;
     private final Clock clock;
+    private final ValueCodecs codecs;
 
     /** Figures of a replay so far. */
     public record Progress(long bytesDone, long bytesTotal, long regionsSkipped, double bytesPerSecond) {
@@ -37,6 +38,16 @@ public final class ReplayEvents implements AutoCloseable {
 
     /** @param node id of this replayer, reported in every event */
     public ReplayEvents(Properties clientProperties, TopicLayout layout, String node, Clock clock) {
+        this(clientProperties, layout, node, clock, ValueCodecs.withoutRegistry());
+    }
+
+    /**
+     * Encodes events with {@code codecs}' writers. With a registry that cannot be reached, an event's future
+     * fails with a {@link RetriableException} (events are reports: the replay goes on), and the registry is
+     * asked again for the next event.
+     */
+    public ReplayEvents(Properties clientProperties, TopicLayout layout, String node, Clock clock, ValueCodecs codecs) {
+        this.codecs = codecs;
         this.producer = new KafkaProducer<>(Clients.producer(clientProperties, "blockrep-replay-events-" + node));
         this.topic = layout.events();
         this.node = node;
@@ -74,8 +85,16 @@ public final class ReplayEvents implements AutoCloseable {
 
     private CompletableFuture<Void> send(String volume, EventType type, VolumeEvent event) {
         CompletableFuture<Void> ack = new CompletableFuture<>();
+        byte[] value;
         try {
-            producer.send(new ProducerRecord<>(topic, volume.getBytes(StandardCharsets.UTF_8), Codecs.VOLUME_EVENT.encode(event)),
+            value = codecs.writers().volumeEvent().encode(io.blockrep.schemas.EventHost.stamped(event));
+        } catch (RuntimeException e) {
+            ack.completeExceptionally(e instanceof io.blockrep.common.BlockrepException ? e
+                    : new RetriableException("cannot encode the " + type + " event of " + volume + ": " + e.getMessage(), e));
+            return ack;
+        }
+        try {
+            producer.send(new ProducerRecord<>(topic, volume.getBytes(StandardCharsets.UTF_8), value),
                     (metadata, e) -> {
                         if (e == null) {
                             ack.complete(null);

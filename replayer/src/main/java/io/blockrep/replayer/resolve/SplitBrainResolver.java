@@ -15,6 +15,8 @@ import io.blockrep.replayer.index.MirrorLag;
 import io.blockrep.replayer.index.SourceTopics;
 import io.blockrep.replayer.index.Tombstoner;
 import io.blockrep.replayer.service.FacilityClient;
+import io.blockrep.schemas.dlq.PoisonSink;
+import io.blockrep.schemas.registry.RegistryCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -220,17 +222,24 @@ public final class SplitBrainResolver {
         return tombstoneLoser(plan, kafka, SourceTopics.local(layout), new RoaringBitmap(), timeout, timeout);
     }
 
-    /**
-     * Step 5: no live dirty record of the loser's eras is left in the dirty topics ({@code topics}: the local one and
-     * the mirrored peers'); the tombstones go to the local one. When the loser's records reach this cluster through a
-     * mirror, its {@code loserRegions} (from {@link #loserRegions}, before the discard) must all be seen first: a key
-     * that arrived after the tombstoning would stay live. That wait is bounded by {@code catchupTimeout}
-     * (replayer.mirror.catchup.timeout) and fails retriably with the mirror's lag. Returns the tombstones sent.
-     */
+    /** Step 5, single-object values only: {@link #tombstoneLoser(Plan, Properties, SourceTopics, RoaringBitmap, Duration, Duration, RegistryCodecs)}. */
     public long tombstoneLoser(Plan plan, Properties kafka, SourceTopics topics, RoaringBitmap loserRegions, Duration catchupTimeout,
                                Duration timeout) throws InterruptedException {
+        return tombstoneLoser(plan, kafka, topics, loserRegions, catchupTimeout, timeout, RegistryCodecs.withoutRegistry());
+    }
+
+    /**
+     * Step 5: no live dirty record of the loser's eras is left in the dirty topics ({@code topics}: the local one and
+     * the mirrored peers', values read with {@code codecs}); the tombstones go to the local one. When the loser's records
+     * reach this cluster through a mirror, its {@code loserRegions} (from {@link #loserRegions}, before the discard) must
+     * all be seen first: a key that arrived after the tombstoning would stay live. That wait is bounded by
+     * {@code catchupTimeout} (replayer.mirror.catchup.timeout) and fails retriably with the mirror's lag. Returns the
+     * tombstones sent.
+     */
+    public long tombstoneLoser(Plan plan, Properties kafka, SourceTopics topics, RoaringBitmap loserRegions, Duration catchupTimeout,
+                               Duration timeout, RegistryCodecs codecs) throws InterruptedException {
         String node = plan.loser().node();
-        try (DirtyTopicReader reader = new DirtyTopicReader(kafka, topics);
+        try (DirtyTopicReader reader = new DirtyTopicReader(kafka, topics, codecs, PoisonSink.NONE);
              Tombstoner tombstoner = new Tombstoner(kafka, topics.layout(), timeout)) {
             reader.rebuild(reader.partitions(timeout), timeout);
             DirtySetIndex index = reader.index();

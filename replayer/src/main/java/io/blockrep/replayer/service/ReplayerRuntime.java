@@ -15,6 +15,8 @@ import io.blockrep.replayer.index.DirtySetIndex;
 import io.blockrep.replayer.index.ReplayEvents;
 import io.blockrep.replayer.index.Tombstoner;
 import io.blockrep.replayer.metrics.ReplayerMetrics;
+import io.blockrep.schemas.dlq.DeadLetters;
+import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,6 +48,8 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private final Properties clientProperties;
     private final Tombstoner tombstoner;
     private final ReplayEvents events;
+    private final ValueCodecs codecs;
+    private final DeadLetters deadLetters;
     private final Map<String, FacilityClient> controls = new LinkedHashMap<>();
     private final Map<String, LinkSourceReader> sources = new ConcurrentHashMap<>();
     private final Map<String, LinkReplicaTarget> targets = new ConcurrentHashMap<>();
@@ -66,7 +70,9 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         this.clientProperties = metrics.kafkaClientProperties(config.kafkaClientProperties());
         TopicLayout layout = new TopicLayout(config.topicPrefix());
         this.tombstoner = new Tombstoner(clientProperties, layout, Duration.ofSeconds(10));
-        this.events = new ReplayEvents(clientProperties, layout, config.id(), Clock.systemUTC());
+        this.codecs = ValueCodecs.of(config.registry(), layout);
+        this.events = new ReplayEvents(clientProperties, layout, config.id(), Clock.systemUTC(), codecs);
+        this.deadLetters = new DeadLetters(clientProperties, layout.dlq(), "replayer", metrics::deadLettered);
         for (Node n : config.nodes().values()) {
             controls.put(n.id(), FacilityClient.of(n));
         }
@@ -108,6 +114,16 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         Properties p = new Properties();
         p.putAll(clientProperties);
         return p;
+    }
+
+    /** The value codecs: readers decode both formats; with a registry, writers use the Confluent wire format. */
+    public ValueCodecs codecs() {
+        return codecs;
+    }
+
+    /** Where readers of this replayer put records they cannot decode ({@code <prefix>dlq}). */
+    public DeadLetters deadLetters() {
+        return deadLetters;
     }
 
     /** The replay (and verify) event publisher. */
@@ -211,6 +227,7 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         sources.values().forEach(LinkSourceReader::close);
         events.close();
         tombstoner.close();
+        deadLetters.close();
         LOG.debug("replayer runtime {} closed", config.id());
     }
 }

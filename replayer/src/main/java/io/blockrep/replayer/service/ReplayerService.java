@@ -71,7 +71,7 @@ public final class ReplayerService implements AutoCloseable {
                     public void volumesRevoked(Set<String> volumes) {
                         LOG.info("replayer {} no longer owns {}", config.id(), volumes);
                     }
-                });
+                }, runtime.codecs().readers(), runtime.deadLetters());
         this.worker = new Thread(this::run, "replayer-" + config.id());
         this.worker.setDaemon(true);
     }
@@ -133,7 +133,7 @@ public final class ReplayerService implements AutoCloseable {
         }
         try {
             statusApp = io.blockrep.replayer.status.StatusApp.start(io.blockrep.replayer.status.StatusApp.Settings.of(config),
-                    io.blockrep.replayer.status.StatusCodecs.defaults());
+                    io.blockrep.replayer.status.StatusCodecs.of(runtime.codecs().readers()));
         } catch (RuntimeException e) {
             LOG.error("replayer {}: the status app did not start (the replay goes on without it): {}", config.id(), e.getMessage());
         }

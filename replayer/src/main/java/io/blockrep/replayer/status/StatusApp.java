@@ -48,10 +48,15 @@ public final class StatusApp implements AutoCloseable {
             return topicPrefix + "status-app";
         }
 
-        /** The status app of a replayer's configuration: its Kafka settings, prefix and replayer.status.* keys. */
+        /**
+         * The status app of a replayer's configuration: its Kafka settings, prefix and replayer.status.* keys; the
+         * source topics are the replayer's (with replayer.mirror.*, the mirrored peer topics beside the local ones).
+         */
         public static Settings of(io.blockrep.replayer.ReplayerConfig config) {
+            io.blockrep.replayer.index.SourceTopics sources = io.blockrep.replayer.index.SourceTopics.of(config);
+            io.blockrep.schemas.topic.TopicLayout layout = new io.blockrep.schemas.topic.TopicLayout(config.topicPrefix());
             return new Settings(config.kafkaClientProperties(), config.topicPrefix(),
-                    StatusTopics.of(new io.blockrep.schemas.topic.TopicLayout(config.topicPrefix())), config.statusApp().stateDir(),
+                    new StatusTopics(sources.dirty(), sources.events(), layout.status(), layout.dlq()), config.statusApp().stateDir(),
                     config.statusApp().listen());
         }
     }

@@ -15,6 +15,11 @@ public record StatusCodecs(RecordCodec<DirtyRegion> dirtyRegion, RecordCodec<Era
         Objects.requireNonNull(volumeEvent, "volumeEvent");
     }
 
+    /** The readers of {@code codecs} (both formats with a registry: {@link io.blockrep.schemas.registry.ValueCodecs#readers}). */
+    public static StatusCodecs of(io.blockrep.schemas.registry.RegistryCodecs codecs) {
+        return new StatusCodecs(codecs.dirtyRegion(), codecs.eraClosed(), codecs.volumeEvent());
+    }
+
     public static StatusCodecs defaults() {
         return new StatusCodecs(Codecs.DIRTY_REGION, Codecs.ERA_CLOSED, Codecs.VOLUME_EVENT);
     }

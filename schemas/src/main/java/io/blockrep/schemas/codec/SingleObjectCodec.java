@@ -10,7 +10,11 @@ import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 
-/** Avro single-object encoding: {@code C3 01}, the schema's 64-bit fingerprint, then Avro binary. Thread-safe. */
+/**
+ * Avro single-object encoding: {@code C3 01}, the schema's 64-bit fingerprint, then Avro binary.
+ * Decodes values written with the schema or with any earlier version in {@link SchemaHistory}
+ * (resolved into the current one). Thread-safe.
+ */
 public final class SingleObjectCodec<T extends SpecificRecord> implements RecordCodec<T> {
     static {
         AvroLimits.apply(); // bounded strings, bytes and collections: see AvroLimits
@@ -24,6 +28,7 @@ public final class SingleObjectCodec<T extends SpecificRecord> implements Record
         this.schema = schema;
         this.encoder = new BinaryMessageEncoder<>(SpecificData.get(), schema);
         this.decoder = new BinaryMessageDecoder<>(SpecificData.get(), schema);
+        SchemaHistory.earlier(schema).forEach(decoder::addSchema);
     }
 
     @Override

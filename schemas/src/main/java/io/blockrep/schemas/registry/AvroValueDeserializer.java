@@ -5,6 +5,7 @@ import io.blockrep.schemas.EraClosed;
 import io.blockrep.schemas.PoisonRecordException;
 import io.blockrep.schemas.VolumeEvent;
 import io.blockrep.schemas.codec.AvroLimits;
+import io.blockrep.schemas.codec.SchemaHistory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -35,10 +36,18 @@ public final class AvroValueDeserializer implements Deserializer<GenericRecord> 
         AvroLimits.apply();
     }
 
-    private static final Map<Long, Schema> BY_FINGERPRINT = Map.of(
-            SchemaNormalization.parsingFingerprint64(DirtyRegion.getClassSchema()), DirtyRegion.getClassSchema(),
-            SchemaNormalization.parsingFingerprint64(EraClosed.getClassSchema()), EraClosed.getClassSchema(),
-            SchemaNormalization.parsingFingerprint64(VolumeEvent.getClassSchema()), VolumeEvent.getClassSchema());
+    /** Every schema a blockrep writer may have used for single-object values: the current ones and their {@link SchemaHistory}. */
+    private static final Map<Long, Schema> BY_FINGERPRINT = byFingerprint(DirtyRegion.getClassSchema(), EraClosed.getClassSchema(),
+            VolumeEvent.getClassSchema());
+
+    private static Map<Long, Schema> byFingerprint(Schema... current) {
+        Map<Long, Schema> out = new java.util.HashMap<>();
+        for (Schema s : current) {
+            out.put(SchemaNormalization.parsingFingerprint64(s), s);
+            SchemaHistory.earlier(s).forEach(e -> out.put(SchemaNormalization.parsingFingerprint64(e), e));
+        }
+        return Map.copyOf(out);
+    }
 
     private volatile SchemaRegistryClient client;
     private final Map<Integer, DatumReader<GenericRecord>> readersById = new ConcurrentHashMap<>();

@@ -45,6 +45,8 @@ public final class ConfluentWireCodec<T> implements RecordCodec<T> {
     }
 
     private final int schemaId;
+    /** False for a codec that only reads: it has no id of its own, and resolves every id through the registry. */
+    private final boolean writes;
     private final Schema schema;
     private final GenericData model;
     private final IntFunction<Schema> writerSchemas;
@@ -58,7 +60,12 @@ public final class ConfluentWireCodec<T> implements RecordCodec<T> {
      * @param writerSchemas the schema of a registry id, e.g. {@code client::schemaById} (called once per id not seen before)
      */
     public ConfluentWireCodec(int schemaId, Schema schema, GenericData model, IntFunction<Schema> writerSchemas) {
+        this(schemaId, true, schema, model, writerSchemas);
+    }
+
+    private ConfluentWireCodec(int schemaId, boolean writes, Schema schema, GenericData model, IntFunction<Schema> writerSchemas) {
         this.schemaId = schemaId;
+        this.writes = writes;
         this.schema = Objects.requireNonNull(schema, "schema");
         this.model = Objects.requireNonNull(model, "model");
         this.writerSchemas = Objects.requireNonNull(writerSchemas, "writerSchemas");
@@ -81,6 +88,14 @@ public final class ConfluentWireCodec<T> implements RecordCodec<T> {
                 + client.settings().url() + " has no schema " + schema.getFullName() + " (as this version of blockrep writes it) under subject '"
                 + subject + "', and auto-registration is off: register it, or turn auto-registration on", 404, 40403));
         return new ConfluentWireCodec<>(found.id(), schema, SpecificData.get(), client::schemaById);
+    }
+
+    /**
+     * A codec for a generated class that only decodes: it needs no id of its own (so nothing is registered
+     * or looked up until a value names an id), and {@link #encode} throws. What a reader uses.
+     */
+    public static <T extends SpecificRecord> ConfluentWireCodec<T> reading(SchemaRegistryClient client, Schema schema) {
+        return new ConfluentWireCodec<>(-1, false, schema, SpecificData.get(), client::schemaById);
     }
 
     /** The registry id this codec writes. */
@@ -108,6 +123,9 @@ public final class ConfluentWireCodec<T> implements RecordCodec<T> {
 
     @Override
     public byte[] encode(T record) {
+        if (!writes) {
+            throw new IllegalStateException("a reading-only codec of " + schema.getFullName() + " cannot encode");
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         out.write(MAGIC);
         out.write(schemaId >>> 24);
@@ -142,7 +160,7 @@ public final class ConfluentWireCodec<T> implements RecordCodec<T> {
     private DatumReader<T> readerFor(int id) {
         Schema writerSchema;
         try {
-            writerSchema = id == schemaId ? schema : writerSchemas.apply(id);
+            writerSchema = writes && id == schemaId ? schema : writerSchemas.apply(id);
         } catch (SchemaRegistryException e) {
             throw new PoisonRecordException("schema id " + id + " of a " + schema.getName() + " value is not in the registry: " + e.getMessage(), e);
         }

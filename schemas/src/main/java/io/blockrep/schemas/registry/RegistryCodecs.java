@@ -26,6 +26,18 @@ public record RegistryCodecs(RecordCodec<DirtyRegion> dirtyRegion, RecordCodec<E
     }
 
     /**
+     * For readers: both formats, Confluent values resolved by the id they name through {@code client}.
+     * Talks to the registry only when a value names an id not seen before; nothing is registered, and
+     * the codecs cannot encode.
+     */
+    public static RegistryCodecs forReading(SchemaRegistryClient client) {
+        Codecs.trustSchemaPackage();
+        return new RegistryCodecs(DualFormatCodec.withRegistry(ConfluentWireCodec.reading(client, DirtyRegion.getClassSchema()), Codecs.DIRTY_REGION),
+                DualFormatCodec.withRegistry(ConfluentWireCodec.reading(client, EraClosed.getClassSchema()), Codecs.ERA_CLOSED),
+                DualFormatCodec.withRegistry(ConfluentWireCodec.reading(client, VolumeEvent.getClassSchema()), Codecs.VOLUME_EVENT));
+    }
+
+    /**
      * With a registry. {@code autoRegister}: set each value subject to BACKWARD, register the
      * schemas and the {@code string} key schemas when missing; otherwise only look the value schemas
      * up and fail with a {@link SchemaRegistryException} naming the first one that is absent.
@@ -55,7 +67,25 @@ public record RegistryCodecs(RecordCodec<DirtyRegion> dirtyRegion, RecordCodec<E
         if (!autoRegister) {
             return ConfluentWireCodec.lookingUp(client, subject, schema);
         }
-        client.setCompatibility(subject, Compatibility.BACKWARD);
+        ensureBackward(client, subject);
         return ConfluentWireCodec.registering(client, subject, schema);
+    }
+
+    /**
+     * Sets the subject to BACKWARD. Two services starting at once race here: Apicurio answers the second PUT with
+     * 409 "A rule named 'COMPATIBILITY' already exists" (seen with two facilities on one registry). That is no
+     * refusal when the rule the other one set is BACKWARD; the PUT is tried once more when it is not.
+     */
+    static void ensureBackward(SchemaRegistryClient client, String subject) {
+        try {
+            client.setCompatibility(subject, Compatibility.BACKWARD);
+        } catch (SchemaRegistryException e) {
+            if (!e.isIncompatible()) {
+                throw e;
+            }
+            if (client.compatibility(subject) != Compatibility.BACKWARD) {
+                client.setCompatibility(subject, Compatibility.BACKWARD);
+            }
+        }
     }
 }

@@ -153,6 +153,75 @@ class SchemaRegistryIT {
         assertThat(c.lookUp(subject, incompatible)).as("not registered").isEmpty();
     }
 
+    /**
+     * Issue #14 item 2 on the production schema: VolumeEvent v2 (host, default null) is what this version writes; a
+     * subject that holds v1 (an older facility registered it) takes v2 under BACKWARD, a v2 reader reads v1 values
+     * and a v1 reader (a consumer built against the old schema) reads v2 values, each resolving the other's id.
+     */
+    @Test
+    void theProductionVolumeEventV2AndItsV1ReadEachOtherThroughTheRegistry() {
+        Schema v1 = io.blockrep.schemas.codec.SchemaHistory.earlier(VolumeEvent.getClassSchema()).get(0);
+        SchemaRegistryClient c = client();
+        c.setCompatibility("prodevo.events-value", Compatibility.BACKWARD);
+        int v1Id = c.register("prodevo.events-value", v1);
+        ConfluentWireCodec<GenericRecord> v1Codec = new ConfluentWireCodec<>(v1Id, v1, GenericData.get(), client()::schemaById);
+        GenericRecord old = new GenericData.Record(v1);
+        old.put("volume", "vol");
+        old.put("node", "site-a");
+        old.put("timeMillis", 11L);
+        old.put("type", new GenericData.EnumSymbol(v1.getField("type").schema(), "MODE_CHANGED"));
+        old.put("mode", "LOGGING");
+        old.put("detail", Map.of());
+        byte[] v1Bytes = v1Codec.encode(old);
+
+        RegistryCodecs current = RegistryCodecs.withRegistry(client(), "prodevo.dirty", "prodevo.events", true);
+        VolumeEvent v2 = VolumeEvent.newBuilder().setVolume("vol").setNode("site-b").setTimeMillis(12).setType(EventType.LINK_DOWN)
+                .setDetail(Map.of("reason", "cut")).setHost("storage-2").build();
+        byte[] v2Bytes = current.volumeEvent().encode(v2);
+        int v2Id = ConfluentWireCodec.schemaIdOf(v2Bytes);
+        assertThat(v2Id).isNotEqualTo(v1Id);
+        assertThat(c.lookUp("prodevo.events-value", VolumeEvent.getClassSchema())).map(RegisteredSchema::version).contains(2);
+
+        VolumeEvent seenByV2 = RegistryCodecs.forReading(client()).volumeEvent().decode(v1Bytes);
+        assertThat(seenByV2.getMode()).isEqualTo("LOGGING");
+        assertThat(seenByV2.getHost()).as("the default").isNull();
+        GenericRecord seenByV1 = new ConfluentWireCodec<GenericRecord>(v1Id, v1, GenericData.get(), client()::schemaById).decode(v2Bytes);
+        assertThat(seenByV1.getSchema()).isEqualTo(v1);
+        assertThat(seenByV1.get("node").toString()).isEqualTo("site-b");
+        assertThat(seenByV1.get("detail").toString()).contains("cut");
+    }
+
+    /**
+     * The other incompatible change the issue names: a removed required field. BACKWARD (what blockrep sets) only
+     * promises that the new schema reads old data, which a schema without the field does (it ignores it), so
+     * Apicurio takes it; FORWARD and FULL promise that old readers read new data, which they cannot without the
+     * field, and Apicurio refuses it with 409 and its reason, shown to the user as the registry's message.
+     */
+    @Test
+    void aRemovedRequiredFieldIsRejectedWith409WhereOldReadersMustReadNewData() {
+        Schema withoutNode = withoutField(VolumeEvent.getClassSchema(), "node");
+        SchemaRegistryClient c = client();
+        c.setCompatibility("removed-full.events-value", Compatibility.FULL);
+        c.register("removed-full.events-value", VolumeEvent.getClassSchema());
+        assertThatThrownBy(() -> c.register("removed-full.events-value", withoutNode)).isInstanceOfSatisfying(SchemaRegistryException.class,
+                e -> assertThat(e.status()).isEqualTo(409)).hasMessageContaining("subject 'removed-full.events-value'")
+                .hasMessageContaining("incompatible with the subject's compatibility rule");
+
+        c.setCompatibility("removed-backward.events-value", Compatibility.BACKWARD);
+        c.register("removed-backward.events-value", VolumeEvent.getClassSchema());
+        assertThat(c.isCompatible("removed-backward.events-value", withoutNode)).as("BACKWARD: the new schema reads old data").isTrue();
+    }
+
+    private static Schema withoutField(Schema record, String name) {
+        java.util.List<Schema.Field> fields = new java.util.ArrayList<>();
+        for (Schema.Field f : record.getFields()) {
+            if (!f.name().equals(name)) {
+                fields.add(new Schema.Field(f, f.schema()));
+            }
+        }
+        return Schema.createRecord(record.getName(), record.getDoc(), record.getNamespace(), false, fields);
+    }
+
     /** Why the dirty topic's EraClosed marker has a subject of its own (TopicSubjects). */
     @Test
     void twoRecordTypesCannotShareOneSubjectUnderBackward() {

@@ -44,6 +44,7 @@ public final class ApicurioRegistry implements BeforeAllCallback, AfterAllCallba
     private final Map<String, String> users = new LinkedHashMap<>();
     private Process process;
     private int httpPort;
+    private int fixedPort;
     private int managementPort;
     private Path log;
 
@@ -52,6 +53,15 @@ public final class ApicurioRegistry implements BeforeAllCallback, AfterAllCallba
 
     public static ApicurioRegistry create() {
         return new ApicurioRegistry();
+    }
+
+    /**
+     * Listens on {@code port} (0, the default: a free one found at start). For a test that points a
+     * service at the registry before it runs: take a port from {@link FreePorts#find()}, start later.
+     */
+    public ApicurioRegistry onPort(int port) {
+        this.fixedPort = port;
+        return this;
     }
 
     /** Requires HTTP basic auth with this user on every API request. */
@@ -88,7 +98,7 @@ public final class ApicurioRegistry implements BeforeAllCallback, AfterAllCallba
         }
         Path home = home();
         Path java = JavaRuntimes.javaExecutable(21);
-        httpPort = FreePorts.find();
+        httpPort = fixedPort > 0 ? fixedPort : FreePorts.find();
         managementPort = FreePorts.find();
         log = logDirectory().resolve("apicurio-" + httpPort + ".log");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx384m", "-XX:TieredStopAtLevel=1",
