@@ -8,7 +8,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code blockrep link cut|restore}: administratively drop or restore a facility's replication link. */
 @Command(name = "link", mixinStandardHelpOptions = true,
-        description = {"Cut or restore a primary facility's replication link (writes go on; a cut link puts volumes in LOGGING)."})
+        description = {"Cut or restore a primary facility's replication link (writes go on; a cut link puts volumes in LOGGING).",
+                "A cut is held in the facility's memory: it lasts until restore or until the facility restarts."})
 final class LinkCommand implements Callable<Integer> {
     enum Action { cut, restore }
 

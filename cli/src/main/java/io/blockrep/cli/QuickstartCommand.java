@@ -1,5 +1,8 @@
 package io.blockrep.cli;
 
+import io.blockrep.cli.quickstart.QuickstartConfigs;
+import io.blockrep.cli.quickstart.QuickstartConfigs.Endpoint;
+import io.blockrep.cli.quickstart.QuickstartConfigs.Settings;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.Sizes;
 import io.blockrep.common.config.ControlToken;
@@ -28,16 +31,18 @@ import picocli.CommandLine.Option;
  * {@code blockrep quickstart}: everything in one process on loopback — the embedded Kafka broker,
  * a primary facility (site-a) and a secondary facility (site-b) replicating a demo volume over the
  * link, and a replayer that resynchronises it after an outage — with instructions for real NBD
- * clients and for cutting and restoring the link.
+ * clients and for cutting and restoring the link. The configurations come from
+ * {@link QuickstartConfigs}; {@code BLOCKREP_*} environment variables override them as they override
+ * a service's config file. {@code --write-configs DIR} writes them as files and exits instead.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         description = "Run embedded Kafka, two facilities (site-a primary, site-b secondary) and a replayer on loopback; stop with Ctrl-C.")
 final class QuickstartCommand implements Callable<Integer> {
-    static final int SITE_B_OFFSET = 10;
-    static final String REPLAYER_PROPERTIES = "replayer.properties";
+    static final int SITE_B_OFFSET = QuickstartConfigs.SITE_B_OFFSET;
+    static final String REPLAYER_PROPERTIES = QuickstartConfigs.REPLAYER_FILE;
     /** The control API admin token both facilities require and the replayer and the verbs send; made once, 0600. */
     static final String CONTROL_TOKEN = "control.token";
-    static final String REPLAYER_ID = "quickstart-replayer";
+    static final String REPLAYER_ID = QuickstartConfigs.REPLAYER_ID;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -65,15 +70,29 @@ final class QuickstartCommand implements Callable<Integer> {
             description = "Mutual TLS on the replication link, with certificates made in DIR/tls on the first run (default: on; --no-link-tls for plaintext).")
     boolean linkTls;
 
+    @Option(names = "--autosync", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Resynchronise as soon as the link is back (default: on). --no-autosync sets producer.autosync=false:"
+                    + " after a link outage the volume waits in AWAITING_APPROVAL until 'blockrep approve demo'.")
+    boolean autosync;
+
+    @Option(names = "--write-configs", paramLabel = "DIR",
+            description = "Write the facility (site-a, site-b) and replayer config files the quickstart would run with into DIR,"
+                    + " print the commands that start the same system as separate processes, and exit.")
+    Path writeConfigs;
+
+    /** Where the {@code BLOCKREP_*} overrides come from; tests set it. */
+    Map<String, String> environment = System.getenv();
+
+    /** The link certificates of this run, or null with --no-link-tls; set by {@link #configs}. */
+    private QuickstartLinkTls tls;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         Path base = dir.toAbsolutePath();
-        long size = Sizes.parse(volumeSize);
-        String secret = secret(base);
-        Path token = controlToken(base);
-        QuickstartLinkTls tls = linkTls(base);
-        int linkPort = controlPort + SITE_B_OFFSET - 1;
+        if (writeConfigs != null) {
+            return writeConfigs(out, configs(base, "127.0.0.1:" + kafkaPort));
+        }
         out.println("blockrep quickstart: starting embedded Kafka, site-a (primary) and site-b (secondary) in " + base + " ...");
         out.flush();
         // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.
@@ -81,29 +100,14 @@ final class QuickstartCommand implements Callable<Integer> {
             try (EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(base.resolve("kafka"))
                     .brokerPort(kafkaPort).controllerPort(0).build())) {
                 kafka.start();
-                // Each site listens and connects to the other: roles can move (blockrep promote / demote).
-                Properties b = site(base, "site-b", "SECONDARY", nbdPort + SITE_B_OFFSET, controlPort + SITE_B_OFFSET, size, secret);
-                b.setProperty("producer.control.token.file", token.toString());
-                b.setProperty("producer.link.listen", "127.0.0.1:" + linkPort);
-                b.setProperty("producer.link.peer", "127.0.0.1:" + (controlPort - 1));
-                b.setProperty("producer.link.peer.id", "site-a");
-                Properties a = site(base, "site-a", "PRIMARY", nbdPort, controlPort, size, secret);
-                a.setProperty("producer.control.token.file", token.toString());
-                // site-a's link server answers the replayer's reads, and takes site-b's writes after a role switch.
-                a.setProperty("producer.link.listen", "127.0.0.1:" + (controlPort - 1));
-                a.setProperty("producer.link.peer", "127.0.0.1:" + linkPort);
-                a.setProperty("producer.link.peer.id", "site-b");
-                a.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
-                b.setProperty("producer.kafka.bootstrap.servers", kafka.bootstrapServers());
-                a.putAll(linkTlsProperties(tls, "site-a", "producer.link.tls."));
-                b.putAll(linkTlsProperties(tls, "site-b", "producer.link.tls."));
-                try (Facility siteB = Facility.start(ProducerConfig.from(b, Map.of()));
-                     Facility siteA = Facility.start(ProducerConfig.from(a, Map.of()));
-                     ReplayerService replayer = ReplayerService.start(ReplayerConfig.from(
-                             replayerProperties(base, kafka, siteA, siteB, secret, token,
-                                     linkTlsProperties(tls, REPLAYER_ID, "replayer.link.tls.")), Map.of()))) {
+                QuickstartConfigs configs = configs(base, kafka.bootstrapServers());
+                ProducerConfig a = serviceConfig(configs.siteA());
+                try (Facility siteB = Facility.start(serviceConfig(configs.siteB()));
+                     Facility siteA = Facility.start(a);
+                     ReplayerService replayer = ReplayerService.start(replayerConfig(replayerProperties(base, configs, siteA, siteB)))) {
                     printLinkTls(out, tls);
-                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), token, replayer.metrics().url());
+                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), configs.settings().tokenFile(),
+                            a.resync().autosync(), replayer.metrics().url());
                     signal.await();
                     out.println("stopping ...");
                     out.flush();
@@ -115,41 +119,53 @@ final class QuickstartCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Properties site(Path base, String node, String role, int nbd, int control, long size, String secret) {
-        Properties p = new Properties();
-        p.setProperty("producer.node.id", node);
-        p.setProperty("producer.state.dir", base.resolve(node).toString());
-        p.setProperty("producer.nbd.listen", "127.0.0.1:" + nbd);
-        p.setProperty("producer.control.listen", "127.0.0.1:" + control);
-        p.setProperty("producer.metrics.listen", "127.0.0.1:0");
-        p.setProperty("producer.link.secret", secret);
-        p.setProperty("producer.link.restore.damping", "3s");
-        p.setProperty("producer.volumes", "demo");
-        p.setProperty("producer.volume.demo.size", Long.toString(size));
-        p.setProperty("producer.volume.demo.role", role);
+    /** The quickstart's configurations for its options; makes the secret, token and certificates of {@code base} when missing. */
+    QuickstartConfigs configs(Path base, String kafkaBootstrap) {
+        String secret = secret(base);
+        Path token = controlToken(base);
+        tls = linkTls(base);
+        QuickstartConfigs.LinkTls keys = tls == null ? QuickstartConfigs.LinkTls.NONE : tls::properties;
+        return new QuickstartConfigs(new Settings(base, kafkaBootstrap, nbdPort, controlPort, Sizes.parse(volumeSize), secret, token,
+                keys, autosync));
+    }
+
+    /** A facility's settings with the {@code BLOCKREP_*} overrides, as {@code blockrep producer --config} applies them to its file. */
+    ProducerConfig serviceConfig(Properties facility) {
+        return ProducerConfig.from(facility, environment);
+    }
+
+    ReplayerConfig replayerConfig(Properties replayer) {
+        return ReplayerConfig.from(replayer, environment);
+    }
+
+    /** The in-process replayer's configuration, reaching the facilities where they listen; also written for {@code blockrep replay}. */
+    private static Properties replayerProperties(Path base, QuickstartConfigs configs, Facility siteA, Facility siteB) {
+        Properties p = configs.replayer(List.of(siteA, siteB).stream()
+                .map(f -> new Endpoint(f.nodeId(), "127.0.0.1", f.linkPort(), f.controlPort())).toList());
+        writeReplayerProperties(base.resolve(REPLAYER_PROPERTIES), p);
         return p;
     }
 
-    /** The in-process replayer's configuration, also written to the quickstart directory for {@code blockrep replay}. */
-    private static Properties replayerProperties(Path base, EmbeddedKafka kafka, Facility siteA, Facility siteB, String secret,
-                                                 Path token, Properties linkTls) {
-        Properties p = new Properties();
-        p.setProperty("replayer.control.token.file", token.toString());
-        p.setProperty("replayer.id", REPLAYER_ID);
-        p.putAll(linkTls);
-        p.setProperty("replayer.kafka.bootstrap.servers", kafka.bootstrapServers());
-        p.setProperty("replayer.link.secret", secret);
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        for (Facility site : List.of(siteA, siteB)) {
-            String node = site.nodeId();
-            p.setProperty("replayer.node." + node + ".link", "127.0.0.1:" + site.linkPort());
-            p.setProperty("replayer.node." + node + ".control", "127.0.0.1:" + site.controlPort());
+    /** {@code --write-configs}: the files, and the commands that run them as separate processes. */
+    private int writeConfigs(PrintWriter out, QuickstartConfigs configs) {
+        List<Path> files = configs.write(writeConfigs.toAbsolutePath());
+        Settings s = configs.settings();
+        String all = String.join(" ", files.stream().map(Path::toString).toList());
+        out.println("blockrep quickstart: wrote " + all);
+        out.println("(owner-only: they hold the link secret; the state directories are under " + s.base() + ")");
+        out.println();
+        out.println("Start the same system as separate processes, each in its own terminal, in this order:");
+        out.println("  bin/blockrep kafka --dir " + s.base().resolve("kafka") + " --port " + kafkaPort);
+        for (Path f : files) {
+            String verb = f.getFileName().toString().equals(QuickstartConfigs.REPLAYER_FILE) ? "replayer" : "producer";
+            out.println("  bin/blockrep " + verb + " --config " + f);
         }
-        p.setProperty("replayer.metrics.listen", "127.0.0.1:0"); // served by the in-process service only, never by the ops verbs
-        p.setProperty("replayer.volumes", "demo");
-        p.setProperty("replayer.volume.demo.nodes", "site-a,site-b");
-        writeReplayerProperties(base.resolve(REPLAYER_PROPERTIES), p);
-        return p;
+        out.println("Check them first: bin/blockrep config check " + all);
+        out.println("BLOCKREP_* variables override these files when each service starts, as they did the quickstart's settings.");
+        out.println("The control APIs require the admin token in " + s.tokenFile()
+                + " (export BLOCKREP_CONTROL_TOKEN=$(cat " + s.tokenFile() + ") for the verbs).");
+        out.flush();
+        return 0;
     }
 
     /** The link certificates (made on the first run), or null with --no-link-tls. */
@@ -181,13 +197,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
     /** Writes the replayer's properties, which hold the link secret: 0600, whatever the umask. */
     static void writeReplayerProperties(Path file, Properties p) {
-        try {
-            java.io.StringWriter w = new java.io.StringWriter();
-            p.store(w, "written by blockrep quickstart; use with: blockrep replay demo --config " + file);
-            FileModes.writePrivateString(file, w.toString());
-        } catch (IOException e) {
-            throw new FatalException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        QuickstartConfigs.writePrivate(file, p, "written by blockrep quickstart; use with: blockrep replay demo --config " + file);
     }
 
     /**
@@ -227,7 +237,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig, Path token,
-                             java.util.Optional<String> replayerMetrics) {
+                             boolean autosync, java.util.Optional<String> replayerMetrics) {
         String host = siteA.nbdHost();
         String uri = "nbd://" + host + ":" + siteA.nbdPort() + "/demo";
         String controls = host + ":" + siteA.controlPort() + "," + host + ":" + siteB.controlPort();
@@ -252,8 +262,16 @@ final class QuickstartCommand implements Callable<Integer> {
         out.println("  bin/blockrep status --control " + controls);
         out.println("  bin/blockrep link cut --control " + host + ":" + siteA.controlPort());
         out.println("  qemu-io -f raw " + uri + " -c 'write -P 0xcd 8M 4M'      # logged: regions become dirty");
-        out.println("  bin/blockrep link restore --control " + host + ":" + siteA.controlPort()
-                + "   # RESYNCING, then REPLICATING: the replica converges");
+        if (autosync) {
+            out.println("  bin/blockrep link restore --control " + host + ":" + siteA.controlPort()
+                    + "   # RESYNCING, then REPLICATING: the replica converges");
+        } else {
+            out.println("  bin/blockrep link restore --control " + host + ":" + siteA.controlPort()
+                    + "   # producer.autosync=false: AWAITING_APPROVAL");
+            out.println("  bin/blockrep approve demo --control " + host + ":" + siteA.controlPort()
+                    + "   # RESYNCING, then REPLICATING: the replica converges");
+        }
+        out.println("  (a link cut lasts until the facility restarts: stopping the quickstart restores the link)");
         out.println("  bin/blockrep replay demo --config " + replayerConfig + "   # or replay now, with a progress bar");
         out.println();
         out.println("Press Ctrl-C to stop.");

@@ -29,6 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and keystore passed through), and the replayer consumes, tombstones and reports over its
  * SASL_SSL listener (PLAIN); certificates made with keytool. A LOGGING write's dirty record is read
  * back over SSL, and the replayer's resync leaves a byte-identical replica.
+ *
+ * <p>Always against the embedded {@link SecureKafkaBroker}, also under {@code -Pdocker}: the container
+ * flavour has no TLS or SASL listeners.
  */
 class KafkaTlsSecurityIT {
     private static final long SIZE = 16L << 20;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.blockrep.replayer.index.DirtyTopicReader;
 import io.blockrep.testkit.Checksums;
 import io.blockrep.testkit.ExternalCommand;
+import io.blockrep.testkit.kafka.EmbeddedKafkaOnly;
 import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.io.IOException;
@@ -46,6 +47,7 @@ import org.slf4j.LoggerFactory;
 @Tag("slow")
 @Tag("campaign")
 @ExtendWith(KafkaBrokerExtension.class)
+@EmbeddedKafkaOnly("stops and starts the broker (the BROKER_DOWN and BROKER_RESTART faults)")
 class FaultCampaignIT {
     private static final Logger log = LoggerFactory.getLogger(FaultCampaignIT.class);
     private static final Duration CONVERGENCE_TIMEOUT = Duration.ofSeconds(90);

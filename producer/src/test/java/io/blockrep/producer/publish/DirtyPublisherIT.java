@@ -2,7 +2,6 @@ package io.blockrep.producer.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.blockrep.common.FatalException;
 import io.blockrep.schemas.DirtyCause;
@@ -12,6 +11,7 @@ import io.blockrep.schemas.EraClosed;
 import io.blockrep.schemas.codec.Codecs;
 import io.blockrep.schemas.topic.TopicAdmin;
 import io.blockrep.schemas.topic.TopicLayout;
+import io.blockrep.testkit.kafka.EmbeddedKafkaOnly;
 import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import io.blockrep.testkit.kafka.TopicContents;
@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The dirty publisher against a real broker. Each test uses its own topic prefix, so tests do not see each other's records. */
 @ExtendWith(KafkaBrokerExtension.class)
+@EmbeddedKafkaOnly("stops and starts the broker (the backlog while Kafka is down)")
 class DirtyPublisherIT {
     private static final int PARTITIONS = 3;
     private static final String NODE = "site-a";
@@ -109,7 +110,6 @@ class DirtyPublisherIT {
 
     @Test
     void brokerDownWritesGoOnAndTheBacklogFollowsOncePerRegion(KafkaBroker kafka) {
-        assumeTrue(kafka.supportsRestart());
         PublisherConfig config = config(kafka, "down.");
         MemorySource vol = new MemorySource("vol-c");
         try (DirtyPublisher p = DirtyPublisher.start(config, Clock.systemUTC(), PublisherListener.NONE)) {
@@ -140,7 +140,6 @@ class DirtyPublisherIT {
     /** Regression: the publisher learnt of a stopped broker only from a failed send, so an idle one never did. */
     @Test
     void anIdlePublisherNoticesTheBrokerStoppedAndStartedAgain(KafkaBroker kafka) {
-        assumeTrue(kafka.supportsRestart());
         PublisherConfig config = config(kafka, "idle.");
         MemorySource vol = new MemorySource("vol-g");
         vol.mark(1, 0);

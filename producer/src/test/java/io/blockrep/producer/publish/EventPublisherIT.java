@@ -2,13 +2,13 @@ package io.blockrep.producer.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.blockrep.schemas.EventType;
 import io.blockrep.schemas.VolumeEvent;
 import io.blockrep.schemas.codec.Codecs;
 import io.blockrep.schemas.topic.TopicAdmin;
 import io.blockrep.schemas.topic.TopicLayout;
+import io.blockrep.testkit.kafka.EmbeddedKafkaOnly;
 import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * field carries its sequence number within its volume, so order and loss show in what is read back.
  */
 @ExtendWith(KafkaBrokerExtension.class)
+@EmbeddedKafkaOnly("stops and starts the broker (publishing while Kafka is down)")
 class EventPublisherIT {
     private static final int PARTITIONS = 3;
     private static final String NODE = "site-a";
@@ -79,7 +80,6 @@ class EventPublisherIT {
 
     @Test
     void withTheBrokerDownPublishDoesNotBlockAndTheBufferFollowsInOrderAfterRestart(KafkaBroker kafka) {
-        assumeTrue(kafka.supportsRestart());
         PublisherConfig config = config(kafka, "down.");
         try (EventPublisher p = EventPublisher.start(config)) {
             p.publish(event("vol-d", 0));
@@ -107,7 +107,6 @@ class EventPublisherIT {
 
     @Test
     void aFullBufferDropsTheOldestEventsAndCountsThem(KafkaBroker kafka) {
-        assumeTrue(kafka.supportsRestart());
         PublisherConfig config = config(kafka, "overflow.").withCapacities(16, 5);
         try (EventPublisher p = EventPublisher.start(config)) {
             p.publish(event("vol-o", 0));

@@ -8,6 +8,7 @@ import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.codec.Codecs;
 import io.blockrep.testkit.ExternalCommand;
+import io.blockrep.testkit.kafka.EmbeddedKafkaOnly;
 import io.blockrep.testkit.kafka.KafkaBroker;
 import io.blockrep.testkit.kafka.KafkaBrokerExtension;
 import io.blockrep.testkit.kafka.TopicContents;
@@ -24,6 +25,7 @@ import org.roaringbitmap.RoaringBitmap;
 
 /** The dirty topic against a real broker, fed by two real facilities and a real NBD client. */
 @ExtendWith(KafkaBrokerExtension.class)
+@EmbeddedKafkaOnly("stops and starts the broker (writes go on while Kafka is down)")
 class DirtyTopicIT {
     private static final long SIZE = 64L << 20;
 

@@ -39,7 +39,7 @@ final class ContainerKafkaBroker extends AbstractKafkaBroker {
     @Override
     public void stop() {
         throw new UnsupportedOperationException(
-                "the Testcontainers Kafka cannot be restarted on the same port; run this test with the embedded broker");
+                "the Testcontainers Kafka cannot be restarted on the same port; annotate the test class @EmbeddedKafkaOnly");
     }
 
     @Override

@@ -18,8 +18,8 @@ public interface KafkaBroker {
 
     /**
      * Whether {@link #stop()} and {@link #start()} are supported. True for the embedded broker;
-     * false for the Testcontainers flavour, whose mapped port would change on restart. Tests that
-     * restart the broker should {@code assumeTrue(broker.supportsRestart())}.
+     * false for the Testcontainers flavour, whose mapped port would change on restart. A test class
+     * that restarts the broker is annotated {@link EmbeddedKafkaOnly} and so always gets the embedded one.
      */
     boolean supportsRestart();
 

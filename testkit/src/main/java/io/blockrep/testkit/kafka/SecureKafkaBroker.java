@@ -20,7 +20,8 @@ import java.util.Map;
  * each trusted by the other side through a PKCS12 truststore. Valid for two days.
  *
  * <p>The default broker of {@link KafkaBrokerExtension} is not affected; a test class starts this
- * one itself (in {@code @BeforeAll}) and closes it.
+ * one itself (in {@code @BeforeAll}) and closes it. It is always embedded, also under {@code -Pdocker}:
+ * the container flavour has no TLS or SASL listeners, so the security tests keep this broker.
  *
  * <p>Thread-safe as {@link EmbeddedKafka} is.
  */

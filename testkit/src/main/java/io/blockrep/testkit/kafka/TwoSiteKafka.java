@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * Two independent one-node KRaft clusters in this JVM, one per site alias (by default {@code site-a} and
  * {@code site-b}, the aliases of {@code connect-config/mm2.properties}), each an {@link EmbeddedKafka} in
  * its own temp directory on free loopback ports, with its own cluster id. Closing stops both and deletes
- * their data. Not thread-safe for start and close; the accessors may be called from any thread.
+ * their data. Always embedded, also under {@code -Pdocker}: the two-cluster tests (MirrorMaker 2 between
+ * the sites, a site's cluster stopped and started) need two clusters and restarts a container flavour does
+ * not give. Not thread-safe for start and close; the accessors may be called from any thread.
  */
 public final class TwoSiteKafka implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TwoSiteKafka.class);

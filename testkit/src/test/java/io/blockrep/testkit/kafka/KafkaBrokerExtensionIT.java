@@ -1,7 +1,6 @@
 package io.blockrep.testkit.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+/** The broker of the configured flavour ({@code -Pdocker}: a container) serves the whole class. */
 @ExtendWith(KafkaBrokerExtension.class)
 class KafkaBrokerExtensionIT {
     private static KafkaBroker fromBeforeAll;
@@ -27,7 +27,6 @@ class KafkaBrokerExtensionIT {
     static void createTopics(KafkaBroker kafka) {
         fromBeforeAll = kafka;
         kafka.createTopic("ext.plain", 1, Map.of());
-        kafka.createTopic("ext.restart", 1, Map.of("cleanup.policy", "compact"));
     }
 
     @Test
@@ -36,23 +35,6 @@ class KafkaBrokerExtensionIT {
         assertThat(kafka.isRunning()).isTrue();
         produce(kafka, "ext.plain", "x", "y");
         assertThat(consume(kafka, "ext.plain", 2)).containsExactly("x", "y");
-    }
-
-    @Test
-    void restartsOnTheSameAddressWithItsData(KafkaBroker kafka) throws Exception {
-        assumeTrue(kafka.supportsRestart(), "this Kafka flavour cannot restart");
-        produce(kafka, "ext.restart", "before");
-        String address = kafka.bootstrapServers();
-
-        kafka.stop();
-        assertThat(kafka.isRunning()).isFalse();
-        kafka.start();
-
-        assertThat(kafka.bootstrapServers()).isEqualTo(address);
-        produce(kafka, "ext.restart", "after");
-        assertThat(consume(kafka, "ext.restart", 2)).containsExactly("before", "after");
-        // The shared admin client reconnects by itself.
-        assertThat(kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS)).contains("ext.plain", "ext.restart");
     }
 
     static void produce(KafkaBroker kafka, String topic, String... values) throws Exception {
