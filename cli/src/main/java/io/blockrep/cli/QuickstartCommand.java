@@ -150,7 +150,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     private static EmbeddedMirrorMaker startMirrorMaker(PrintWriter out, QuickstartConfigs configs) throws InterruptedException {
-        out.println("blockrep quickstart: starting MirrorMaker 2 (site-a <-> site-b) from " + QuickstartConfigs.MM2_RESOURCE + " ...");
+        out.println("blockrep quickstart: starting MirrorMaker 2 (site-a <-> site-b) from connect-config/mm2.properties (packaged in the jar) ...");
         out.flush();
         return new EmbeddedMirrorMaker(configs.mirrorMaker()).start();
     }
