@@ -1,7 +1,9 @@
 package io.blockrep.cli;
 
 import io.blockrep.cli.quickstart.QuickstartConfigs;
+import io.blockrep.cli.quickstart.QuickstartConfigs.Clusters;
 import io.blockrep.cli.quickstart.QuickstartConfigs.Endpoint;
+import io.blockrep.cli.quickstart.QuickstartConfigs.Layout;
 import io.blockrep.cli.quickstart.QuickstartConfigs.Settings;
 import io.blockrep.common.FatalException;
 import io.blockrep.common.Sizes;
@@ -9,6 +11,7 @@ import io.blockrep.common.config.ControlToken;
 import io.blockrep.common.io.FileModes;
 import io.blockrep.kafka.EmbeddedKafka;
 import io.blockrep.kafka.EmbeddedKafkaConfig;
+import io.blockrep.kafka.EmbeddedMirrorMaker;
 import io.blockrep.producer.Facility;
 import io.blockrep.producer.ProducerConfig;
 import io.blockrep.replayer.ReplayerConfig;
@@ -23,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.utils.AppInfoParser;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -80,6 +84,12 @@ final class QuickstartCommand implements Callable<Integer> {
                     + " print the commands that start the same system as separate processes, and exit.")
     Path writeConfigs;
 
+    @Option(names = "--two-clusters",
+            description = "Two embedded Kafka clusters (site-a's on --kafka-port, site-b's and the replayer's on --kafka-port + "
+                    + SITE_B_OFFSET + ") and MirrorMaker 2 in-process between them, configured from connect-config/mm2.properties;"
+                    + " the replayer reads site-a's records as mirrored to site-b's cluster (site-a.blockrep.*).")
+    boolean twoClusters;
+
     /** Where the {@code BLOCKREP_*} overrides come from; tests set it. */
     Map<String, String> environment = System.getenv();
 
@@ -91,22 +101,27 @@ final class QuickstartCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path base = dir.toAbsolutePath();
         if (writeConfigs != null) {
-            return writeConfigs(out, configs(base, "127.0.0.1:" + kafkaPort));
+            return writeConfigs(out, configs(base, twoClusters
+                    ? Clusters.two("127.0.0.1:" + kafkaPort, "127.0.0.1:" + siteBKafkaPort())
+                    : Clusters.one("127.0.0.1:" + kafkaPort)));
         }
-        out.println("blockrep quickstart: starting embedded Kafka, site-a (primary) and site-b (secondary) in " + base + " ...");
+        out.println("blockrep quickstart: starting embedded Kafka" + (twoClusters ? " (two clusters, MirrorMaker 2)" : "")
+                + ", site-a (primary) and site-b (secondary) in " + base + " ...");
         out.flush();
         // The signal handle is closed last: once it is, a pending Ctrl-C lets the JVM exit.
         try (UntilInterrupted signal = new UntilInterrupted()) {
-            try (EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(base.resolve("kafka"))
-                    .brokerPort(kafkaPort).controllerPort(0).build())) {
-                kafka.start();
-                QuickstartConfigs configs = configs(base, kafka.bootstrapServers());
+            try (EmbeddedKafka kafka = startKafka(base.resolve("kafka"), kafkaPort);
+                 EmbeddedKafka kafkaB = twoClusters ? startKafka(base.resolve("kafka-site-b"), siteBKafkaPort()) : null) {
+                QuickstartConfigs configs = configs(base, kafkaB == null ? Clusters.one(kafka.bootstrapServers())
+                        : Clusters.two(kafka.bootstrapServers(), kafkaB.bootstrapServers()));
                 ProducerConfig a = serviceConfig(configs.siteA());
+                // the facilities create their topics, so MirrorMaker finds them at its start rather than a refresh later
                 try (Facility siteB = Facility.start(serviceConfig(configs.siteB()));
                      Facility siteA = Facility.start(a);
+                     EmbeddedMirrorMaker mm2 = kafkaB == null ? null : startMirrorMaker(out, configs);
                      ReplayerService replayer = ReplayerService.start(replayerConfig(replayerProperties(base, configs, siteA, siteB)))) {
                     printLinkTls(out, tls);
-                    printBanner(out, kafka, siteA, siteB, base.resolve(REPLAYER_PROPERTIES), configs.settings().tokenFile(),
+                    printBanner(out, configs.settings().kafka(), siteA, siteB, base.resolve(REPLAYER_PROPERTIES), configs.settings().tokenFile(),
                             a.resync().autosync(), replayer.metrics().url());
                     signal.await();
                     out.println("stopping ...");
@@ -119,13 +134,34 @@ final class QuickstartCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int siteBKafkaPort() {
+        return kafkaPort == 0 ? 0 : kafkaPort + SITE_B_OFFSET;
+    }
+
+    private static EmbeddedKafka startKafka(Path dir, int port) {
+        EmbeddedKafka kafka = new EmbeddedKafka(EmbeddedKafkaConfig.builder(dir).brokerPort(port).controllerPort(0).build());
+        try {
+            kafka.start();
+        } catch (RuntimeException e) {
+            kafka.close();
+            throw e;
+        }
+        return kafka;
+    }
+
+    private static EmbeddedMirrorMaker startMirrorMaker(PrintWriter out, QuickstartConfigs configs) throws InterruptedException {
+        out.println("blockrep quickstart: starting MirrorMaker 2 (site-a <-> site-b) from connect-config/mm2.properties (packaged in the jar) ...");
+        out.flush();
+        return new EmbeddedMirrorMaker(configs.mirrorMaker()).start();
+    }
+
     /** The quickstart's configurations for its options; makes the secret, token and certificates of {@code base} when missing. */
-    QuickstartConfigs configs(Path base, String kafkaBootstrap) {
+    QuickstartConfigs configs(Path base, Clusters kafka) {
         String secret = secret(base);
         Path token = controlToken(base);
         tls = linkTls(base);
         QuickstartConfigs.LinkTls keys = tls == null ? QuickstartConfigs.LinkTls.NONE : tls::properties;
-        return new QuickstartConfigs(new Settings(base, kafkaBootstrap, nbdPort, controlPort, Sizes.parse(volumeSize), secret, token,
+        return new QuickstartConfigs(new Settings(base, kafka, nbdPort, controlPort, Sizes.parse(volumeSize), secret, token,
                 keys, autosync));
     }
 
@@ -155,12 +191,21 @@ final class QuickstartCommand implements Callable<Integer> {
         out.println("(owner-only: they hold the link secret; the state directories are under " + s.base() + ")");
         out.println();
         out.println("Start the same system as separate processes, each in its own terminal, in this order:");
-        out.println("  bin/blockrep kafka --dir " + s.base().resolve("kafka") + " --port " + kafkaPort);
-        for (Path f : files) {
-            String verb = f.getFileName().toString().equals(QuickstartConfigs.REPLAYER_FILE) ? "replayer" : "producer";
-            out.println("  bin/blockrep " + verb + " --config " + f);
+        out.println("  bin/blockrep kafka --dir " + s.base().resolve("kafka") + " --port " + kafkaPort
+                + (twoClusters ? "   # site-a's cluster" : ""));
+        if (twoClusters) {
+            out.println("  bin/blockrep kafka --dir " + s.base().resolve("kafka-site-b") + " --port " + siteBKafkaPort() + "   # site-b's cluster");
         }
-        out.println("Check them first: bin/blockrep config check " + all);
+        for (Path f : files) {
+            String name = f.getFileName().toString();
+            if (name.equals(QuickstartConfigs.MM2_FILE)) {
+                out.println("  connect-mirror-maker.sh " + f + "   # from a Kafka " + AppInfoParser.getVersion() + " distribution");
+            } else {
+                out.println("  bin/blockrep " + (name.equals(QuickstartConfigs.REPLAYER_FILE) ? "replayer" : "producer") + " --config " + f);
+            }
+        }
+        out.println("Check them first: bin/blockrep config check " + String.join(" ", files.stream()
+                .filter(f -> !f.getFileName().toString().equals(QuickstartConfigs.MM2_FILE)).map(Path::toString).toList()));
         out.println("BLOCKREP_* variables override these files when each service starts, as they did the quickstart's settings.");
         out.println("The control APIs require the admin token in " + s.tokenFile()
                 + " (export BLOCKREP_CONTROL_TOKEN=$(cat " + s.tokenFile() + ") for the verbs).");
@@ -236,13 +281,20 @@ final class QuickstartCommand implements Callable<Integer> {
         }
     }
 
-    private void printBanner(PrintWriter out, EmbeddedKafka kafka, Facility siteA, Facility siteB, Path replayerConfig, Path token,
+    private void printBanner(PrintWriter out, Clusters kafka, Facility siteA, Facility siteB, Path replayerConfig, Path token,
                              boolean autosync, java.util.Optional<String> replayerMetrics) {
         String host = siteA.nbdHost();
         String uri = "nbd://" + host + ":" + siteA.nbdPort() + "/demo";
         String controls = host + ":" + siteA.controlPort() + "," + host + ":" + siteB.controlPort();
         out.println();
-        out.println("  Kafka (embedded KRaft)  " + kafka.bootstrapServers());
+        if (kafka.layout() == Layout.TWO_CLUSTERS) {
+            out.println("  Kafka cluster A (embedded KRaft, site-a's)               " + kafka.siteA());
+            out.println("  Kafka cluster B (embedded KRaft, site-b's and replayer's) " + kafka.siteB());
+            out.println("  MirrorMaker 2 (in-process, connect-config/mm2.properties) mirrors both ways: site-a's topics are on B");
+            out.println("  as site-a.blockrep.dirty/.events/.status (the replayer reads these), site-b's on A as site-b.blockrep.*");
+        } else {
+            out.println("  Kafka (embedded KRaft)  " + kafka.siteA());
+        }
         ProducerCommand.printServing(out, siteA);
         ProducerCommand.printServing(out, siteB);
         out.println("  site-a replicates demo to site-b over the link on " + host + ":" + siteB.linkPort());

@@ -7,6 +7,7 @@ import io.blockrep.common.Sizes;
 import io.blockrep.common.config.ConfigDef;
 import io.blockrep.producer.ProducerConfig;
 import io.blockrep.replayer.ReplayerConfig;
+import io.blockrep.testkit.kafka.MirrorMaker;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -97,6 +98,46 @@ class QuickstartConfigsTest {
     }
 
     @Test
+    void twoClustersPointTheSitesAtTheirOwnClusterAndTheReplayerAtSiteBsMirror() {
+        Path configs = dir.resolve("configs");
+        Run r = quickstart("--dir", dir.resolve("qs").toString(), "--write-configs", configs.toString(), "--two-clusters",
+                "--kafka-port", "29092", "--no-link-tls");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        ConfigCommandTest.Run check = ConfigCommandTest.run(Map.of(), "config", "check",
+                files(configs).get(0).toString(), files(configs).get(1).toString(), files(configs).get(2).toString());
+        assertThat(check.exit()).as(check.out() + check.err()).isZero();
+
+        Properties a = ConfigDef.readFile(configs.resolve("site-a.properties"));
+        Properties b = ConfigDef.readFile(configs.resolve("site-b.properties"));
+        assertThat(a.getProperty("producer.kafka.bootstrap.servers")).isEqualTo("127.0.0.1:29092");
+        assertThat(b.getProperty("producer.kafka.bootstrap.servers")).isEqualTo("127.0.0.1:29102");
+        ReplayerConfig replayer = ReplayerConfig.from(ConfigDef.readFile(configs.resolve("replayer.properties")), Map.of());
+        assertThat(replayer.bootstrapServers()).as("the replayer runs against site-b's cluster").isEqualTo("127.0.0.1:29102");
+        assertThat(replayer.mirror().policy()).isEqualTo("default");
+        assertThat(replayer.mirror().peerAliases()).containsExactly("site-a");
+
+        Path mm2File = configs.resolve(QuickstartConfigs.MM2_FILE);
+        Properties mm2 = ConfigDef.readFile(mm2File);
+        assertThat(mm2.getProperty("site-a.bootstrap.servers")).isEqualTo("127.0.0.1:29092");
+        assertThat(mm2.getProperty("site-b.bootstrap.servers")).isEqualTo("127.0.0.1:29102");
+        assertThat(mm2.getProperty("plugin.discovery")).isEqualTo("service_load");
+        assertThat(mm2.getProperty("replication.factor")).as("one-broker clusters").isEqualTo("1");
+        Properties deployed = ConfigDef.readFile(MirrorMaker.repositoryRoot().resolve(MirrorMaker.CONFIG_FILE));
+        assertThat(mm2.getProperty("topics")).as("the rest is connect-config/mm2.properties").isEqualTo(deployed.getProperty("topics"));
+        assertThat(mm2.getProperty("replication.policy.class")).isEqualTo(deployed.getProperty("replication.policy.class"));
+        assertThat(r.out()).contains("connect-mirror-maker.sh " + mm2File)
+                .contains("bin/blockrep kafka --dir " + dir.resolve("qs").toAbsolutePath().resolve("kafka-site-b") + " --port 29102");
+    }
+
+    @Test
+    void oneClusterWritesNoMirrorMakerFileAndNoMirrorKeys() {
+        Path configs = dir.resolve("configs");
+        assertThat(quickstart("--dir", dir.resolve("qs").toString(), "--write-configs", configs.toString(), "--no-link-tls").exit()).isZero();
+        assertThat(configs.resolve(QuickstartConfigs.MM2_FILE)).doesNotExist();
+        assertThat(ConfigDef.readFile(configs.resolve("replayer.properties"))).doesNotContainKey("replayer.mirror.policy");
+    }
+
+    @Test
     void noAutosyncSetsTheKeyOnBothSitesAndTheFilesStillCheckClean() {
         Path configs = dir.resolve("configs");
         Run r = quickstart("--dir", dir.resolve("qs").toString(), "--write-configs", configs.toString(), "--no-autosync", "--no-link-tls");
@@ -119,7 +160,7 @@ class QuickstartConfigsTest {
         new CommandLine(c).parseArgs("--dir", dir.resolve("qs").toString(), "--no-link-tls");
         c.environment = Map.of("BLOCKREP_PRODUCER_AUTOSYNC", "false", "BLOCKREP_PRODUCER_LINK_RESTORE_DAMPING", "1s",
                 "BLOCKREP_REPLAYER_RATE", "10M");
-        QuickstartConfigs configs = c.configs(dir.resolve("qs").toAbsolutePath(), "127.0.0.1:19092");
+        QuickstartConfigs configs = c.configs(dir.resolve("qs").toAbsolutePath(), QuickstartConfigs.Clusters.one("127.0.0.1:19092"));
 
         ProducerConfig a = c.serviceConfig(configs.siteA());
         assertThat(a.resync().autosync()).as("BLOCKREP_PRODUCER_AUTOSYNC=false").isFalse();

@@ -1,24 +1,18 @@
 package io.blockrep.testkit.kafka;
 
+import io.blockrep.kafka.EmbeddedMirrorMaker;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import org.apache.kafka.connect.mirror.MirrorCheckpointConnector;
-import org.apache.kafka.connect.mirror.MirrorHeartbeatConnector;
-import org.apache.kafka.connect.mirror.MirrorMakerConfig;
-import org.apache.kafka.connect.mirror.MirrorSourceConnector;
 import org.apache.kafka.connect.mirror.SourceAndTarget;
-import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
-import org.awaitility.Awaitility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * when MirrorMaker starts, or a test waits up to {@code refresh.topics.interval.seconds} for them to
  * be found. {@link #close()} stops MirrorMaker and waits for it.
  *
- * <p>Needs {@code org.apache.kafka:connect-mirror} on the test class path (an optional dependency
- * of the testkit). Not thread-safe: one test thread starts and closes it.
+ * <p>Runs {@link EmbeddedMirrorMaker} (kafka-embedded, which {@code quickstart --two-clusters} uses too),
+ * so the overrides above are the same ones the quickstart makes. Not thread-safe: one test thread
+ * starts and closes it.
  */
 public final class MirrorMaker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MirrorMaker.class);
@@ -55,28 +50,15 @@ public final class MirrorMaker implements AutoCloseable {
     public static final String CONFIG_FILE = "connect-config/mm2.properties";
 
     /** The replication factors {@link Builder#oneBrokerClusters} sets to 1. */
-    public static final List<String> REPLICATION_FACTOR_KEYS = List.of(
-            "replication.factor",
-            "checkpoints.topic.replication.factor",
-            "heartbeats.topic.replication.factor",
-            "offset-syncs.topic.replication.factor",
-            "offset.storage.replication.factor",
-            "status.storage.replication.factor",
-            "config.storage.replication.factor");
+    public static final List<String> REPLICATION_FACTOR_KEYS = EmbeddedMirrorMaker.REPLICATION_FACTOR_KEYS;
 
     /** The connectors MirrorMaker runs for each enabled flow. */
-    public static final List<Class<?>> CONNECTORS = List.of(
-            MirrorSourceConnector.class, MirrorCheckpointConnector.class, MirrorHeartbeatConnector.class);
+    public static final List<Class<?>> CONNECTORS = EmbeddedMirrorMaker.CONNECTORS;
 
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
-
-    private final Map<String, String> properties;
-    private final MirrorMakerConfig config;
-    private org.apache.kafka.connect.mirror.MirrorMaker running;
+    private final EmbeddedMirrorMaker mirrorMaker;
 
     private MirrorMaker(Map<String, String> properties) {
-        this.properties = Map.copyOf(properties);
-        this.config = new MirrorMakerConfig(this.properties);
+        this.mirrorMaker = new EmbeddedMirrorMaker(properties);
     }
 
     /** A builder for the repository's {@value #CONFIG_FILE}. */
@@ -123,58 +105,29 @@ public final class MirrorMaker implements AutoCloseable {
 
     /** The configuration MirrorMaker runs with: the file plus the overrides. */
     public Map<String, String> properties() {
-        return properties;
+        return mirrorMaker.properties();
     }
 
     /** The flows the configuration enables, e.g. site-a->site-b. */
     public List<SourceAndTarget> flows() {
-        return config.clusterPairs();
+        return mirrorMaker.flows();
     }
 
     /** Starts MirrorMaker and waits until every connector of every enabled flow is RUNNING. */
     public MirrorMaker start() {
-        if (running != null) {
-            throw new IllegalStateException("already started");
-        }
-        long began = System.nanoTime();
-        running = new org.apache.kafka.connect.mirror.MirrorMaker(properties, null);
-        running.start();
         try {
-            Awaitility.await("MirrorMaker connectors running").atMost(START_TIMEOUT)
-                    .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                    .until(this::allConnectorsRunning);
-        } catch (RuntimeException e) {
-            close();
-            throw e;
+            mirrorMaker.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while MirrorMaker started", e);
         }
-        log.info("MirrorMaker running flows {} in {} ms", flows(), (System.nanoTime() - began) / 1_000_000);
         return this;
-    }
-
-    private boolean allConnectorsRunning() {
-        for (SourceAndTarget flow : flows()) {
-            for (Class<?> connector : CONNECTORS) {
-                ConnectorStateInfo info = running.connectorStatus(flow, connector.getSimpleName());
-                if (info == null || !"RUNNING".equals(info.connector().state())) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /** Stops MirrorMaker and waits until it is down. Idempotent. */
     @Override
     public void close() {
-        if (running == null) {
-            return;
-        }
-        org.apache.kafka.connect.mirror.MirrorMaker stopping = running;
-        running = null;
-        long began = System.nanoTime();
-        stopping.stop();
-        stopping.awaitStop();
-        log.info("MirrorMaker stopped in {} ms", (System.nanoTime() - began) / 1_000_000);
+        mirrorMaker.close();
     }
 
     /** Collects the overrides of the file; see the class comment for which exist and why. */
@@ -208,20 +161,11 @@ public final class MirrorMaker implements AutoCloseable {
 
         /** The configuration, without starting anything. */
         public MirrorMaker build() {
-            Map<String, String> p = new LinkedHashMap<>(load(file));
-            List<String> clusters = List.of(p.getOrDefault("clusters", "").split("\\s*,\\s*"));
-            bootstrap.forEach((alias, servers) -> {
-                if (!clusters.contains(alias)) {
-                    throw new IllegalArgumentException("cluster alias " + alias + " is not in " + file + "'s clusters " + clusters);
-                }
-                p.put(alias + ".bootstrap.servers", servers);
-            });
-            // top level for MirrorMakerConfig's own plugin loader (config providers); per target alias for
-            // each flow's Connect worker, whose config takes only the target cluster's prefixed keys
-            p.put("plugin.discovery", "service_load");
-            clusters.forEach(alias -> p.put(alias + ".plugin.discovery", "service_load"));
-            if (oneBroker) {
-                REPLICATION_FACTOR_KEYS.forEach(k -> p.put(k, "1"));
+            Map<String, String> p;
+            try {
+                p = new LinkedHashMap<>(EmbeddedMirrorMaker.forEmbeddedClusters(load(file), bootstrap, oneBroker));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
             }
             if (!overrides.isEmpty()) {
                 log.info("MirrorMaker from {} with test overrides {}", file, overrides);
