@@ -166,9 +166,12 @@ class RegistryReplayIT {
             for (Header header : r.headers()) {
                 h.put(header.key(), new String(header.value(), StandardCharsets.UTF_8));
             }
-            headersByKey.put(new String(r.key(), StandardCharsets.UTF_8), h);
+            // The status app inside the replayer service dead-letters the same records (reader status-app), in its own time.
+            if ("replayer".equals(h.get(DeadLetters.READER))) {
+                headersByKey.put(new String(r.key(), StandardCharsets.UTF_8), h);
+            }
         }
-        assertThat(headersByKey.keySet()).as("the poison records, each copied as it was").isEqualTo(expected);
+        assertThat(headersByKey.keySet()).as("the poison records, each copied as it was by the replayer").isEqualTo(expected);
         for (Map<String, String> h : headersByKey.values()) {
             assertThat(h).containsEntry("written-by", "RegistryReplayIT").containsEntry(DeadLetters.TOPIC, TOPICS.dirty())
                     .containsEntry(DeadLetters.PARTITION, Integer.toString(TopicLayout.partitionFor("vol", 3)))
