@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  * marking.
  *
  * <p>REPLICATING: the write's regions are made hot in the activity log (durably, unless already
- * hot), then written locally and sent to the peer in parallel; the client is acknowledged when both
- * are done. If the peer's copy fails (link down, ack timeout, refused, an I/O error there), the
+ * hot), then sent to the peer and, while that copy is on the wire, written locally (with its FUA
+ * fsync); the client is acknowledged when both are done. If the peer's copy fails (link down, ack timeout, refused, an I/O error there), the
  * volume leaves REPLICATING and the regions are marked dirty durably, both <em>before</em> the
  * acknowledgement is released, so the client still sees success. A local write that fails after the
  * peer's copy succeeded leaves the sides different: the volume leaves REPLICATING, its regions are
@@ -181,9 +181,10 @@ final class WritePath {
 
     private CompletionStage<Void> mirrored(long offset, long length, IoAction local, Supplier<CompletionStage<Void>> remote) {
         return then(tracker.markHot(offset, length), () -> {
-            CompletableFuture<Void> localDone = run(local);
+            // The peer's copy is queued first: the local write (with its FUA fsync) runs while it is on the wire.
             CompletableFuture<Throwable> remoteDone = remote.get().toCompletableFuture()
                     .handle((v, e) -> e == null ? null : VolumeRoles.unwrap(e));
+            CompletableFuture<Void> localDone = run(local);
             return localDone.handle((v, localError) -> localError == null ? null : VolumeRoles.unwrap(localError))
                     .thenCombine(remoteDone, (localError, remoteError) -> new Throwable[] {localError, remoteError})
                     .thenCompose(errors -> settle(offset, length, errors[0], errors[1]));

@@ -244,7 +244,8 @@ final class ModeHarness {
 
     // ---------------------------------------------------------------- the promise
 
-    private long sourceVersion(int region) {
+    /** The version the source (the local volume file) holds for {@code region} now. */
+    long sourceVersion(int region) {
         buf.clear();
         try {
             file.read((long) region * REGION, buf);

@@ -29,6 +29,8 @@ final class ScriptedReplica implements ReplicaSink {
     private final List<Op> pending = new ArrayList<>();
     private boolean up;
     final List<Boolean> generations = new ArrayList<>();
+    /** Called with the offset of every write as it is issued (before it is pending). */
+    java.util.function.LongConsumer onWrite = offset -> { };
 
     ScriptedReplica(int regionSize, int regions) {
         this.regionSize = regionSize;
@@ -89,6 +91,7 @@ final class ScriptedReplica implements ReplicaSink {
         if (!up) {
             return CompletableFuture.failedFuture(new LinkDownException("link down (scripted)"));
         }
+        onWrite.accept(offset);
         Op op = new Op(offset, data.getLong(data.position()), false, new CompletableFuture<>());
         pending.add(op);
         return op.done();
