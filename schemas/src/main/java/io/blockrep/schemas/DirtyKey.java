@@ -43,12 +43,12 @@ public record DirtyKey(String volume, String node, long era, long region) {
     /** Parses a key; throws {@link PoisonRecordException} for anything that is not one. */
     public static DirtyKey parse(byte[] bytes) {
         if (bytes == null) {
-            throw new PoisonRecordException("dirty record without a key");
+            throw new PoisonRecordException(PoisonRecordException.Kind.BAD_KEY, "dirty record without a key");
         }
         String text = new String(bytes, StandardCharsets.UTF_8);
         Matcher m = FORMAT.matcher(text);
         if (!m.matches()) {
-            throw new PoisonRecordException("not a dirty key: '" + (text.length() > 200 ? text.substring(0, 200) + "..." : text) + "'");
+            throw new PoisonRecordException(PoisonRecordException.Kind.BAD_KEY, "not a dirty key: '" + (text.length() > 200 ? text.substring(0, 200) + "..." : text) + "'");
         }
         long region = m.group(4).equals("closed") ? CLOSED : Long.parseLong(m.group(4));
         return new DirtyKey(m.group(1), m.group(2), Long.parseLong(m.group(3)), region);

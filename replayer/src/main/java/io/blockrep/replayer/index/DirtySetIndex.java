@@ -142,7 +142,7 @@ public final class DirtySetIndex {
         try {
             DirtyKey key = DirtyKey.parse(record.key());
             if (!key.isEraClosed() && key.region() > MAX_REGION) {
-                throw new PoisonRecordException("region " + key.region() + " is beyond the 32-bit region range");
+                throw new PoisonRecordException(PoisonRecordException.Kind.BAD_KEY, "region " + key.region() + " is beyond the 32-bit region range");
             }
             if (key.isEraClosed()) {
                 return record.value() == null ? removeMarker(record.topic(), key)
@@ -153,7 +153,7 @@ public final class DirtySetIndex {
         } catch (PoisonRecordException e) {
             poisonRecords++;
             LOG.warn("skipping poison record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
-            poison.poison(record, e.getMessage());
+            poison.poison(record, e);
             return Applied.POISON;
         }
     }

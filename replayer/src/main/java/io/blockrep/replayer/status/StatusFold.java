@@ -5,12 +5,12 @@ import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.EraClosed;
 import io.blockrep.schemas.EventType;
 import io.blockrep.schemas.VolumeEvent;
+import io.blockrep.schemas.dlq.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Folds one record of a dirty or events topic into its volume's {@link VolumeStatus} and forwards the
  * new value to the status sink. A record that does not decode (a key that is no {@link DirtyKey} or
  * volume id, a value that is no record of its type) is counted, logged once with its
- * topic/partition/offset, forwarded as it is to the DLQ sink with the {@link DlqHeaders}, and skipped.
+ * topic/partition/offset, forwarded as it is to the DLQ sink with the {@link DeadLetters#headers dead-letter headers}, and skipped.
  *
  * <p>State (Streams stores, in memory, restored from their changelogs): the status per volume; the live
  * regions ({@code volume/node/era/region} to {@code regionSize/firstWriteMillis}), so that a region
@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  * partition count. Not thread-safe: one Streams task owns an instance.
  */
 final class StatusFold implements Processor<byte[], byte[], Object, Object> {
+    /** The {@value DeadLetters#READER} header of the records the status app dead-letters. */
+    static final String READER = "status-app";
     static final String STATUS_STORE = "blockrep-status";
     static final String REGION_STORE = "blockrep-status-regions";
     static final String OLDEST_STORE = "blockrep-status-oldest";
@@ -192,17 +194,8 @@ final class StatusFold implements Processor<byte[], byte[], Object, Object> {
         String reason = why.getMessage() == null ? why.getClass().getSimpleName() : why.getMessage();
         LOG.warn("status app: skipping a record of {}-{} at offset {} that does not decode ({}), copied to the DLQ ({} so far)",
                 origin.topic(), origin.partition(), origin.offset(), reason, n);
-        Headers headers = new RecordHeaders(record.headers().toArray());
-        headers.add(DlqHeaders.REASON, utf8(reason));
-        headers.add(DlqHeaders.TOPIC, utf8(origin.topic()));
-        headers.add(DlqHeaders.PARTITION, utf8(Integer.toString(origin.partition())));
-        headers.add(DlqHeaders.OFFSET, utf8(Long.toString(origin.offset())));
-        headers.add(DlqHeaders.READER, utf8(DlqHeaders.STATUS_APP));
+        Headers headers = DeadLetters.headers(record.headers(), origin.topic(), origin.partition(), origin.offset(), READER, reason);
         context.forward(new Record<Object, Object>(record.key(), record.value(), record.timestamp(), headers), DLQ_SINK);
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String abbreviate(String s) {

@@ -3,6 +3,7 @@ package io.blockrep.replayer.index;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.blockrep.schemas.DirtyCause;
+import io.blockrep.schemas.PoisonRecordException;
 import io.blockrep.schemas.DirtyKey;
 import io.blockrep.schemas.DirtyRegion;
 import io.blockrep.schemas.codec.Codecs;
@@ -15,11 +16,11 @@ import org.junit.jupiter.api.Test;
 
 /** Records the index cannot decode go to its poison sink with a reason, and nothing of them is applied. */
 class DirtySetIndexPoisonTest {
-    private record Poisoned(long offset, String reason) {
+    private record Poisoned(long offset, String reason, PoisonRecordException.Kind kind) {
     }
 
     private final List<Poisoned> poisoned = new ArrayList<>();
-    private final DirtySetIndex index = new DirtySetIndex(RegistryCodecs.withoutRegistry(), (r, reason) -> poisoned.add(new Poisoned(r.offset(), reason)));
+    private final DirtySetIndex index = new DirtySetIndex(RegistryCodecs.withoutRegistry(), (r, why) -> poisoned.add(new Poisoned(r.offset(), why.getMessage(), why.kind())));
     private long offset;
 
     private DirtySetIndex.Applied apply(byte[] key, byte[] value) {
@@ -40,6 +41,8 @@ class DirtySetIndexPoisonTest {
         assertThat(poisoned.get(0).reason()).contains("neither Avro single-object encoding");
         assertThat(poisoned.get(1).reason()).contains("schema id 9").contains("no schema registry is configured");
         assertThat(poisoned.get(2).reason()).contains("not a dirty key");
+        assertThat(poisoned).extracting(Poisoned::kind).as("the kind the decoder gave, the DLQ metric's label")
+                .containsExactly(PoisonRecordException.Kind.BAD_VALUE, PoisonRecordException.Kind.UNKNOWN_SCHEMA, PoisonRecordException.Kind.BAD_KEY);
         assertThat(index.poisonRecords()).isEqualTo(3);
         assertThat(index.liveCount("vol")).isEqualTo(1);
     }

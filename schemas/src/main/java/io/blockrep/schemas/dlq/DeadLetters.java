@@ -1,6 +1,8 @@
 package io.blockrep.schemas.dlq;
 
+import io.blockrep.schemas.PoisonRecordException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -44,25 +47,8 @@ public final class DeadLetters implements PoisonSink, AutoCloseable {
         Listener NONE = (topic, kind) -> {
         };
 
-        /** {@code sourceTopic}: where the record came from; {@code kind}: {@link #kindOf} its reason (a metric label). */
+        /** {@code sourceTopic}: where the record came from; {@code kind}: its {@link PoisonRecordException.Kind#label()} (a metric label). */
         void deadLettered(String sourceTopic, String kind);
-    }
-
-    /** The kinds of poison, a small fixed set (metric labels): the key does not parse, the schema id is unknown, the value does not decode. */
-    public static final String BAD_KEY = "bad-key";
-    public static final String UNKNOWN_SCHEMA = "unknown-schema";
-    public static final String BAD_VALUE = "bad-value";
-
-    /** The kind of a poison record from the reason its reader gave (the decoders' messages: DirtyKey, ConfluentWireCodec, ...). */
-    public static String kindOf(String reason) {
-        String r = reason == null ? "" : reason;
-        if (r.startsWith("not a dirty key") || r.startsWith("dirty record without a key") || r.contains("beyond the 32-bit region range")) {
-            return BAD_KEY;
-        }
-        if (r.contains("is not in the registry")) {
-            return UNKNOWN_SCHEMA;
-        }
-        return BAD_VALUE;
     }
 
     private final KafkaProducer<byte[], byte[]> producer;
@@ -96,23 +82,34 @@ public final class DeadLetters implements PoisonSink, AutoCloseable {
 
     /** The record as the dead-letter topic receives it: same key, value and headers, plus the origin headers. */
     public static ProducerRecord<byte[], byte[]> copyOf(ConsumerRecord<byte[], byte[]> r, String dlqTopic, String reader, String reason) {
+        return new ProducerRecord<>(dlqTopic, null, null, r.key(), r.value(),
+                headers(r.headers(), r.topic(), r.partition(), r.offset(), reader, reason));
+    }
+
+    /**
+     * A poison record's headers as every dead-letter writer sends them (this class, and the status app's
+     * Streams sink): its own headers, then {@value #REASON} (abbreviated, one line), {@value #TOPIC},
+     * {@value #PARTITION}, {@value #OFFSET} and {@value #READER}.
+     */
+    public static Headers headers(Headers original, String topic, int partition, long offset, String reader, String reason) {
         RecordHeaders headers = new RecordHeaders();
-        for (Header h : r.headers()) {
+        for (Header h : original) {
             headers.add(h.key(), h.value());
         }
         headers.add(REASON, utf8(abbreviate(reason)));
-        headers.add(TOPIC, utf8(r.topic()));
-        headers.add(PARTITION, utf8(Integer.toString(r.partition())));
-        headers.add(OFFSET, utf8(Long.toString(r.offset())));
+        headers.add(TOPIC, utf8(topic));
+        headers.add(PARTITION, utf8(Integer.toString(partition)));
+        headers.add(OFFSET, utf8(Long.toString(offset)));
         headers.add(READER, utf8(reader));
-        return new ProducerRecord<>(dlqTopic, null, null, r.key(), r.value(), headers);
+        return headers;
     }
 
     @Override
-    public void poison(ConsumerRecord<byte[], byte[]> record, String reason) {
+    public void poison(ConsumerRecord<byte[], byte[]> record, PoisonRecordException why) {
         count.incrementAndGet();
+        String reason = why.getMessage() == null ? why.getClass().getSimpleName() : why.getMessage();
         try {
-            listener.deadLettered(record.topic(), kindOf(reason));
+            listener.deadLettered(record.topic(), why.kind().label());
         } catch (RuntimeException e) {
             LOG.warn("dead-letter listener failed", e);
         }
@@ -141,7 +138,7 @@ public final class DeadLetters implements PoisonSink, AutoCloseable {
 
     @Override
     public void close() {
-        producer.close(java.time.Duration.ofSeconds(5));
+        producer.close(Duration.ofSeconds(5));
     }
 
     private static String abbreviate(String reason) {

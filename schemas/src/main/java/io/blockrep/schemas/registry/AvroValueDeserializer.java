@@ -98,7 +98,7 @@ public final class AvroValueDeserializer implements Deserializer<GenericRecord> 
             try {
                 return new GenericDatumReader<>(c.schemaById(i));
             } catch (SchemaRegistryException e) {
-                throw new PoisonRecordException("schema id " + i + " of a value in " + topic + " is not in the registry: " + e.getMessage(), e);
+                throw new PoisonRecordException(PoisonRecordException.Kind.UNKNOWN_SCHEMA, "schema id " + i + " of a value in " + topic + " is not in the registry: " + e.getMessage(), e);
             }
         });
         return read(reader, data, ConfluentWireCodec.HEADER_LENGTH, topic);

@@ -162,7 +162,7 @@ public final class ConfluentWireCodec<T> implements RecordCodec<T> {
         try {
             writerSchema = writes && id == schemaId ? schema : writerSchemas.apply(id);
         } catch (SchemaRegistryException e) {
-            throw new PoisonRecordException("schema id " + id + " of a " + schema.getName() + " value is not in the registry: " + e.getMessage(), e);
+            throw new PoisonRecordException(PoisonRecordException.Kind.UNKNOWN_SCHEMA, "schema id " + id + " of a " + schema.getName() + " value is not in the registry: " + e.getMessage(), e);
         }
         // a writer schema ours cannot read shows here, once per id, not as a failure in every record
         SchemaCompatibility.SchemaPairCompatibility compat = SchemaCompatibility.checkReaderWriterCompatibility(schema, writerSchema);

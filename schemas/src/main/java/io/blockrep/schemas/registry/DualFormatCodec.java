@@ -46,7 +46,7 @@ public final class DualFormatCodec<T> implements RecordCodec<T> {
         }
         if (bytes[0] == ConfluentWireCodec.MAGIC) {
             if (confluent == null) {
-                throw new PoisonRecordException("a value in the Confluent wire format (schema id "
+                throw new PoisonRecordException(PoisonRecordException.Kind.UNKNOWN_SCHEMA, "a value in the Confluent wire format (schema id "
                         + (bytes.length >= ConfluentWireCodec.HEADER_LENGTH ? Integer.toString(ConfluentWireCodec.schemaIdOf(bytes)) : "cut short")
                         + ") but no schema registry is configured to resolve it");
             }

@@ -2,8 +2,14 @@ package io.blockrep.schemas.dlq;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.blockrep.schemas.DirtyKey;
+import io.blockrep.schemas.PoisonRecordException;
+import io.blockrep.schemas.codec.Codecs;
+import io.blockrep.schemas.registry.DualFormatCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,21 +45,27 @@ class DeadLettersTest {
     }
 
     @Test
-    void theKindOfAPoisonRecordComesFromTheDecodersMessages() throws Exception {
-        java.util.List<String> kinds = new java.util.ArrayList<>();
+    void eachDecoderNamesTheKindOfPoisonItFound() {
+        List<PoisonRecordException.Kind> kinds = new ArrayList<>();
         for (String key : new String[] {"v1/x", null}) {
             try {
-                io.blockrep.schemas.DirtyKey.parse(key == null ? null : key.getBytes(StandardCharsets.UTF_8));
-            } catch (io.blockrep.schemas.PoisonRecordException e) {
-                kinds.add(DeadLetters.kindOf(e.getMessage()));
+                DirtyKey.parse(key == null ? null : key.getBytes(StandardCharsets.UTF_8));
+            } catch (PoisonRecordException e) {
+                kinds.add(e.kind());
             }
         }
         try {
-            io.blockrep.schemas.codec.Codecs.DIRTY_REGION.decode(new byte[] {(byte) 0xC3, 1, 9, 9});
-        } catch (io.blockrep.schemas.PoisonRecordException e) {
-            kinds.add(DeadLetters.kindOf(e.getMessage()));
+            Codecs.DIRTY_REGION.decode(new byte[] {(byte) 0xC3, 1, 9, 9});
+        } catch (PoisonRecordException e) {
+            kinds.add(e.kind());
         }
-        kinds.add(DeadLetters.kindOf("schema id 2139062143 of a DirtyRegion value is not in the registry: 404"));
-        assertThat(kinds).containsExactly(DeadLetters.BAD_KEY, DeadLetters.BAD_KEY, DeadLetters.BAD_VALUE, DeadLetters.UNKNOWN_SCHEMA);
+        try {
+            DualFormatCodec.withoutRegistry(Codecs.DIRTY_REGION).decode(new byte[] {0, 0x7f, 0x7f, 0x7f, 0x7f, 2});
+        } catch (PoisonRecordException e) {
+            kinds.add(e.kind());
+        }
+        assertThat(kinds).containsExactly(PoisonRecordException.Kind.BAD_KEY, PoisonRecordException.Kind.BAD_KEY,
+                PoisonRecordException.Kind.BAD_VALUE, PoisonRecordException.Kind.UNKNOWN_SCHEMA);
+        assertThat(kinds).extracting(PoisonRecordException.Kind::label).containsExactly("bad-key", "bad-key", "bad-value", "unknown-schema");
     }
 }
