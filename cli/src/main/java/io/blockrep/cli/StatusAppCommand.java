@@ -6,6 +6,7 @@ import io.blockrep.replayer.ReplayerConfig;
 import io.blockrep.replayer.status.StatusApp;
 import io.blockrep.replayer.status.StatusCodecs;
 import io.blockrep.replayer.status.StatusTopics;
+import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -49,8 +50,14 @@ final class StatusAppCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        StatusApp.Settings settings = settings();
-        StatusCodecs codecs = codecs();
+        if ((config == null) == (bootstrap == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Give exactly one of --config=FILE and --bootstrap-server=HOST:PORT");
+        }
+        ReplayerConfig replayer = config == null ? null : ReplayerConfig.load(config, System.getenv());
+        StatusApp.Settings settings = replayer != null ? StatusApp.Settings.of(replayer) : standaloneSettings();
+        StatusCodecs codecs = replayer != null
+                ? StatusCodecs.of(ValueCodecs.of(replayer.registry(), new TopicLayout(replayer.topicPrefix())).readers())
+                : StatusCodecs.defaults();
         FatalExit.install("blockrep status-app");
         try (UntilInterrupted signal = new UntilInterrupted()) {
             try (StatusApp app = StatusApp.start(settings, codecs)) {
@@ -67,22 +74,8 @@ final class StatusAppCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** With --config, its replayer.schema.registry.* (values in either format); with --bootstrap-server, single-object only. */
-    private StatusCodecs codecs() {
-        if (config == null) {
-            return StatusCodecs.defaults();
-        }
-        ReplayerConfig c = ReplayerConfig.load(config, System.getenv());
-        return StatusCodecs.of(io.blockrep.schemas.registry.ValueCodecs.of(c.registry(), new TopicLayout(c.topicPrefix())).readers());
-    }
-
-    private StatusApp.Settings settings() {
-        if ((config == null) == (bootstrap == null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "Give exactly one of --config=FILE and --bootstrap-server=HOST:PORT");
-        }
-        if (config != null) {
-            return StatusApp.Settings.of(ReplayerConfig.load(config, System.getenv()));
-        }
+    /** With --bootstrap-server: values in single-object encoding only (the registry settings are in a replayer file). */
+    private StatusApp.Settings standaloneSettings() {
         Properties client = new Properties();
         client.setProperty("bootstrap.servers", bootstrap);
         HostPort address;
