@@ -6,6 +6,7 @@
 #
 #   bench/mode-cost.sh                      # 1 GiB volumes, 10 s per job, 3 rounds
 #   RUNTIME=20 ROUNDS=5 SIZE=4G bench/mode-cost.sh
+#   ONLY_TARGETS="standalone replicating" ONLY_JOBS="seqwrite randwrite" bench/mode-cost.sh   # a subset
 #
 # Also counts the Kafka records the PRIMARY published in each LOGGING run (from its Prometheus
 # endpoint) against the NBD writes fio issued: one record per region per era, not per write.
@@ -66,14 +67,15 @@ run_fio() { # out uri rw bs iodepth
       --time_based --runtime="$RUNTIME" --randrepeat=0 --output-format=json --output="$1" > /dev/null
 }
 
-JOBS=("seqwrite write 1M 8" "randwrite randwrite 4k 16" "randread randread 4k 16")
-TARGETS=(nbdkit standalone replicating logging)
+ALL_JOBS=("seqwrite write 1M 8" "randwrite randwrite 4k 16" "randread randread 4k 16")
+JOBS=(); for j in "${ALL_JOBS[@]}"; do [[ " ${ONLY_JOBS:-seqwrite randwrite randread} " == *" ${j%% *} "* ]] && JOBS+=("$j"); done
+read -r -a TARGETS <<< "${ONLY_TARGETS:-nbdkit standalone replicating logging}"
 for round in $(seq 1 "$ROUNDS"); do
   for job in "${JOBS[@]}"; do
     set -- $job
     # the targets in a different order each round, so none always runs first (or right after a resync)
-    for i in 0 1 2 3; do
-      target=${TARGETS[$(( (i + round + ${#1}) % 4 ))]}
+    for i in "${!TARGETS[@]}"; do
+      target=${TARGETS[$(( (i + round + ${#1}) % ${#TARGETS[@]} ))]}
       wait_quiet "${QUIET_S:-60}"
       if [[ $target == logging ]]; then
         "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null
@@ -93,13 +95,13 @@ done
 A_SUM=$(sha256sum < "$OUT/site-a/volumes/bench/data.img"); B_SUM=$(sha256sum < "$OUT/site-b/volumes/bench/data.img")
 [[ "$A_SUM" == "$B_SUM" ]] || { echo "bench: replica differs from source after the last resync" >&2; exit 1; }
 
-"$PY" - "$OUT/runs" "$ROUNDS" <<'PY'
-import json, statistics, sys
-runs, rounds = sys.argv[1], int(sys.argv[2])
-rows = [("seqwrite", "seq write 1 MiB, iodepth 8", "write"),
+"$PY" - "$OUT/runs" "$ROUNDS" "${TARGETS[*]}" "${JOBS[*]}" <<'PY'
+import json, os, statistics, sys
+runs, rounds, present, jobs = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4]
+rows = [r for r in [("seqwrite", "seq write 1 MiB, iodepth 8", "write"),
         ("randwrite", "randwrite 4 KiB, iodepth 16", "write"),
-        ("randread", "randread 4 KiB, iodepth 16", "read")]
-targets = ["nbdkit", "standalone", "replicating", "logging"]
+        ("randread", "randread 4 KiB, iodepth 16", "read")] if r[0] in jobs.split()]
+targets = [t for t in ["nbdkit", "standalone", "replicating", "logging"] if t in present]
 def iops(t, key, kind, r):
     return json.load(open(f"{runs}/{t}-{key}-{r}.json"))["jobs"][0][kind]["iops"]
 def ios(t, key, kind, r):
@@ -110,27 +112,40 @@ for key, _, kind in rows:
         xs = [iops(t, key, kind, r) for r in range(1, rounds + 1)]
         med[t, key], spread[t, key] = statistics.median(xs), (min(xs), max(xs))
 print(f"median IOPS of {rounds} rounds (min-max); ratios against STANDALONE, STANDALONE against nbdkit")
-print(f"{'workload':<30}{'nbdkit file':>20}{'STANDALONE':>20}{'REPLICATING':>20}{'LOGGING':>20}")
+names = {"nbdkit": "nbdkit file", "standalone": "STANDALONE", "replicating": "REPLICATING", "logging": "LOGGING"}
+print(f"{'workload':<30}" + "".join(f"{names[t]:>20}" for t in targets))
+def ratio(t, key):
+    if t == "nbdkit" or "standalone" not in targets:
+        return ""
+    if t == "standalone":
+        return f"{med['standalone', key] / med['nbdkit', key]:.2f}x" if "nbdkit" in targets else ""
+    return f"{med[t, key] / med['standalone', key]:.2f}x"
 for key, label, _ in rows:
     cells = [f"{med[t, key]:9.0f} ({spread[t, key][0]:.0f}-{spread[t, key][1]:.0f})" for t in targets]
     print(f"{label:<30}" + "".join(f"{c:>20}" for c in cells))
-    s = med["standalone", key]
-    print(f"{'':<30}{'':>20}{s / med['nbdkit', key]:>19.2f}x{med['replicating', key] / s:>19.2f}x{med['logging', key] / s:>19.2f}x")
+    print(f"{'':<30}" + "".join(f"{ratio(t, key):>20}" for t in targets))
 checks = []
 for key, label, kind in rows:
+    if "standalone" not in targets:
+        continue
     s = med["standalone", key]
-    checks.append((f"STANDALONE >= 1.0x nbdkit, {label}", s / med["nbdkit", key], 1.0))
-    if kind == "write":
+    if "nbdkit" in targets:
+        checks.append((f"STANDALONE >= 1.0x nbdkit, {label}", s / med["nbdkit", key], 1.0))
+    if kind == "write" and "replicating" in targets:
         checks.append((f"REPLICATING >= 0.5x STANDALONE, {label}", med["replicating", key] / s, 0.5))
+    if kind == "write" and "logging" in targets:
         checks.append((f"LOGGING >= 0.95x STANDALONE, {label}", med["logging", key] / s, 0.95))
 print("\ntargets (issue 16 item 1)")
 for name, got, want in checks:
     print(f"  {'met   ' if got >= want else 'MISSED'} {name}: {got:.2f}x")
-print("\nKafka records published in the LOGGING runs against NBD writes issued")
-for key, label, kind in rows[:2]:
-    for r in range(1, rounds + 1):
-        rec = int(open(f"{runs}/logging-{key}-{r}.records").read())
-        w = ios("logging", key, kind, r)
-        print(f"  {label}, round {r}: {w} writes, {rec} records ({rec / w if w else 0:.4f} per write)")
+if "logging" in targets:
+    print("\nKafka records published in the LOGGING runs against NBD writes issued")
+    for key, label, kind in rows:
+        if kind != "write":
+            continue
+        for r in range(1, rounds + 1):
+            rec = int(open(f"{runs}/logging-{key}-{r}.records").read())
+            w = ios("logging", key, kind, r)
+            print(f"  {label}, round {r}: {w} writes, {rec} records ({rec / w if w else 0:.4f} per write)")
 PY
-echo "command: SIZE=$SIZE RUNTIME=$RUNTIME ROUNDS=$ROUNDS DAMPING_MS=${DAMPING_MS:-500} bench/mode-cost.sh   (fio JSON in $OUT/runs)"
+echo "command: SIZE=$SIZE RUNTIME=$RUNTIME ROUNDS=$ROUNDS DAMPING_MS=${DAMPING_MS:-500}${ONLY_TARGETS:+ ONLY_TARGETS=\"$ONLY_TARGETS\"}${ONLY_JOBS:+ ONLY_JOBS=\"$ONLY_JOBS\"} bench/mode-cost.sh   (fio JSON in $OUT/runs)"
