@@ -52,7 +52,7 @@ source "$ROOT/bench/lib.sh"
 # many_site_config NODE NBD CTL LINK PEER ROLE SIZE VOLUME...: a facility holding the named volumes
 many_site_config() {
   local node=$1 nbd=$2 ctl=$3 link=$4 peer=$5 role=$6 size=$7; shift 7
-  local IFS=,
+  local list; list=$(IFS=,; echo "$*")
   cat <<CONF
 producer.node.id=$node
 producer.state.dir=$OUT/$node
@@ -64,9 +64,8 @@ ${peer:+producer.link.peer=127.0.0.1:$peer}
 producer.link.secret=$SECRET
 producer.link.restore.damping=${DAMPING_MS}ms
 producer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
-producer.volumes=$*
+producer.volumes=$list
 CONF
-  unset IFS
   local v
   for v in "$@"; do
     printf 'producer.volume.%s.size=%s\nproducer.volume.%s.role=%s\n' "$v" "$size" "$v" "$role"
@@ -76,7 +75,7 @@ CONF
 # many_replayer_config ID VOLUME...
 many_replayer_config() {
   local id=$1; shift
-  local IFS=,
+  local list; list=$(IFS=,; echo "$*")
   cat <<CONF
 replayer.id=$id
 replayer.kafka.bootstrap.servers=127.0.0.1:$KAFKA
@@ -87,9 +86,8 @@ replayer.node.site-a.link=127.0.0.1:$LINK_A
 replayer.node.site-a.control=127.0.0.1:$CTL_A
 replayer.node.site-b.link=127.0.0.1:$LINK_B
 replayer.node.site-b.control=127.0.0.1:$CTL_B
-replayer.volumes=$*
+replayer.volumes=$list
 CONF
-  unset IFS
   [[ -n "${CONCURRENCY:-}" ]] && echo "replayer.copy.concurrency=$CONCURRENCY"
   local v
   for v in "$@"; do echo "replayer.volume.$v.nodes=site-a,site-b"; done
@@ -169,6 +167,9 @@ sum_check() {   # sum_check VOLUME...: source == replica
 
 stop_all() { cleanup; pids=(); }
 
+# dirtied FILE: "volume regions" of site-a's dirty regions now (random offsets overlap: fewer than fio's writes)
+dirtied() { "$PY" -c "import json,urllib.request as u; [print(v['volume'], v['dirtyRegions']) for v in json.load(u.urlopen('http://127.0.0.1:$CTL_A/v1/status'))['volumes']]" > "$1"; }
+
 # ---------------------------------------------------------------- part 1
 part1() {
   local OUT="$OUT/part1"; mkdir -p "$OUT"
@@ -196,6 +197,7 @@ part1() {
   # one volume alone
   "$BR" link cut --control "127.0.0.1:$CTL_A" > /dev/null; wait_all_mode "$CTL_A" LOGGING 30
   dirty_fio "$SIZE" "alone=nbd://127.0.0.1:$NBD_A/v1:$dirty"
+  dirtied "$OUT/dirtied-alone.txt"
   sync; wait_quiet
   local t0; t0=$(now_ms); link_restore "$CTL_A"
   wait_all "$CTL_A" 600 "$t0" > "$OUT/alone.txt"
@@ -211,7 +213,7 @@ part1() {
   done
   dirty_fio "$SIZE" "${specs[@]}"
   # the regions fio actually dirtied (random offsets overlap): from the facility's status
-  "$PY" -c "import json,urllib.request as u; [print(v['volume'], v['dirtyRegions']) for v in json.load(u.urlopen('http://127.0.0.1:$CTL_A/v1/status'))['volumes']]" > "$OUT/dirtied.txt"
+  dirtied "$OUT/dirtied.txt"
   sync; wait_quiet
   t0=$(now_ms); link_restore "$CTL_A"
   wait_all "$CTL_A" 900 "$t0" > "$OUT/together.txt"
@@ -219,16 +221,17 @@ part1() {
   sum_check "${vols[@]}"
   stop_all
 
-  "$PY" - "$OUT/alone.txt" "$OUT/together.txt" "$OUT/dirtied.txt" "$dirty" "$small" "$DAMPING_MS" "$COPIES" "$SIZE" "$DIRTY_PCT" "$SMALL_PCT" <<'PY'
+  "$PY" - "$OUT/alone.txt" "$OUT/together.txt" "$OUT/dirtied.txt" "$OUT/dirtied-alone.txt" "$small" "$DAMPING_MS" "$COPIES" "$SIZE" "$DIRTY_PCT" "$SMALL_PCT" <<'PY'
 import sys
 alone = dict(l.split() for l in open(sys.argv[1]))
 together = {k: int(v) for k, v in (l.split() for l in open(sys.argv[2]))}
 dirtied = {k: int(v) for k, v in (l.split() for l in open(sys.argv[3]))}
-dirty, small, damping, copies = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+dirty = int(dict(l.split() for l in open(sys.argv[4]))["v1"])
+small, damping, copies = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 size, dpct, spct = sys.argv[8], sys.argv[9], sys.argv[10]
 mib = lambda regions: regions * 65536 / 2**20
 alone_ms = int(alone["v1"])
-alone_rate = mib(dirty) / ((alone_ms - damping) / 1000)   # fio's ios, the upper bound of regions dirtied
+alone_rate = mib(dirty) / ((alone_ms - damping) / 1000)
 total = sum(dirtied.values())
 last = max(together.values())
 agg_rate = mib(total) / ((last - damping) / 1000)
