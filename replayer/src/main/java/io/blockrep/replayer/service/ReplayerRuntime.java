@@ -41,7 +41,11 @@ import org.slf4j.LoggerFactory;
  * first the volume's target), one rate limiter over all volumes ({@code replayer.rate}), one copier per
  * volume copied at once ({@code replayer.copy.concurrency}), and the {@link ReplayEngine}.
  *
- * <p>Thread-safety: the lazily made links are kept in concurrent maps; stepping follows the engine's rules.
+ * <p>Targets are bounded: past twice the copy concurrency (8 at least), the least recently used ones
+ * of volumes not being copied are closed after each finished step (a later step reconnects).
+ *
+ * <p>Thread-safety: the lazily made links are kept in concurrent maps, targets made and closed under
+ * one lock; stepping follows the engine's rules.
  */
 public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayerRuntime.class);
@@ -57,6 +61,14 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private final Map<String, FacilityClient> controls = new LinkedHashMap<>();
     private final Map<String, LinkSourceReader> sources = new ConcurrentHashMap<>();
     private final Map<String, LinkReplicaTarget> targets = new ConcurrentHashMap<>();
+    /** Guards making, using and closing targets against each other (see {@link #trimTargets}). */
+    private final Object targetsLock = new Object();
+    /** When each target was last handed out (nano time). */
+    private final Map<String, Long> targetUsed = new ConcurrentHashMap<>();
+    /** Volumes a step runs for now. */
+    private final Set<String> stepping = ConcurrentHashMap.newKeySet();
+    /** Open targets kept beyond the volumes in use: twice the copy concurrency, 8 at least. */
+    private final int keepTargets;
     private final ProgressReporter progressReports = new ProgressReporter();
     private final ReplayEngine engine;
     private final List<VolumeCopier> copiers;
@@ -105,6 +117,7 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
             copiers.add(new VolumeCopier(settings, replayed, shared));
         }
         this.copiers = List.copyOf(copiers);
+        this.keepTargets = Math.max(8, 2 * config.copy().concurrency());
         this.engine = new ReplayEngine(copiers, replayed, this);
     }
 
@@ -178,8 +191,42 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     @Override
     public ReplicaTarget target(String volume, String node) {
         checkOpen();
-        return targets.computeIfAbsent(volume + "/" + node,
-                k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout(), linkTls));
+        synchronized (targetsLock) {
+            String key = volume + "/" + node;
+            targetUsed.put(key, System.nanoTime());
+            return targets.computeIfAbsent(key,
+                    k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout(), linkTls));
+        }
+    }
+
+    /**
+     * Closes the least recently used targets beyond {@link #keepTargets} whose volume is not being
+     * stepped nor in the middle of a sliced copy: each holds {@link LinkReplicaTarget#SENDERS} threads
+     * and connections here and as many on the target facility, so without a bound a replayer that
+     * resynced 1,000 volumes once kept 2,000 of each. The most recently used stay (a cutover's copy
+     * follows its volume's last report, on the same connections).
+     */
+    private void trimTargets() {
+        synchronized (targetsLock) {
+            if (targets.size() <= keepTargets) {
+                return;
+            }
+            List<String> idle = new ArrayList<>();
+            for (String key : targets.keySet()) {
+                String volume = key.substring(0, key.lastIndexOf('/'));
+                if (!stepping.contains(volume) && !copying.contains(volume)) {
+                    idle.add(key);
+                }
+            }
+            idle.sort(java.util.Comparator.comparingLong(k -> targetUsed.getOrDefault(k, 0L)));
+            for (String key : idle.subList(0, Math.min(idle.size(), targets.size() - keepTargets))) {
+                LinkReplicaTarget t = targets.remove(key);
+                targetUsed.remove(key);
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
     }
 
     @Override
@@ -215,15 +262,20 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress, long sliceBytes)
             throws InterruptedException {
         boolean partial = false;
+        synchronized (targetsLock) {
+            stepping.add(v.volume());
+        }
         try {
             ReplayEngine.Step step = reportedStep(index, v, progress, sliceBytes);
             partial = step != null && step.partial();
             return step;
         } finally {
+            stepping.remove(v.volume());
             if (!partial) {
                 copying.remove(v.volume());
                 lastEvent.remove(v.volume());
                 metrics.ended(v.volume());
+                trimTargets();
             }
         }
     }
