@@ -3,6 +3,7 @@ package io.blockrep.replayer;
 import static io.blockrep.common.config.ConfigType.BOOLEAN;
 import static io.blockrep.common.config.ConfigType.DURATION;
 import static io.blockrep.common.config.ConfigType.HOST_PORT;
+import static io.blockrep.common.config.ConfigType.INT;
 import static io.blockrep.common.config.ConfigType.LIST;
 import static io.blockrep.common.config.ConfigType.PATH;
 import static io.blockrep.common.config.ConfigType.SIZE;
@@ -37,7 +38,7 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                              String secret, long rateBytesPerSecond, long maxExtentBytes, long dataSetBytes, boolean skipIdentical,
                              Duration linkTimeout, Map<String, Node> nodes, List<VolumeNodes> volumes, LinkTls.Settings linkTls,
                              Duration verifyInterval, long verifyRateBytesPerSecond, Mirror mirror, HostPort metricsListen,
-                             StatusAppSettings statusApp, RegistrySetup registry) {
+                             StatusAppSettings statusApp, RegistrySetup registry, Copying copy) {
 
     private static final String ID_REGEX = "[a-z0-9][a-z0-9-]{0,62}";
     public static final String KAFKA_CLIENT_PREFIX = "replayer.kafka.";
@@ -77,6 +78,10 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     "Address of the service's Prometheus endpoint (GET /metrics, no token; a listener of its own): HOST:PORT, or PORT on 127.0.0.1; port 0 picks a free one. Unset = no endpoint. Only blockrep replayer serves it; the ops verbs (replay, verify) reading the same file never do.")
             .define("replayer.rate", SIZE, "100M", Validators.range(0, Long.MAX_VALUE),
                     "Most bytes per second copied, over all volumes of this instance; 0 = unlimited.")
+            .define("replayer.copy.concurrency", INT, "4", Validators.range(1, 64),
+                    "Volumes the service copies at once (worker threads, each with its own copier: about 3 × replayer.dataset.bytes of heap each). Copies go in slices of replayer.copy.slice, and a worker takes the ready volume served longest ago, so a small resync is never queued behind a large one; replayer.rate is shared by all of them.")
+            .define("replayer.copy.slice", SIZE, "64M", Validators.range(1L << 20, 1L << 40),
+                    "Most bytes one volume copies before its worker takes the next ready volume (the round-robin's turn); the replay report follows the last slice. Smaller = fairer, larger = fewer pipeline drains.")
             .define("replayer.max.extent", SIZE, "1M", Validators.powerOfTwoSize(4096, 32L << 20),
                     "Largest run of adjacent dirty regions copied as one extent.")
             .define("replayer.dataset.bytes", SIZE, "32M", Validators.range(4096, 256L << 20),
@@ -131,6 +136,8 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
             .perIdFrom("replayer.volumes")
             .required("replayer.volume.<id>.nodes", LIST, TWO_NODES,
                     "The two nodes holding the volume, from replayer.nodes; whichever has closed eras ready is the source, the other the target.")
+            .define("replayer.volume.<id>.rate", SIZE, "0", Validators.range(0, Long.MAX_VALUE),
+                    "Most bytes per second copied for this volume (averaged over its slices, bursts of one second's worth), within the shared replayer.rate; 0 = only the shared limit.")
             .passThrough(KAFKA_CLIENT_PREFIX, KafkaClientCheck.CLIENTS), REGISTRY_PREFIX)
             .build();
 
@@ -244,8 +251,13 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                     token != null ? token : c.getPath("replayer.control.token.file"), tls));
         }
         List<VolumeNodes> volumes = new ArrayList<>();
+        Map<String, Long> volumeRates = new LinkedHashMap<>();
         for (String id : c.ids("replayer.volumes")) {
             volumes.add(new VolumeNodes(id, c.getList("replayer.volume.<id>.nodes", id)));
+            long rate = c.getSize("replayer.volume.<id>.rate", id);
+            if (rate > 0) {
+                volumeRates.put(id, rate);
+            }
         }
         return new ReplayerConfig(c.getString("replayer.id"), c.getString("replayer.kafka.bootstrap.servers"),
                 c.getString("replayer.topic.prefix"), c.getString("replayer.group.id"), c.passThrough(KAFKA_CLIENT_PREFIX),
@@ -259,7 +271,25 @@ public record ReplayerConfig(String id, String bootstrapServers, String topicPre
                 new StatusAppSettings(c.getBoolean("replayer.status.app.enabled"),
                         c.getHostPort("replayer.status.listen"), c.getPath("replayer.status.state.dir") != null
                         ? c.getPath("replayer.status.state.dir") : Path.of("status-app-state", c.getString("replayer.id"))),
-                RegistrySetup.from(c, REGISTRY_PREFIX));
+                RegistrySetup.from(c, REGISTRY_PREFIX),
+                new Copying(c.getInt("replayer.copy.concurrency"), c.getSize("replayer.copy.slice"), volumeRates));
+    }
+
+    /**
+     * How the service copies many volumes: {@code concurrency} at once, {@code sliceBytes} per turn, and
+     * the per-volume limits (bytes per second; a volume not in the map has only the shared replayer.rate).
+     */
+    public record Copying(int concurrency, long sliceBytes, Map<String, Long> volumeRates) {
+        public static final Copying DEFAULT = new Copying(4, 64L << 20, Map.of());
+
+        public Copying {
+            volumeRates = Map.copyOf(volumeRates);
+        }
+
+        /** {@code volume}'s own limit in bytes per second, 0 when it has none. */
+        public long volumeRate(String volume) {
+            return volumeRates.getOrDefault(volume, 0L);
+        }
     }
 
     /** Every volume's two nodes must be listed in replayer.nodes. */

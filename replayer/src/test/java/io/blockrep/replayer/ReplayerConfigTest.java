@@ -39,6 +39,41 @@ class ReplayerConfigTest {
     }
 
     @Test
+    void copyingManyVolumesHasBoundedDefaultsAndOptionalPerVolumeLimits() {
+        Properties p = new Properties();
+        p.setProperty("replayer.id", "r1");
+        p.setProperty("replayer.kafka.bootstrap.servers", "127.0.0.1:9092");
+        p.setProperty("replayer.link.secret", "0123456789abcdef-secret");
+        p.setProperty("replayer.nodes", "site-a,site-b");
+        p.setProperty("replayer.node.site-a.link", "site-a.example:10810");
+        p.setProperty("replayer.node.site-a.control", "site-a.example:10811");
+        p.setProperty("replayer.node.site-b.link", "site-b.example:10810");
+        p.setProperty("replayer.node.site-b.control", "site-b.example:10811");
+        p.setProperty("replayer.volumes", "big,small");
+        p.setProperty("replayer.volume.big.nodes", "site-a,site-b");
+        p.setProperty("replayer.volume.small.nodes", "site-a,site-b");
+        ReplayerConfig defaults = ReplayerConfig.from(p, Map.of());
+        assertThat(defaults.copy()).isEqualTo(ReplayerConfig.Copying.DEFAULT);
+        assertThat(defaults.copy().volumeRate("big")).isZero();
+
+        p.setProperty("replayer.copy.concurrency", "2");
+        p.setProperty("replayer.copy.slice", "16M");
+        p.setProperty("replayer.volume.big.rate", "10M");
+        ReplayerConfig c = ReplayerConfig.from(p, Map.of());
+        assertThat(c.copy().concurrency()).isEqualTo(2);
+        assertThat(c.copy().sliceBytes()).isEqualTo(16L << 20);
+        assertThat(c.copy().volumeRate("big")).isEqualTo(10L << 20);
+        assertThat(c.copy().volumeRate("small")).as("unset: only the shared replayer.rate").isZero();
+
+        p.setProperty("replayer.copy.concurrency", "0");
+        p.setProperty("replayer.volume.small.rate", "-1");
+        assertThatThrownBy(() -> ReplayerConfig.from(p, Map.of()))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.problems()).hasSize(2)
+                        .anyMatch(x -> x.startsWith("replayer.copy.concurrency:") && x.contains("1..64"))
+                        .anyMatch(x -> x.startsWith("replayer.volume.small.rate:")));
+    }
+
+    @Test
     void badConfigListsEveryProblem() {
         Properties p = new Properties();
         p.setProperty("replayer.id", "R 1");

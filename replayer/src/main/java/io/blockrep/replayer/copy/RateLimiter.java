@@ -6,7 +6,9 @@ import java.util.function.LongSupplier;
 /**
  * A token bucket over bytes: {@link #acquire} blocks until the bytes may be sent, so that the
  * average rate stays at or below {@code bytesPerSecond} (bursts up to one second's worth).
- * Thread-safe. A rate of 0 means unlimited. Time comes from an injected nano clock.
+ * Thread-safe: one instance may be shared by every copier of a replayer ({@code replayer.rate} is per
+ * instance, over all volumes); a volume's own limit is a second instance. A rate of 0 means
+ * unlimited. Time comes from an injected nano clock.
  */
 public final class RateLimiter {
     public interface Sleeper {
@@ -37,17 +39,25 @@ public final class RateLimiter {
 
     /** Takes {@code bytes} from the bucket, waiting as long as the rate requires. */
     public void acquire(long bytes) throws InterruptedException {
-        if (bytesPerSecond <= 0 || bytes <= 0) {
-            return;
+        long wait = reserve(bytes);
+        if (wait > 0) {
+            sleeper.sleepNanos(wait);
         }
-        long wait;
+    }
+
+    /**
+     * Takes {@code bytes} from the bucket without waiting and returns how many nanoseconds the caller
+     * should let pass before it sends more (0 = at once): the service uses it for a volume's own limit,
+     * making the volume wait for its next turn instead of keeping a worker asleep.
+     */
+    public long reserve(long bytes) {
+        if (bytesPerSecond <= 0 || bytes <= 0) {
+            return 0;
+        }
         synchronized (this) {
             refill();
             tokens -= bytes;
-            wait = tokens >= 0 ? 0 : (long) (-tokens * 1e9 / bytesPerSecond);
-        }
-        if (wait > 0) {
-            sleeper.sleepNanos(wait);
+            return tokens >= 0 ? 0 : (long) (-tokens * 1e9 / bytesPerSecond);
         }
     }
 

@@ -44,8 +44,19 @@ import org.slf4j.LoggerFactory;
  * facility's message and is reported again on the next round: nothing is dropped meanwhile, and the
  * index is not rebuilt, since it already mirrors the topic and would read the same markers.
  *
- * <p>Thread-safety: {@link #step} may run for different volumes on different threads; one volume is
- * stepped by one thread at a time.
+ * <p>Slices: {@link #step(DirtySetIndex, VolumeNodes, BiConsumer, long)} with a slice size copies at
+ * most that many bytes of the volume's regions per call and returns a {@link Step#partial() partial}
+ * step; the regions still to copy are kept here (a snapshot of the eras' live regions, taken by the
+ * first slice) and the next call copies the next slice. The report and the marker tombstones follow
+ * the last slice, exactly as for an unsliced step. A slice rechecks the direction first: when the
+ * index names another source or target than the snapshot's (a failover meanwhile) or nothing is
+ * ready, the snapshot is dropped and the step starts over from the index, as it does after any
+ * failure and after {@link #forget} (the volume moved to another instance). Regions copied by an
+ * abandoned snapshot and not tombstoned yet are copied again: harmless, as for any crash.
+ *
+ * <p>Thread-safety: {@link #step} may run for different volumes on different threads (each call
+ * takes a {@link VolumeCopier} of its own from the engine's pool, waiting when all are in use); one
+ * volume is stepped by one thread at a time. The snapshots and the reported eras are in concurrent maps.
  */
 public final class ReplayEngine {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayEngine.class);
@@ -74,8 +85,16 @@ public final class ReplayEngine {
     public record Direction(String volume, String source, String target, long era) {
     }
 
-    /** What a step did. {@code progress} is null when nothing was left to copy and the step only reported. */
-    public record Step(Direction direction, CopyProgress progress) {
+    /**
+     * What a step did. {@code progress} is null when nothing was left to copy and the step only reported;
+     * over a sliced copy it counts every slice so far. {@code partial}: a slice was copied and more are
+     * left (nothing reported yet).
+     */
+    public record Step(Direction direction, CopyProgress progress, boolean partial) {
+        public Step(Direction direction, CopyProgress progress) {
+            this(direction, progress, false);
+        }
+
         public String volume() {
             return direction.volume();
         }
@@ -85,16 +104,94 @@ public final class ReplayEngine {
         }
     }
 
-    private final VolumeCopier copier;
+    /** A sliced copy under way: what the first slice found to copy, what is left, and the slices' results. */
+    private static final class Sliced {
+        final Direction direction;
+        final Map<Long, RoaringBitmap> live;
+        final RegionGeometry geometry;
+        final RoaringBitmap left;
+        final long bytesTotal;
+        final long regionsTotal;
+        final long started = System.nanoTime();
+        final List<VolumeCopier.Result> results = new ArrayList<>();
+        long bytesCopied;
+        long regionsCopied;
+        long skipped;
+
+        Sliced(Direction direction, Map<Long, RoaringBitmap> live, RegionGeometry geometry) {
+            this.direction = direction;
+            this.live = live;
+            this.geometry = geometry;
+            this.left = RoaringBitmap.or(live.values().iterator());
+            this.regionsTotal = left.getLongCardinality();
+            this.bytesTotal = bytesOf(geometry, left);
+        }
+
+        CopyProgress progress(CopyProgress slice) {
+            return new CopyProgress(direction.volume(), direction.era(), bytesTotal, bytesCopied + slice.bytesCopied(), regionsTotal,
+                    regionsCopied + slice.regionsCopied(), skipped + slice.regionsSkipped(), System.nanoTime() - started);
+        }
+
+        void add(VolumeCopier.Result r) {
+            results.add(r);
+            bytesCopied += r.progress().bytesCopied();
+            regionsCopied += r.progress().regionsCopied();
+            skipped += r.progress().regionsSkipped();
+        }
+
+        CopyProgress total() {
+            return new CopyProgress(direction.volume(), direction.era(), bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
+                    System.nanoTime() - started);
+        }
+
+        /** The first regions still to copy, {@code sliceBytes} of them at most (one at least), taken out of {@link #left}. */
+        RoaringBitmap nextSlice(long sliceBytes) {
+            long regions = Math.max(1, sliceBytes / geometry.regionSize());
+            RoaringBitmap slice = regions >= left.getLongCardinality() ? left.clone() : left.limit((int) regions);
+            left.andNot(slice);
+            return slice;
+        }
+    }
+
+    private final java.util.concurrent.BlockingQueue<VolumeCopier> copiers;
     private final ReplayedRegions replayed;
     private final Nodes nodes;
     /** Highest era reported per "volume/source node", so a drained era is not reported over and over. */
     private final Map<String, Long> reported = new ConcurrentHashMap<>();
+    /** Sliced copies under way, by volume. */
+    private final Map<String, Sliced> sliced = new ConcurrentHashMap<>();
 
     public ReplayEngine(VolumeCopier copier, ReplayedRegions replayed, Nodes nodes) {
-        this.copier = copier;
+        this(List.of(copier), replayed, nodes);
+    }
+
+    /** An engine that copies up to {@code copiers.size()} volumes at once, each call with a copier of its own. */
+    public ReplayEngine(List<VolumeCopier> copiers, ReplayedRegions replayed, Nodes nodes) {
+        if (copiers.isEmpty()) {
+            throw new IllegalArgumentException("an engine needs a copier");
+        }
+        this.copiers = new java.util.concurrent.ArrayBlockingQueue<>(copiers.size(), false, copiers);
         this.replayed = replayed;
         this.nodes = nodes;
+    }
+
+    /** Drops {@code volume}'s sliced copy under way, if any (the volume moved to another instance). */
+    public void forget(String volume) {
+        sliced.remove(volume);
+    }
+
+    /** Whether a sliced copy of {@code volume} is under way (its next slice is due). */
+    public boolean slicing(String volume) {
+        return sliced.containsKey(volume);
+    }
+
+    static long bytesOf(RegionGeometry geometry, RoaringBitmap regions) {
+        long count = regions.getLongCardinality();
+        if (count == 0) {
+            return 0;
+        }
+        long last = regions.last() & 0xFFFFFFFFL;
+        return (count - 1) * geometry.regionSize() + geometry.regionLength(last);
     }
 
     /**
@@ -129,11 +226,79 @@ public final class ReplayEngine {
      * it was already replayed and reported.
      */
     public Step step(DirtySetIndex index, VolumeNodes v, BiConsumer<Direction, CopyProgress> progress) throws InterruptedException {
+        return step(index, v, progress, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #step(DirtySetIndex, VolumeNodes, BiConsumer)}, copying at most {@code sliceBytes} per
+     * call: a {@link Step#partial() partial} step means more slices are left (see the class comment).
+     */
+    public Step step(DirtySetIndex index, VolumeNodes v, BiConsumer<Direction, CopyProgress> progress, long sliceBytes)
+            throws InterruptedException {
+        boolean done = false;
+        VolumeCopier copier = copiers.take();
+        try {
+            Step s = slicedStep(copier, index, v, progress, sliceBytes);
+            done = true;
+            return s;
+        } finally {
+            copiers.add(copier);
+            if (!done) {
+                sliced.remove(v.volume());   // any failure: the next step starts over from the index
+            }
+        }
+    }
+
+    private Step slicedStep(VolumeCopier copier, DirtySetIndex index, VolumeNodes v, BiConsumer<Direction, CopyProgress> progress,
+                            long sliceBytes) throws InterruptedException {
         Optional<Direction> found = direction(index, v);
+        Sliced under = sliced.get(v.volume());
+        if (under != null && (found.isEmpty() || !found.get().source().equals(under.direction.source())
+                || !found.get().target().equals(under.direction.target()) || found.get().era() < under.direction.era())) {
+            LOG.info("volume {}: the index now gives {} instead of {}; the copy under way starts over", v.volume(),
+                    found.map(Object::toString).orElse("nothing ready"), under.direction);
+            sliced.remove(v.volume());
+            under = null;
+        }
         if (found.isEmpty()) {
             return null;
         }
-        Direction d = found.get();
+        if (under == null) {
+            under = begin(index, found.get());
+            if (under == null) {
+                return null;
+            }
+        }
+        Direction d = under.direction;
+        if (!under.left.isEmpty()) {
+            if (under.results.isEmpty()) {
+                LOG.info("volume {}: copying {}'s eras <= {} from {} to {}", d.volume(), d.source(), d.era(), d.source(), d.target());
+            }
+            RoaringBitmap slice = under.nextSlice(sliceBytes);
+            Map<Long, RoaringBitmap> sliceLive = new TreeMap<>();
+            for (Map.Entry<Long, RoaringBitmap> e : under.live.entrySet()) {
+                RoaringBitmap r = RoaringBitmap.and(e.getValue(), slice);
+                if (!r.isEmpty()) {
+                    sliceLive.put(e.getKey(), r);
+                }
+            }
+            VolumeCopier.Pass pass = new VolumeCopier.Pass(d.volume(), d.source(), under.geometry, nodes.source(d.volume(), d.source()),
+                    nodes.target(d.volume(), d.target()));
+            Sliced s = under;
+            under.add(copier.copy(pass, sliceLive, p -> progress.accept(d, s.progress(p))));
+            if (!under.left.isEmpty()) {
+                return new Step(d, under.total(), true);
+            }
+        }
+        sliced.remove(v.volume());
+        return finish(copier, index, under);
+    }
+
+    /**
+     * What {@code d} leaves to copy: a new sliced copy, one with nothing to copy (the step only
+     * reports), or null when its eras were replayed and reported already.
+     */
+    private Sliced begin(DirtySetIndex index, Direction d) {
         Map<Long, RoaringBitmap> live = new TreeMap<>();
         for (long e : index.eras(d.volume(), d.source())) {
             if (e <= d.era()) {
@@ -153,16 +318,20 @@ public final class ReplayEngine {
         if (live.isEmpty() && last != null && last >= d.era()) {
             return null;
         }
-        long started = System.nanoTime();
-        VolumeCopier.Result copied = null;
-        if (!live.isEmpty()) {
-            RegionGeometry geometry = index.geometry(d.volume())
-                    .orElseThrow(() -> new FatalException("volume '" + d.volume() + "': no region size known from the dirty records"));
-            LOG.info("volume {}: copying {}'s eras <= {} from {} to {}", d.volume(), d.source(), d.era(), d.source(), d.target());
-            VolumeCopier.Pass pass = new VolumeCopier.Pass(d.volume(), d.source(), geometry, nodes.source(d.volume(), d.source()),
-                    nodes.target(d.volume(), d.target()));
-            copied = copier.copy(pass, live, p -> progress.accept(d, p));
-        }
+        RegionGeometry geometry = live.isEmpty() ? null : index.geometry(d.volume())
+                .orElseThrow(() -> new FatalException("volume '" + d.volume() + "': no region size known from the dirty records"));
+        Sliced s = new Sliced(d, live, geometry);
+        sliced.put(d.volume(), s);
+        return s;
+    }
+
+    /** After the last slice: report the eras, await the region tombstones, tombstone the markers. */
+    private Step finish(VolumeCopier copier, DirtySetIndex index, Sliced done) throws InterruptedException {
+        Direction d = done.direction;
+        Map<Long, RoaringBitmap> live = done.live;
+        String key = d.volume() + "/" + d.source();
+        Long last = reported.get(key);
+        long started = done.started;
         // The replica holds every region now: report first (a cutover holds writes until this call),
         // then wait for the region tombstones, and tombstone the markers only after them. A crash in
         // between leaves live keys and the marker, so the next step copies again and reports again.
@@ -176,8 +345,8 @@ public final class ReplayEngine {
         Outcome outcome = report(d, report, live);
         LOG.debug("volume {}: eras {} copied in {} ms, reported in {} ms", d.volume(), report,
                 (copiedAt - started) / 1_000_000, (System.nanoTime() - copiedAt) / 1_000_000);
-        if (copied != null) {
-            copier.awaitTombstones(copied, d.volume());
+        for (VolumeCopier.Result r : done.results) {
+            copier.awaitTombstones(r, d.volume());
         }
         // The markers of the eras the facility no longer holds, including any left by an earlier step whose marker tombstones failed.
         CompletableFuture<?>[] markers = index.closedEras(d.volume(), d.source()).stream()
@@ -198,7 +367,7 @@ public final class ReplayEngine {
         // Only now: a step whose tombstones failed leaves the era unrecorded, so the next one copies it again.
         reported.put(key, d.era());
         LOG.info("volume {}: eras {} of {} replayed to {}", d.volume(), report.keySet(), d.source(), d.target());
-        return new Step(d, copied == null ? null : copied.progress());
+        return new Step(d, done.results.isEmpty() ? null : done.total());
     }
 
     /** What a report left refused at the facility (empty when it took everything), with the facility's {@code message}. */

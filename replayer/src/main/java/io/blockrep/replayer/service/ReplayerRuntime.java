@@ -20,7 +20,10 @@ import io.blockrep.schemas.registry.ValueCodecs;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SortedMap;
@@ -35,9 +38,14 @@ import org.slf4j.LoggerFactory;
  * What a replayer needs to copy, whether it runs as the service or as the one-shot ops job: Kafka
  * clients for tombstones and replay events, a control API client per node, a link reader per node
  * (made when the node is first a source), a link writer per volume and node (made when that node is
- * first the volume's target), one rate limiter over all volumes, and the {@link ReplayEngine}.
+ * first the volume's target), one rate limiter over all volumes ({@code replayer.rate}), one copier per
+ * volume copied at once ({@code replayer.copy.concurrency}), and the {@link ReplayEngine}.
  *
- * <p>Thread-safety: the lazily made links are kept in concurrent maps; stepping follows the engine's rules.
+ * <p>Targets are bounded: past twice the copy concurrency (8 at least), the least recently used ones
+ * of volumes not being copied are closed after each finished step (a later step reconnects).
+ *
+ * <p>Thread-safety: the lazily made links are kept in concurrent maps, targets made and closed under
+ * one lock; stepping follows the engine's rules.
  */
 public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayerRuntime.class);
@@ -53,9 +61,21 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     private final Map<String, FacilityClient> controls = new LinkedHashMap<>();
     private final Map<String, LinkSourceReader> sources = new ConcurrentHashMap<>();
     private final Map<String, LinkReplicaTarget> targets = new ConcurrentHashMap<>();
+    /** Guards making, using and closing targets against each other (see {@link #trimTargets}). */
+    private final Object targetsLock = new Object();
+    /** When each target was last handed out (nano time). */
+    private final Map<String, Long> targetUsed = new ConcurrentHashMap<>();
+    /** Volumes a step runs for now. */
+    private final Set<String> stepping = ConcurrentHashMap.newKeySet();
+    /** Open targets kept beyond the volumes in use: twice the copy concurrency, 8 at least. */
+    private final int keepTargets;
     private final ProgressReporter progressReports = new ProgressReporter();
     private final ReplayEngine engine;
-    private final VolumeCopier copier;
+    private final List<VolumeCopier> copiers;
+    /** Volumes whose (possibly sliced) copy has begun: its 'started' event is out, its 'finished' one not yet. */
+    private final Set<String> copying = ConcurrentHashMap.newKeySet();
+    /** When each volume's last progress event went out (nano time), across the slices of one copy. */
+    private final Map<String, Long> lastEvent = new ConcurrentHashMap<>();
     private volatile boolean closed;
     /** replayer.link.tls.*, null when plaintext. */
     private final LinkTls linkTls;
@@ -87,17 +107,38 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
                 return tombstoner.tombstoneMarker(volume, node, era);
             }
         };
-        VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(config.maxExtentBytes(), config.dataSetBytes(),
-                config.skipIdentical(), config.linkTimeout().toMillis()), replayed, RateLimiter.of(config.rateBytesPerSecond()));
-        this.copier = copier;
-        this.engine = new ReplayEngine(copier, replayed, this);
+        // One limiter for every copy of this instance (replayer.rate is per instance, over all volumes), and one
+        // copier per volume copied at once (a copier serves one caller at a time and owns its data set buffers).
+        RateLimiter shared = RateLimiter.of(config.rateBytesPerSecond());
+        VolumeCopier.Settings settings = new VolumeCopier.Settings(config.maxExtentBytes(), config.dataSetBytes(), config.skipIdentical(),
+                config.linkTimeout().toMillis());
+        List<VolumeCopier> copiers = new ArrayList<>();
+        for (int i = 0; i < config.copy().concurrency(); i++) {
+            copiers.add(new VolumeCopier(settings, replayed, shared));
+        }
+        this.copiers = List.copyOf(copiers);
+        this.keepTargets = Math.max(8, 2 * config.copy().concurrency());
+        this.engine = new ReplayEngine(copiers, replayed, this);
     }
 
-    /** Allocates the copier's data set buffers ahead of the first copy; the service calls it once at start. */
+    /**
+     * Allocates every copier's data set buffers ahead of the first copy (replayer.copy.concurrency × 3 ×
+     * replayer.dataset.bytes of heap); the service calls it once at start.
+     */
     public void warmUp() {
         long t0 = System.nanoTime();
-        copier.warmUp();
-        LOG.debug("data set buffers allocated in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        copiers.forEach(VolumeCopier::warmUp);
+        LOG.debug("data set buffers of {} copier(s) allocated in {} ms", copiers.size(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Whether a sliced copy of {@code volume} is under way (its next slice is due whatever the index says now). */
+    public boolean slicing(String volume) {
+        return engine.slicing(volume);
+    }
+
+    /** Drops what this instance kept of a sliced copy of {@code volume} (the volume moved to another instance). */
+    public void forget(String volume) {
+        engine.forget(volume);
     }
 
     public static ReplayerRuntime open(ReplayerConfig config) {
@@ -150,8 +191,42 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     @Override
     public ReplicaTarget target(String volume, String node) {
         checkOpen();
-        return targets.computeIfAbsent(volume + "/" + node,
-                k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout(), linkTls));
+        synchronized (targetsLock) {
+            String key = volume + "/" + node;
+            targetUsed.put(key, System.nanoTime());
+            return targets.computeIfAbsent(key,
+                    k -> new LinkReplicaTarget(config.id(), config.node(node).link(), secret, config.linkTimeout(), linkTls));
+        }
+    }
+
+    /**
+     * Closes the least recently used targets beyond {@link #keepTargets} whose volume is not being
+     * stepped nor in the middle of a sliced copy: each holds {@link LinkReplicaTarget#SENDERS} threads
+     * and connections here and as many on the target facility, so without a bound a replayer that
+     * resynced 1,000 volumes once kept 2,000 of each. The most recently used stay (a cutover's copy
+     * follows its volume's last report, on the same connections).
+     */
+    private void trimTargets() {
+        synchronized (targetsLock) {
+            if (targets.size() <= keepTargets) {
+                return;
+            }
+            List<String> idle = new ArrayList<>();
+            for (String key : targets.keySet()) {
+                String volume = key.substring(0, key.lastIndexOf('/'));
+                if (!stepping.contains(volume) && !copying.contains(volume)) {
+                    idle.add(key);
+                }
+            }
+            idle.sort(java.util.Comparator.comparingLong(k -> targetUsed.getOrDefault(k, 0L)));
+            for (String key : idle.subList(0, Math.min(idle.size(), targets.size() - keepTargets))) {
+                LinkReplicaTarget t = targets.remove(key);
+                targetUsed.remove(key);
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
     }
 
     @Override
@@ -176,16 +251,37 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
     }
 
     public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress) throws InterruptedException {
+        return step(index, v, progress, Long.MAX_VALUE);
+    }
+
+    /**
+     * One slice of {@code v}'s replay: at most {@code sliceBytes} copied, a {@link ReplayEngine.Step#partial()
+     * partial} step when more are left. The replay events and the facility's progress figures cover the
+     * whole copy (started once, finished once), whatever the number of slices.
+     */
+    public ReplayEngine.Step step(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress, long sliceBytes)
+            throws InterruptedException {
+        boolean partial = false;
+        synchronized (targetsLock) {
+            stepping.add(v.volume());
+        }
         try {
-            return reportedStep(index, v, progress);
+            ReplayEngine.Step step = reportedStep(index, v, progress, sliceBytes);
+            partial = step != null && step.partial();
+            return step;
         } finally {
-            metrics.ended(v.volume());
+            stepping.remove(v.volume());
+            if (!partial) {
+                copying.remove(v.volume());
+                lastEvent.remove(v.volume());
+                metrics.ended(v.volume());
+                trimTargets();
+            }
         }
     }
 
-    private ReplayEngine.Step reportedStep(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress) throws InterruptedException {
-        long[] lastEvent = {0};
-        boolean[] started = {false};
+    private ReplayEngine.Step reportedStep(DirtySetIndex index, VolumeNodes v, Consumer<CopyProgress> progress, long sliceBytes)
+            throws InterruptedException {
         CopyProgress[] finalReport = {null};
         String[] source = {null};
         ReplayEngine.Step step = engine.step(index, v, (direction, p) -> {
@@ -193,13 +289,13 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
             metrics.progress(v.volume(), direction.source(), p);
             progress.accept(p);
             ReplayEvents.Progress figures = new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(), p.bytesPerSecond());
-            if (!started[0]) {
-                started[0] = true;
+            if (copying.add(v.volume())) {
                 events.started(v.volume(), p.era(), figures);
             }
             long now = System.nanoTime();
-            if (now - lastEvent[0] >= PROGRESS_EVERY_NANOS || p.bytesCopied() >= p.bytesTotal()) {
-                lastEvent[0] = now;
+            if (now - lastEvent.getOrDefault(v.volume(), now - PROGRESS_EVERY_NANOS) >= PROGRESS_EVERY_NANOS
+                    || p.bytesCopied() >= p.bytesTotal()) {
+                lastEvent.put(v.volume(), now);
                 events.progress(v.volume(), p.era(), figures);
                 if (p.bytesCopied() >= p.bytesTotal()) {
                     finalReport[0] = p; // after the step's 'replayed' call, which must not queue behind it
@@ -207,11 +303,11 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
                     progressReports.report(v.volume(), control(direction.source()), p);
                 }
             }
-        });
+        }, sliceBytes);
         if (finalReport[0] != null) {
             progressReports.report(v.volume(), control(source[0]), finalReport[0]);
         }
-        if (step != null && step.progress() != null) {
+        if (step != null && !step.partial() && step.progress() != null) {
             CopyProgress p = step.progress();
             events.finished(v.volume(), step.era(), new ReplayEvents.Progress(p.bytesCopied(), p.bytesTotal(), p.regionsSkipped(),
                     p.bytesPerSecond()));

@@ -7,7 +7,9 @@ import io.blockrep.replayer.index.DirtyTopicFollower;
 import io.blockrep.replayer.metrics.ReplayerMetrics;
 import io.blockrep.schemas.topic.TopicLayout;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -20,14 +22,27 @@ import org.slf4j.LoggerFactory;
  * to the others, which rebuild them from the compacted topic and finish them) and steps each owned,
  * configured volume through {@link ReplayEngine} whenever a closed era is ready.
  *
- * <p>Threads: the follower's owner thread consumes; one worker thread steps the volumes in turn; with
- * {@code replayer.verify.interval} set, a {@link io.blockrep.replayer.verify.ScheduledVerifier} thread
- * verifies the owned volumes on that schedule (a failure of it ends the service like the worker's). A
- * failure of one step (a facility unreachable, a refused report) is logged and retried on the next
- * round (after {@code retryDelay}); it never stops the other volumes. An unexpected failure of the
- * worker (any other exception or error) or of the consumer ends the service: it leaves the consumer
- * group at once, so another instance takes its volumes over, and {@link #failed()} completes, so the
- * process that runs it exits non-zero instead of looking alive.
+ * <p>Threads: the follower's owner thread consumes; one dispatcher thread ({@code replayer-<id>})
+ * finds the owned volumes with something to copy and hands them to a pool of
+ * {@code replayer.copy.concurrency} copy workers ({@code replayer-<id>-copy-<n>}) as
+ * {@link CopyScheduler} decides: one volume on one worker at a time, turns of at most
+ * {@code replayer.copy.slice} bytes, the ready volume served longest ago first, so a small resync
+ * is not queued behind a large one. All copies share the instance's {@code replayer.rate}; a volume
+ * may have its own {@code replayer.volume.<id>.rate} too. With {@code replayer.verify.interval} set,
+ * a {@link io.blockrep.replayer.verify.ScheduledVerifier} thread verifies the owned volumes on that
+ * schedule (a failure of it ends the service like a worker's). A failure of one step (a facility
+ * unreachable, a refused report) is logged and retried after {@code RETRY}; it never stops the other
+ * volumes. An unexpected failure of a worker or the dispatcher (any other exception or error) or of
+ * the consumer ends the service: it leaves the consumer group at once, so another instance takes its
+ * volumes over, and {@link #failed()} completes, so the process that runs it exits non-zero instead
+ * of looking alive.
+ *
+ * <p>Thread-safety: the dispatcher alone reads the ownership and starts turns; the scheduler's state
+ * is under its monitor; the engine and runtime take steps of different volumes on different threads
+ * (their maps are concurrent, and each step has a copier of its own). A volume that leaves or joins
+ * this instance's ownership has its sliced copy under way forgotten, so a takeover starts from the
+ * index. The report to the facility (and so a cutover's release) follows the last slice of a copy,
+ * on the worker that copied it.
  */
 public final class ReplayerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayerService.class);
@@ -41,7 +56,14 @@ public final class ReplayerService implements AutoCloseable {
     private final DirtyTopicFollower follower;
     private final Thread worker;
     private final Stepper stepper;
-    private final Map<String, Long> retryAt = new HashMap<>();
+    /** Whether a volume has something to step (true for every volume when a test replaces the step). */
+    private final java.util.function.Predicate<VolumeNodes> ready;
+    private final CopyScheduler scheduler;
+    private final java.util.concurrent.ExecutorService copyWorkers;
+    /** Turns that ended, so the dispatcher looks again at once. */
+    private final java.util.concurrent.BlockingQueue<String> turnsEnded = new java.util.concurrent.LinkedBlockingQueue<>();
+    /** Aggregate bytes of each volume's sliced copy so far, to charge each turn's bytes to the volume's own limit. */
+    private final Map<String, Long> copiedSoFar = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean running = true;
     /** The scheduled verifier (replayer.verify.interval), or null when off. */
     private volatile io.blockrep.replayer.verify.ScheduledVerifier verifier;
@@ -49,7 +71,10 @@ public final class ReplayerService implements AutoCloseable {
     /** The status app (replayer.status.app.enabled), or null when off or when it could not start. */
     private volatile io.blockrep.replayer.status.StatusApp statusApp;
 
-    /** One replay step of a volume: {@link ReplayerRuntime#step} in production; a seam for tests that make it fail. */
+    /**
+     * One turn of a volume (a slice, or a whole step): {@link ReplayerRuntime#step} in production; a seam
+     * for tests that make it fail.
+     */
     interface Stepper {
         ReplayEngine.Step step(io.blockrep.replayer.index.DirtySetIndex index, VolumeNodes v) throws InterruptedException;
     }
@@ -58,7 +83,9 @@ public final class ReplayerService implements AutoCloseable {
         this.config = config;
         this.runtime = runtime;
         this.metrics = metrics;
-        this.stepper = stepper == null ? runtime::step : stepper;
+        this.scheduler = new CopyScheduler(config.copy(), System::nanoTime, ROUND, RETRY);
+        this.stepper = stepper != null ? stepper : (index, v) -> runtime.step(index, v, p -> { }, scheduler.sliceBytes(v.volume()));
+        this.ready = stepper != null ? v -> true : v -> runtime.slicing(v.volume()) || hasReadyEra(v);
         Properties props = runtime.clientProperties();
         this.follower = DirtyTopicFollower.start(props, config.groupId(), config.id(), io.blockrep.replayer.index.SourceTopics.of(config),
                 new DirtyTopicFollower.OwnershipListener() {
@@ -74,6 +101,21 @@ public final class ReplayerService implements AutoCloseable {
                 }, runtime.codecs().readers(), runtime.deadLetters());
         this.worker = new Thread(this::run, "replayer-" + config.id());
         this.worker.setDaemon(true);
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        this.copyWorkers = java.util.concurrent.Executors.newFixedThreadPool(config.copy().concurrency(), r -> {
+            Thread t = new Thread(r, "replayer-" + config.id() + "-copy-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A closed era is ready for {@code v} (or the records are in a state only a step reports on: it logs and retries). */
+    private boolean hasReadyEra(VolumeNodes v) {
+        try {
+            return ReplayEngine.direction(follower.index(), v).isPresent();
+        } catch (RuntimeException e) {
+            return true;
+        }
     }
 
     public static ReplayerService start(ReplayerConfig config) {
@@ -163,8 +205,12 @@ public final class ReplayerService implements AutoCloseable {
         }
     }
 
-    private void fail(Throwable e) {
+    private synchronized void fail(Throwable e) {
+        if (failed.isDone()) {
+            return;
+        }
         running = false;
+        copyWorkers.shutdownNow();   // the other workers stop mid-copy: the instance that takes over copies again
         if (verifier != null) {
             verifier.close();
         }
@@ -178,36 +224,84 @@ public final class ReplayerService implements AutoCloseable {
 
     private void loop() {
         runtime.warmUp();
+        Set<String> owned = Set.of();
         while (running) {
             if (follower.failure().isPresent()) {
                 LOG.error("replayer {}: the dirty-topic consumer failed: {}", config.id(), follower.failure().get().toString());
                 fail(follower.failure().get());
                 return;
             }
-            Set<String> owned = follower.ownedVolumes();
-            boolean worked = false;
-            for (VolumeNodes v : config.volumes()) {
-                if (!running || !owned.contains(v.volume()) || System.nanoTime() < retryAt.getOrDefault(v.volume(), 0L)) {
-                    continue;
+            Set<String> now = follower.ownedVolumes();
+            if (!now.equals(owned)) {
+                // A volume that left, or came (back), starts from the index: what this instance kept of it may be stale.
+                for (VolumeNodes v : config.volumes()) {
+                    if (owned.contains(v.volume()) != now.contains(v.volume()) && !scheduler.isRunning(v.volume())) {
+                        runtime.forget(v.volume());
+                        copiedSoFar.remove(v.volume());
+                    }
                 }
-                try {
-                    worked |= stepper.step(follower.index(), v) != null;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                } catch (BlockrepException | IllegalStateException e) {
-                    LOG.warn("replayer {}: volume {}: {}; retrying in {} s", config.id(), v.volume(), e.getMessage(), RETRY.toSeconds());
-                    retryAt.put(v.volume(), System.nanoTime() + RETRY.toNanos());
-                }
+                owned = now;
             }
-            if (worked) {
-                continue;
+            if (scheduler.hasFreeWorker()) {
+                List<String> candidates = new ArrayList<>();
+                Map<String, VolumeNodes> byId = new HashMap<>();
+                for (VolumeNodes v : config.volumes()) {
+                    if (owned.contains(v.volume()) && !scheduler.isRunning(v.volume()) && ready.test(v)) {
+                        candidates.add(v.volume());
+                        byId.put(v.volume(), v);
+                    }
+                }
+                for (String volume : scheduler.pick(candidates)) {
+                    VolumeNodes v = byId.get(volume);
+                    copyWorkers.execute(() -> turn(v));
+                }
             }
             try {
-                Thread.sleep(ROUND.toMillis());
+                if (turnsEnded.poll(ROUND.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) != null) {
+                    turnsEnded.clear();
+                }
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    /** One turn of {@code v} on a copy worker. */
+    private void turn(VolumeNodes v) {
+        CopyScheduler.Outcome outcome = CopyScheduler.Outcome.FAILED;
+        long bytes = 0;
+        try {
+            if (!running) {
+                return;
+            }
+            ReplayEngine.Step step = stepper.step(follower.index(), v);
+            if (step == null) {
+                outcome = CopyScheduler.Outcome.IDLE;
+                copiedSoFar.remove(v.volume());
+            } else {
+                outcome = CopyScheduler.Outcome.WORKED;
+                long total = step.progress() == null ? 0 : step.progress().bytesCopied();
+                bytes = Math.max(0, total - copiedSoFar.getOrDefault(v.volume(), 0L));
+                if (step.partial()) {
+                    copiedSoFar.put(v.volume(), total);
+                } else {
+                    copiedSoFar.remove(v.volume());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (io.blockrep.common.BlockrepException | IllegalStateException e) {
+            copiedSoFar.remove(v.volume());
+            if (running) {
+                LOG.warn("replayer {}: volume {}: {}; retrying in {} s", config.id(), v.volume(), e.getMessage(), RETRY.toSeconds());
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("replayer {}: a copy worker failed on volume {} and the service stops (leaving the group, so another instance "
+                    + "takes over): {}", config.id(), v.volume(), e.toString(), e);
+            fail(e);
+        } finally {
+            scheduler.done(v.volume(), outcome, bytes);
+            turnsEnded.add(v.volume());
         }
     }
 
@@ -215,8 +309,12 @@ public final class ReplayerService implements AutoCloseable {
     public void close() {
         running = false;
         worker.interrupt();
+        copyWorkers.shutdownNow();
         try {
             worker.join(10_000);
+            if (!copyWorkers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("replayer {}: copy workers still running after 10 s; closing their links", config.id());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -191,6 +191,65 @@ class ReplayEngineTest {
     }
 
     @Test
+    void aSlicedCopyReportsOnlyAfterItsLastSliceAndItsProgressCoversEverySlice() throws Exception {
+        int[] regions = java.util.stream.IntStream.range(0, 20).toArray();
+        logged("site-a", 5, (byte) 0x5a, regions);
+        eraClosed("site-a", 5, 20);
+        List<CopyProgress> progress = new ArrayList<>();
+        ReplayEngine.Step first = engine.step(index, PAIR, (d, p) -> progress.add(p), 8L * REGION);
+        assertThat(first.partial()).isTrue();
+        assertThat(first.progress().regionsCopied()).isEqualTo(8);
+        assertThat(first.progress().bytesTotal()).as("the whole copy, not the slice").isEqualTo(20L * REGION);
+        assertThat(reports).as("nothing is reported before the last slice").isEmpty();
+        assertThat(engine.slicing(VOLUME)).isTrue();
+        ReplayEngine.Step second = engine.step(index, PAIR, (d, p) -> progress.add(p), 8L * REGION);
+        assertThat(second.partial()).isTrue();
+        assertThat(second.progress().regionsCopied()).isEqualTo(16);
+        ReplayEngine.Step last = engine.step(index, PAIR, (d, p) -> progress.add(p), 8L * REGION);
+        assertThat(last.partial()).isFalse();
+        assertThat(last.progress().regionsCopied()).isEqualTo(20);
+        assertThat(last.progress().bytesCopied()).isEqualTo(20L * REGION);
+        assertThat(progress).extracting(CopyProgress::bytesCopied).isSorted();
+        assertThat(progress.get(progress.size() - 1).bytesCopied()).isEqualTo(20L * REGION);
+        assertThat(reports).containsExactly("site-a {5=20}");
+        assertThat(copiedReports.get(0)).isEqualTo(Map.of(5L, RoaringBitmap.bitmapOfRange(0, 20)));
+        assertThat(engine.slicing(VOLUME)).isFalse();
+        assertThat(disks.get("site-b")).isEqualTo(disks.get("site-a"));
+        assertThat(step()).isNull();
+    }
+
+    @Test
+    void aForgottenSlicedCopyStartsOverFromTheIndex() throws Exception {
+        logged("site-a", 5, (byte) 0x5b, 0, 1, 2, 3, 4, 5);
+        eraClosed("site-a", 5, 6);
+        assertThat(engine.step(index, PAIR, (d, p) -> { }, 2L * REGION).partial()).isTrue();
+        engine.forget(VOLUME);   // the volume moved to another instance and back
+        assertThat(engine.slicing(VOLUME)).isFalse();
+        ReplayEngine.Step again = engine.step(index, PAIR, (d, p) -> { }, 2L * REGION);
+        assertThat(again.progress().regionsTotal()).as("the first slice's tombstones are in the index").isEqualTo(4);
+        while (engine.step(index, PAIR, (d, p) -> { }, 2L * REGION).partial()) {
+            assertThat(reports).isEmpty();
+        }
+        assertThat(reports).containsExactly("site-a {5=6}");
+        assertThat(disks.get("site-b")).isEqualTo(disks.get("site-a"));
+    }
+
+    @Test
+    void aFailedSliceDropsTheCopyUnderWay() throws Exception {
+        logged("site-a", 5, (byte) 0x5c, 0, 1, 2, 3);
+        eraClosed("site-a", 5, 4);
+        engine.step(index, PAIR, (d, p) -> { }, REGION);
+        assertThatThrownBy(() -> engine.step(index, PAIR, (d, p) -> {
+            throw new RetriableException("link down (injected)");
+        }, REGION)).isInstanceOf(RetriableException.class);
+        assertThat(engine.slicing(VOLUME)).isFalse();
+        ReplayEngine.Step whole = engine.step(index, PAIR, (d, p) -> { }, Long.MAX_VALUE);
+        assertThat(whole.partial()).isFalse();
+        assertThat(reports).containsExactly("site-a {5=4}");
+        assertThat(disks.get("site-b")).isEqualTo(disks.get("site-a"));
+    }
+
+    @Test
     void nothingIsReadyWhileNeitherNodeHasAClosedEra() throws Exception {
         logged("site-a", 5, (byte) 1, 3, 4);
         assertThat(ReplayEngine.direction(index, PAIR)).isEmpty();
