@@ -79,12 +79,17 @@ public final class LinkClient implements Closeable {
 
     /** Sends one data set; returns once the secondary applied all of it durably. */
     public void sendDataSet(String volume, long setId, List<Extent> extents) {
+        sendDataSet(volume, setId, extents, false);
+    }
+
+    /** As {@link #sendDataSet(String, long, List)}; {@code direct}: applied without a journal (see {@link LinkMessage.DataSetBegin}). */
+    public void sendDataSet(String volume, long setId, List<Extent> extents, boolean direct) {
         call("data set " + setId + " of " + volume, () -> {
             long total = 0;
             for (Extent e : extents) {
                 total += e.data().remaining();
             }
-            send(new LinkMessage.DataSetBegin(volume, setId, extents.size(), total));
+            send(new LinkMessage.DataSetBegin(volume, setId, extents.size(), total, direct));
             for (Extent e : extents) {
                 writeExtent(out, ++requestIds, setId, e.offset(), e.data());
             }
