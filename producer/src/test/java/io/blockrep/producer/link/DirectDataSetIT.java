@@ -89,6 +89,19 @@ class DirectDataSetIT {
         assertThat(hashes.get(2)).isEqualTo(zeros);
     }
 
+    @Test
+    void aReadOfNeverWrittenRangesIsAnsweredAsZerosAndStillReturnsEveryByte() throws Exception {
+        ByteBuffer data = random(LinkFixture.REGION, 6);
+        client.sendDataSet("vol-1", 10, List.of(new LinkClient.Extent(2L * LinkFixture.REGION, data.duplicate())), true);
+        ByteBuffer into = ByteBuffer.allocate(4 * LinkFixture.REGION + 4 * 64);
+        List<ByteBuffer> got = client.read("vol-1", List.of(new LinkClient.ReadRange(0, LinkFixture.REGION),
+                new LinkClient.ReadRange(2L * LinkFixture.REGION, LinkFixture.REGION),
+                new LinkClient.ReadRange(3L * LinkFixture.REGION, 2 * LinkFixture.REGION)), into);
+        assertThat(got.get(0)).isEqualTo(ByteBuffer.allocate(LinkFixture.REGION));
+        assertThat(got.get(1)).isEqualTo(data);
+        assertThat(got.get(2)).isEqualTo(ByteBuffer.allocate(2 * LinkFixture.REGION));
+    }
+
     private List<Path> journalFiles() throws java.io.IOException {
         Path journals = fixture.store.volumeDir("vol-1").resolve(DataSetJournal.DIRECTORY);
         if (!Files.isDirectory(journals)) {
