@@ -171,7 +171,13 @@ final class ReplayCommand implements Callable<Integer> {
                 replay.path("regionsSkipped").asLong(), rate <= 0 ? 0 : (long) (done * 1e9 / rate)));
     }
 
-    /** Marks every region dirty on the primary and lets the peer take the primary's generation: the resync copies everything. */
+    /**
+     * Marks every region dirty on the primary and lets the peer take the primary's generation: the
+     * resync copies everything. Started again after the job died (kill -9 at 50%, say), it resumes: when
+     * every region is dirty on the primary already, marking them again would only put them in a new era
+     * and copy the whole volume once more, so the copy goes on from its last acknowledged data set (the
+     * replica's regions are tombstoned in the dirty topic and recorded at the primary as they are applied).
+     */
     private void fullCopy(FacilityClient primary, FacilityClient peer, CurrentPrimary current, ProgressBar bar) {
         JsonNode target = peer.volumeStatus(volume);
         if (!"SECONDARY".equals(target.path("role").asText())) {
@@ -181,10 +187,18 @@ final class ReplayCommand implements Callable<Integer> {
         JsonNode source = primary.volumeStatus(volume);
         long regionSize = source.path("regionSize").asLong();
         long regions = (source.path("size").asLong() + regionSize - 1) / regionSize;
-        primary.markAllForFullCopy(volume, regions);
+        long dirty = primary.dirtyRegions(volume).path("regions").asLong();
+        boolean resume = dirty >= regions;
+        if (!resume) {
+            primary.markAllForFullCopy(volume, regions);
+        }
         String generation = primary.volumeStatus(volume).path("generations").path("current").asText();
-        peer.adoptForFullCopy(volume, generation, current.primary().id());
-        bar.line("full copy: all " + regions + " region(s) of " + volume + " are copied from " + current.primary().id() + " to "
+        if (!generation.equals(peer.volumeStatus(volume).path("generations").path("current").asText())) {
+            peer.adoptForFullCopy(volume, generation, current.primary().id());
+        }
+        bar.line((resume ? "full copy resumes: every region of " + volume + " is still dirty on " + current.primary().id()
+                + "; the regions the replica acknowledged already are not copied again, the rest are copied to "
+                : "full copy: all " + regions + " region(s) of " + volume + " are copied from " + current.primary().id() + " to ")
                 + current.peer().id());
     }
 }

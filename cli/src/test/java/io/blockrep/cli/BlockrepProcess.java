@@ -102,6 +102,14 @@ public final class BlockrepProcess {
         return p;
     }
 
+    /** {@code ARGS...} (a verb and its arguments) with the JVM options of {@code bin/blockrep}. */
+    public static ExternalCommand.Running startArgs(String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(JAVA, "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.blockrep.schemas", "-jar",
+                JAR.toString()));
+        cmd.addAll(List.of(args));
+        return ExternalCommand.start(cmd);
+    }
+
     /** {@code java -jar blockrep.jar VERB --config FILE}, no JVM options: the packaged jar on its own. */
     static ExternalCommand.Running startBare(String verb, Path config) {
         return ExternalCommand.start(List.of(JAVA, "-jar", JAR.toString(), verb, "--config", config.toString()));

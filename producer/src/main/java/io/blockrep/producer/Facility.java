@@ -442,6 +442,14 @@ public final class Facility implements AutoCloseable, ControlHandler {
         }
 
         @Override
+        public void dataSetApplied(String id, long bytes) {
+            ReplicatedVolume v = replicated.get(id);
+            if (v != null) {
+                v.dataSetApplied(bytes);
+            }
+        }
+
+        @Override
         public void generationUpdate(String id, boolean inSync, List<Generation> history) {
             ReplicatedVolume v = replicated.get(id);
             if (v == null) {
@@ -782,6 +790,11 @@ public final class Facility implements AutoCloseable, ControlHandler {
             LOG.warn("{}", e.getMessage());
             throw e;
         }
+    }
+
+    @Override
+    public void regionsCopied(String volume, Map<Long, RoaringBitmap> copied) {
+        replicated(volume).regionsCopied(copied);
     }
 
     @Override

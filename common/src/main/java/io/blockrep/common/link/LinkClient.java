@@ -79,12 +79,17 @@ public final class LinkClient implements Closeable {
 
     /** Sends one data set; returns once the secondary applied all of it durably. */
     public void sendDataSet(String volume, long setId, List<Extent> extents) {
+        sendDataSet(volume, setId, extents, false);
+    }
+
+    /** As {@link #sendDataSet(String, long, List)}; {@code direct}: applied without a journal (see {@link LinkMessage.DataSetBegin}). */
+    public void sendDataSet(String volume, long setId, List<Extent> extents, boolean direct) {
         call("data set " + setId + " of " + volume, () -> {
             long total = 0;
             for (Extent e : extents) {
                 total += e.data().remaining();
             }
-            send(new LinkMessage.DataSetBegin(volume, setId, extents.size(), total));
+            send(new LinkMessage.DataSetBegin(volume, setId, extents.size(), total, direct));
             for (Extent e : extents) {
                 writeExtent(out, ++requestIds, setId, e.offset(), e.data());
             }
@@ -199,7 +204,7 @@ public final class LinkClient implements Closeable {
     public List<ByteBuffer> read(String volume, List<ReadRange> ranges, ByteBuffer into) {
         return call("read of " + volume, () -> {
             for (ReadRange r : ranges) {
-                send(new LinkMessage.ReadRequest(volume, r.offset(), r.length()));
+                send(new LinkMessage.ReadRequest(volume, r.offset(), r.length(), true));
             }
             out.flush();
             List<ByteBuffer> all = new java.util.ArrayList<>(ranges.size());
@@ -212,14 +217,25 @@ public final class LinkClient implements Closeable {
                     throw new FatalException("peer " + peer + " refused a read of " + volume + " [" + r.offset() + ", +" + r.length()
                             + "): " + data.status());
                 }
-                if (data.data().remaining() != r.length()) {
+                if (data.length() != r.length()) {
                     throw new LinkProtocolException(LinkStatus.MALFORMED_FRAME, "read of " + volume + " [" + r.offset() + ", +"
-                            + r.length() + ") answered with " + data.data().remaining() + " bytes");
+                            + r.length() + ") answered with " + data.length() + " bytes");
                 }
-                all.add(data.data());
+                all.add(data.zeros() > 0 ? zeros(into, data.zeros()) : data.data());
             }
             return all;
         });
+    }
+
+    /** {@code length} zero bytes for a ZEROS reply: laid out in {@code into} when it has room (its frame took little), else new. */
+    private static ByteBuffer zeros(ByteBuffer into, int length) {
+        if (into.hasArray() && into.remaining() >= length) {
+            ByteBuffer out = into.slice().limit(length);
+            java.util.Arrays.fill(into.array(), into.arrayOffset() + into.position(), into.arrayOffset() + into.position() + length, (byte) 0);
+            into.position(into.position() + length);
+            return out.asReadOnlyBuffer();
+        }
+        return ByteBuffer.allocate(length).asReadOnlyBuffer();
     }
 
     private interface Call<T> {

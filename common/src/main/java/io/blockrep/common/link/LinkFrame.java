@@ -17,7 +17,8 @@ import java.util.zip.CRC32C;
  *      0     4  magic           0x42524C4B ("BRLK")
  *      4     1  version         {@link #VERSION}
  *      5     1  type            {@link MessageType} code
- *      6     2  flags           bit 0 = FUA (WRITE only); other bits must be 0
+ *      6     2  flags           bit 0 = FUA (WRITE only); bit 1 = DIRECT (DATASET_BEGIN only);
+ *                               bit 2 = ZEROS (READ_REQUEST, READ_REPLY only); other bits must be 0
  *      8     8  request id      chosen by the requester; ACK, PONG and ERROR echo it
  *     16     4  payload length  0..{@link #MAX_PAYLOAD}, checked before any allocation
  *     20     n  payload         message-specific, see {@link LinkMessage}
@@ -45,7 +46,14 @@ public record LinkFrame(MessageType type, int flags, long requestId, ByteBuffer 
      */
     public static final int PRE_AUTH_MAX_PAYLOAD = LinkMessage.MAX_STRING + 64;
     public static final int FLAG_FUA = 0x0001;
-    static final int KNOWN_FLAGS = FLAG_FUA;
+    /** On DATASET_BEGIN: apply the set's extents to the volume as they arrive, flushed at COMMIT, without a journal. */
+    public static final int FLAG_DIRECT = 0x0002;
+    /**
+     * On READ_REQUEST: a range of zeros may be answered as such. On READ_REPLY: the range holds only
+     * zeros; the payload carries its length instead of its bytes.
+     */
+    public static final int FLAG_ZEROS = 0x0004;
+    static final int KNOWN_FLAGS = FLAG_FUA | FLAG_DIRECT | FLAG_ZEROS;
 
     public LinkFrame {
         Objects.requireNonNull(type, "type");

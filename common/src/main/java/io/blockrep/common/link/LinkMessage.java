@@ -112,20 +112,29 @@ public sealed interface LinkMessage {
                 case PONG -> new Pong();
                 case ERROR -> new Error(in.status(), in.string());
                 case BYE -> new Bye(in.string());
-                case DATASET_BEGIN -> new DataSetBegin(in.volumeId(), in.i64(), in.i32(), in.i64());
+                case DATASET_BEGIN -> new DataSetBegin(in.volumeId(), in.i64(), in.i32(), in.i64(),
+                        (frame.flags() & LinkFrame.FLAG_DIRECT) != 0);
                 case DATASET_EXTENT -> new DataSetExtent(in.i64(), in.i64(), in.rest());
                 case DATASET_COMMIT -> new DataSetCommit(in.i64(), in.i32(), in.i32());
                 case DATASET_ACK -> new DataSetAck(in.i64(), in.status(), in.string());
                 case HASH_REQUEST -> new HashRequest(in.volumeId(), in.i64(), in.i64(), in.i32());
                 case HASH_REPLY -> HashReply.read(in);
                 case GENERATION -> GenerationUpdate.read(in);
-                case READ_REQUEST -> new ReadRequest(in.volumeId(), in.i64(), in.i32());
-                case READ_REPLY -> new ReadReply(in.status(), in.rest());
+                case READ_REQUEST -> new ReadRequest(in.volumeId(), in.i64(), in.i32(), (frame.flags() & LinkFrame.FLAG_ZEROS) != 0);
+                case READ_REPLY -> (frame.flags() & LinkFrame.FLAG_ZEROS) != 0 ? ReadReply.zeros(in.status(), in.i32())
+                        : new ReadReply(in.status(), in.rest());
                 default -> throw new LinkProtocolException(LinkStatus.UNKNOWN_MESSAGE_TYPE,
                         "message type " + frame.type() + " is reserved and not supported");
             };
-            if (frame.type() != MessageType.WRITE && frame.flags() != 0) {
-                throw in.bad("flags 0x" + Integer.toHexString(frame.flags()) + " are only valid on WRITE");
+            int allowed = switch (frame.type()) {
+                case WRITE -> LinkFrame.FLAG_FUA;
+                case DATASET_BEGIN -> LinkFrame.FLAG_DIRECT;
+                case READ_REQUEST, READ_REPLY -> LinkFrame.FLAG_ZEROS;
+                default -> 0;
+            };
+            if ((frame.flags() & ~allowed) != 0) {
+                throw in.bad("flags 0x" + Integer.toHexString(frame.flags()) + " are not valid on " + frame.type()
+                        + " (FUA is only valid on WRITE, DIRECT only on DATASET_BEGIN, ZEROS only on READ_REQUEST and READ_REPLY)");
             }
             in.end();
             return m;
@@ -432,8 +441,14 @@ public sealed interface LinkMessage {
         }
     }
 
-    /** Opens data set {@code setId} on {@code volume}: {@code extentCount} extents of {@code totalBytes} in all follow. */
-    record DataSetBegin(String volume, long setId, int extentCount, long totalBytes) implements LinkMessage {
+    /**
+     * Opens data set {@code setId} on {@code volume}: {@code extentCount} extents of {@code totalBytes} in all follow.
+     * {@code direct} (frame flag DIRECT): the receiver writes the extents to the volume as they arrive and flushes
+     * it at COMMIT instead of journaling the set first. Only for a copy onto a replica that is inconsistent until
+     * the copy ends (a resync, a full copy, an initial sync): a set cut short leaves torn regions there, which its
+     * sender, never acknowledged, sends again. It halves what the replica's disk writes per copied byte.
+     */
+    record DataSetBegin(String volume, long setId, int extentCount, long totalBytes, boolean direct) implements LinkMessage {
         public DataSetBegin {
             Objects.requireNonNull(volume, "volume");
             requireNonNegative("set id", setId);
@@ -441,8 +456,18 @@ public sealed interface LinkMessage {
             requireNonNegative("total bytes", totalBytes);
         }
 
+        /** A journaled set. */
+        public DataSetBegin(String volume, long setId, int extentCount, long totalBytes) {
+            this(volume, setId, extentCount, totalBytes, false);
+        }
+
         public MessageType type() {
             return MessageType.DATASET_BEGIN;
+        }
+
+        @Override
+        public int flags() {
+            return direct ? LinkFrame.FLAG_DIRECT : 0;
         }
 
         public void writePayload(Out out) {
@@ -614,7 +639,7 @@ public sealed interface LinkMessage {
     }
 
     /** Asks for the bytes {@code [offset, offset+length)} of {@code volume}; 0 < length ≤ {@link #MAX_READ}. */
-    record ReadRequest(String volume, long offset, int length) implements LinkMessage {
+    record ReadRequest(String volume, long offset, int length, boolean zerosOk) implements LinkMessage {
         public ReadRequest {
             Objects.requireNonNull(volume, "volume");
             requireNonNegative("offset", offset);
@@ -623,8 +648,19 @@ public sealed interface LinkMessage {
             }
         }
 
+        /** A read answered with every byte, zeros too. */
+        public ReadRequest(String volume, long offset, int length) {
+            this(volume, offset, length, false);
+        }
+
         public MessageType type() {
             return MessageType.READ_REQUEST;
+        }
+
+        /** ZEROS: {@code zerosOk}, a range of zeros may be answered by its length (a hole costs no wire bytes). */
+        @Override
+        public int flags() {
+            return zerosOk ? LinkFrame.FLAG_ZEROS : 0;
         }
 
         public void writePayload(Out out) {
@@ -637,7 +673,7 @@ public sealed interface LinkMessage {
      * status ({@link LinkStatus#UNKNOWN_VOLUME}, {@link LinkStatus#OUT_OF_RANGE}, {@link LinkStatus#IO_ERROR})
      * with no data. {@link #data()} is a read-only view.
      */
-    record ReadReply(LinkStatus status, ByteBuffer data) implements LinkMessage {
+    record ReadReply(LinkStatus status, ByteBuffer data, int zeros) implements LinkMessage {
         public ReadReply {
             Objects.requireNonNull(status, "status");
             if (data.remaining() > MAX_READ) {
@@ -646,12 +682,39 @@ public sealed interface LinkMessage {
             if (status != LinkStatus.OK && data.hasRemaining()) {
                 throw new IllegalArgumentException("a " + status + " read reply carries " + data.remaining() + " bytes; it must carry none");
             }
+            if (zeros < 0 || zeros > MAX_READ || (zeros > 0 && (status != LinkStatus.OK || data.hasRemaining()))) {
+                throw new IllegalArgumentException("a read reply of " + zeros + " zeros must be OK, carry no data and be at most "
+                        + MAX_READ);
+            }
             data = data.slice();
+        }
+
+        /** {@code status} and the bytes read (none unless OK). */
+        public ReadReply(LinkStatus status, ByteBuffer data) {
+            this(status, data, 0);
+        }
+
+        /** OK: the {@code length} bytes asked for are all zero (flag ZEROS; sent only when the request allowed it). */
+        public static ReadReply zeros(LinkStatus status, int length) {
+            if (length <= 0) {
+                throw new IllegalArgumentException("a zeros read reply of " + length + " bytes");
+            }
+            return new ReadReply(status, ByteBuffer.allocate(0), length);
         }
 
         /** A refusal: {@code status} and no data. */
         public static ReadReply refused(LinkStatus status) {
             return new ReadReply(status, ByteBuffer.allocate(0));
+        }
+
+        /** The bytes the reply stands for: its data, or its count of zeros. */
+        public int length() {
+            return zeros > 0 ? zeros : data.remaining();
+        }
+
+        @Override
+        public int flags() {
+            return zeros > 0 ? LinkFrame.FLAG_ZEROS : 0;
         }
 
         @Override
@@ -662,6 +725,10 @@ public sealed interface LinkMessage {
         /** The status, then the data straight from its buffer (the source side of a replay sends every copied byte this way). */
         @Override
         public void writeFrame(OutputStream out, long requestId) throws IOException {
+            if (zeros > 0) {
+                out.write(toFrame(requestId).encode());
+                return;
+            }
             ByteBuffer code = ByteBuffer.allocate(2).putShort((short) status.code()).flip();
             LinkFrame.write(out, type(), 0, requestId, code, data);
         }
@@ -671,7 +738,12 @@ public sealed interface LinkMessage {
         }
 
         public void writePayload(Out out) {
-            out.u16(status.code()).raw(data.duplicate());
+            out.u16(status.code());
+            if (zeros > 0) {
+                out.i32(zeros);
+            } else {
+                out.raw(data.duplicate());
+            }
         }
     }
 

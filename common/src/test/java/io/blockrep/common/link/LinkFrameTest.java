@@ -51,6 +51,7 @@ class LinkFrameTest {
                 new LinkMessage.Error(LinkStatus.AUTH_FAILED, "wrong secret"),
                 new Bye("shutting down"),
                 new LinkMessage.DataSetBegin("v1", 7, 2, 10_000),
+                new LinkMessage.DataSetBegin("v1", 8, 2, 10_000, true),
                 new LinkMessage.DataSetExtent(7, 8192, ByteBuffer.wrap(data)),
                 new LinkMessage.DataSetExtent(7, 0, ByteBuffer.allocate(0)),
                 new LinkMessage.DataSetCommit(7, 2, 0xCAFEBABE),
@@ -59,6 +60,8 @@ class LinkFrameTest {
                 new LinkMessage.HashReply(List.of(new byte[32], Arrays.copyOf(data, 32))),
                 new LinkMessage.HashReply(List.of()),
                 new LinkMessage.ReadRequest("v1", 1L << 40, LinkMessage.MAX_READ),
+                new LinkMessage.ReadRequest("v1", 4096, 65536, true),
+                LinkMessage.ReadReply.zeros(LinkStatus.OK, 65536),
                 new LinkMessage.ReadReply(LinkStatus.OK, ByteBuffer.wrap(data)),
                 LinkMessage.ReadReply.refused(LinkStatus.UNKNOWN_VOLUME));
     }
@@ -186,6 +189,15 @@ class LinkFrameTest {
         assertMalformed(MessageType.HASH_REPLY, payload(b -> b.putInt(70_000)), "digest count 70000");
         assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.DATASET_EXTENT, LinkFrame.FLAG_FUA, 1,
                 ByteBuffer.allocate(16)))).isInstanceOf(LinkProtocolException.class).hasMessageContaining("only valid on WRITE");
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.PING, LinkFrame.FLAG_ZEROS, 1,
+                ByteBuffer.allocate(0)))).isInstanceOf(LinkProtocolException.class).hasMessageContaining("ZEROS only on READ_REQUEST");
+        assertThatThrownBy(() -> LinkMessage.ReadReply.zeros(LinkStatus.IO_ERROR, 10)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(LinkMessage.ReadReply.zeros(LinkStatus.OK, 4096).length()).isEqualTo(4096);
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.DATASET_EXTENT, LinkFrame.FLAG_DIRECT, 1,
+                ByteBuffer.allocate(16)))).isInstanceOf(LinkProtocolException.class).hasMessageContaining("DIRECT only on DATASET_BEGIN");
+        assertThatThrownBy(() -> LinkMessage.decode(new LinkFrame(MessageType.DATASET_BEGIN, LinkFrame.FLAG_FUA,
+                1, new LinkMessage.DataSetBegin("v1", 7, 2, 10_000).toFrame(1).payload())))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("only valid on WRITE");
     }
 
     @Test

@@ -21,6 +21,9 @@ public interface ControlHandler {
      */
     void erasReplayed(String volume, SortedMap<Long, Long> regionCountByEra, Map<Long, RoaringBitmap> copied);
 
+    /** A copy's progress ({@code "partial":true} on {@code replayed}): regions of pending eras the replica holds; drops nothing. */
+    void regionsCopied(String volume, Map<Long, RoaringBitmap> copied);
+
     /** Marks regions found to differ from the replica dirty; returns how many were newly marked. */
     long markDiffering(String volume, List<Long> regions);
 

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * POST /v1/link/restore   reconnect
  * POST /v1/volumes/{id}/approve            start the resync of a volume in AWAITING_APPROVAL
  * POST /v1/volumes/{id}/replayed           body {"eras":[{"era":N,"regions":C,"copied":B},...]}: the replayer copied these eras,
- *                                          C from each era's closed marker; 409 (nothing dropped) unless they match
+ *                                          C from each era's closed marker; 409 (nothing dropped) unless they match;
+ *                                          with "partial":true a copy's progress: B recorded as on the replica, nothing dropped
  * POST /v1/volumes/{id}/dirty              body {"regions":[...]}: regions that differ from the replica
  * POST /v1/volumes/{id}/progress           body: the replayer's progress (era, bytesDone, bytesTotal, ...)
  * POST /v1/volumes/{id}/verified           body: a finished verify (finishedMillis, regionsChecked, regionsDiffering, ...)
@@ -366,10 +367,19 @@ public final class ControlServer implements AutoCloseable {
             return;
         }
         ReplayBody report;
+        boolean partial;
         try {
-            report = replayReport(JSON.readTree(body(ex, 1 << 20)));
+            JsonNode body = JSON.readTree(body(ex, 1 << 20));
+            report = replayReport(body);
+            partial = body.path("partial").asBoolean(false);
         } catch (IOException | IllegalArgumentException e) {
             reply(ex, 400, Map.of("error", "body must be " + REPLAY_REPORT_FORM + ": " + e.getMessage()));
+            return;
+        }
+        if (partial) {
+            // A copy under way: the regions are recorded as on the replica, for the final report; nothing is dropped.
+            handler.regionsCopied(volume, report.copied());
+            reply(ex, 200, Map.of("volume", volume, "droppedEras", List.of()));
             return;
         }
         handler.erasReplayed(volume, report.counts(), report.copied());

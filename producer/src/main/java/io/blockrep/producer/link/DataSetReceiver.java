@@ -1,5 +1,6 @@
 package io.blockrep.producer.link;
 
+import io.blockrep.common.link.DataSetCrc;
 import io.blockrep.common.link.LinkMessage.Ack;
 import io.blockrep.common.link.LinkMessage.DataSetAck;
 import io.blockrep.common.link.LinkMessage.DataSetBegin;
@@ -29,6 +30,15 @@ import org.slf4j.LoggerFactory;
  * adopted (GENERATION inSync=true), and promote refuses it without {@code --force}, also after a
  * crash. This does not depend on the primary's GENERATION(inSync=false) getting through. If that
  * cannot be recorded, the set is refused with IO_ERROR and nothing of it is applied.
+ *
+ * <p>Direct sets (DATASET_BEGIN with the DIRECT flag: a replayer's copy) skip the journal: each
+ * EXTENT is range-checked and written to the volume as it arrives, COMMIT checks count, bytes and CRC
+ * as above, flushes the volume and answers OK. The copy is already marked inconsistent by then (see
+ * above), so a set cut short (connection lost, crash, a refusal after some extents were written)
+ * leaves regions of mixed data on a copy nobody may take as consistent, and its sender, never
+ * acknowledged, still holds them dirty and sends them again. What the journal added was the set's
+ * atomicity on that inconsistent copy, at the price of writing every byte twice and three flushes
+ * per set: the replica's disk is what bounds a full copy or an initial sync.
  *
  * <p>A refused set (out-of-range extent, count or size beyond BEGIN, I/O error on the journal) has
  * its journal deleted at once; its remaining EXTENTs and its COMMIT are answered with the same
@@ -61,6 +71,10 @@ final class DataSetReceiver {
         Path dir;
         DataSetJournal journal;
         Ack refusal;
+        /** A direct set's running figures (a journaled set's are the journal's). */
+        final DataSetCrc crc = new DataSetCrc();
+        int extents;
+        long bytes;
 
         Open(DataSetBegin begin) {
             this.begin = begin;
@@ -93,6 +107,9 @@ final class DataSetReceiver {
             log.error("link from {}: cannot mark '{}' inconsistent before data set {}", peer, b.volume(), b.setId(), e);
             return refuse(LinkStatus.IO_ERROR, "cannot mark this copy inconsistent before the data set: " + e.getMessage());
         }
+        if (b.direct()) {
+            return Ack.OK;
+        }
         try {
             open.journal = journalFor(volume.volumeDir(), b);
             return Ack.OK;
@@ -112,9 +129,14 @@ final class DataSetReceiver {
             return refuse(LinkStatus.OUT_OF_RANGE, "extent [" + x.offset() + ", +" + data.remaining()
                     + ") is outside volume '" + volume.id() + "' (size " + volume.size() + "); data set refused");
         }
-        if (j.extentCount() >= open.begin.extentCount() || data.remaining() > open.begin.totalBytes() - j.totalBytes()) {
-            return refuse(LinkStatus.DATASET_MISMATCH, "extent " + (j.extentCount() + 1) + " goes beyond the "
+        int extents = j == null ? open.extents : j.extentCount();
+        long bytes = j == null ? open.bytes : j.totalBytes();
+        if (extents >= open.begin.extentCount() || data.remaining() > open.begin.totalBytes() - bytes) {
+            return refuse(LinkStatus.DATASET_MISMATCH, "extent " + (extents + 1) + " goes beyond the "
                     + open.begin.extentCount() + " extents / " + open.begin.totalBytes() + " bytes announced by BEGIN");
+        }
+        if (j == null) {
+            return direct(x, data, volume);
         }
         try {
             j.append(x.offset(), data);
@@ -123,6 +145,44 @@ final class DataSetReceiver {
             log.error("link from {}: journaling data set {} failed", peer, x.setId(), e);
             return refuse(LinkStatus.IO_ERROR, "journal write failed: " + e);
         }
+    }
+
+    /** A direct set's extent: straight to the volume (not flushed until COMMIT). */
+    private Ack direct(DataSetExtent x, ByteBuffer data, Volume volume) {
+        open.crc.add(x.offset(), data);
+        open.extents++;
+        open.bytes += data.remaining();
+        try {
+            volume.write(x.offset(), data);
+            return Ack.OK;
+        } catch (IOException e) {
+            log.error("link from {}: writing data set {} to '{}' failed", peer, x.setId(), volume.id(), e);
+            return refuse(LinkStatus.IO_ERROR, "volume write failed: " + e);
+        }
+    }
+
+    /** COMMIT of a direct set: the figures checked, then the volume flushed before OK. */
+    private DataSetAck commitDirect(DataSetCommit c, Open set, Volume volume) {
+        long id = c.setId();
+        if (c.extentCount() != set.extents || set.extents != set.begin.extentCount() || set.bytes != set.begin.totalBytes()
+                || c.crc32c() != set.crc.value()) {
+            return new DataSetAck(id, LinkStatus.DATASET_MISMATCH, String.format(
+                    "COMMIT says %d extents, CRC32C 0x%08X; received %d extents, %d bytes, CRC32C 0x%08X; BEGIN said %d extents, %d bytes"
+                            + " (direct set: what arrived is on the volume, unacknowledged)",
+                    c.extentCount(), c.crc32c(), set.extents, set.bytes, set.crc.value(), set.begin.extentCount(), set.begin.totalBytes()));
+        }
+        try {
+            volume.flush();
+        } catch (IOException e) {
+            log.error("link from {}: flushing '{}' after direct data set {} failed", peer, volume.id(), id, e);
+            return new DataSetAck(id, LinkStatus.IO_ERROR, "flushing data set " + id + " failed: " + e.getMessage());
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("link from {}: direct data set {} applied to '{}' ({} extents, {} bytes) in {} ms", peer, id, volume.id(),
+                    set.extents, set.bytes, (System.nanoTime() - set.openedNanos) / 1_000_000);
+        }
+        volumes.dataSetApplied(set.begin.volume(), set.bytes);
+        return new DataSetAck(id, LinkStatus.OK, "");
     }
 
     /**
@@ -135,6 +195,9 @@ final class DataSetReceiver {
         long id = c.setId();
         if (set.refusal != null) {
             return new DataSetAck(id, set.refusal.status(), set.refusal.message());
+        }
+        if (set.begin.direct()) {
+            return commitDirect(c, set, volume);
         }
         DataSetJournal j = set.journal;
         if (c.extentCount() != j.extentCount() || j.extentCount() != set.begin.extentCount()
@@ -167,6 +230,7 @@ final class DataSetReceiver {
         }
         spare = j;
         spareDir = set.dir;
+        volumes.dataSetApplied(set.begin.volume(), j.totalBytes());
         if (log.isDebugEnabled()) {
             long t3 = System.nanoTime();
             log.debug("link from {}: data set {} applied to '{}' ({} extents, {} bytes); received in {} ms, commit {} ms,"

@@ -43,6 +43,10 @@ public interface LinkVolumes {
     default void resyncBegun(String volumeId) {
     }
 
+    /** A data set of {@code bytes} was applied to this side's copy of {@code volumeId} durably (and is being acknowledged). */
+    default void dataSetApplied(String volumeId, long bytes) {
+    }
+
     /**
      * A volume, this side's current role and generation history for it, and its state directory
      * (the facility's {@code VolumeStore.volumeDir(id)}), under which data set journals are kept.

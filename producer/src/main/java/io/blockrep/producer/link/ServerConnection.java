@@ -454,7 +454,12 @@ final class ServerConnection implements Runnable {
             log.error("reading '{}' [{}, +{}) for {} failed", v.id(), r.offset(), r.length(), peer, e);
             return LinkMessage.ReadReply.refused(LinkStatus.IO_ERROR);
         }
-        return new LinkMessage.ReadReply(LinkStatus.OK, data.flip());
+        data.flip();
+        if (r.zerosOk() && BlockHashes.isZero(data)) {
+            // A hole (or zeros written): its length instead of its bytes, the check a vectorised compare.
+            return LinkMessage.ReadReply.zeros(LinkStatus.OK, r.length());
+        }
+        return new LinkMessage.ReadReply(LinkStatus.OK, data);
     }
 
     private static Ack apply(Volume v, LinkMessage.Write w) {

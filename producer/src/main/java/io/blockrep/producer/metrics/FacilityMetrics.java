@@ -117,6 +117,8 @@ public final class FacilityMetrics implements AutoCloseable {
                 .description("regions written here that the peer does not have yet").register(r);
         Gauge.builder("blockrep.volume.dirty.bytes", v, x -> (double) x.dirtyRegions() * x.metadata().regionSize()).tag("volume", id)
                 .description("dirty regions times the region size").register(r);
+        FunctionCounter.builder("blockrep.volume.dataset.bytes", v, ReplicatedVolume::dataSetBytesApplied).tag("volume", id)
+                .description("bytes of data sets applied to this copy as a replica (resyncs, full copies), since start").register(r);
         Gauge.builder("blockrep.volume.oldest.dirty.write.age.seconds", v, this::oldestDirtyAgeSeconds).tag("volume", id)
                 .description("age of the oldest write the peer does not have (the RPO exposure); 0 when nothing is dirty").register(r);
     }

@@ -292,7 +292,14 @@ final class ModeMachine {
         }
     }
 
-    /**
+        /** A copy's progress: regions the replica holds already, counted by the final report (see {@link ResyncCoordinator#copied}). */
+    void regionsCopied(Map<Long, RoaringBitmap> copiedRegions) {
+        synchronized (lock) {
+            resync.copied(copiedRegions);
+        }
+    }
+
+/**
      * The replayer copied exactly the eras of {@code report} (era → its region count). Drops them
      * (refusing, with nothing dropped, a report that does not match what this side closed), then:
      * more eras pending → wait; RESYNCING and the open era small, or no smaller than the eras just

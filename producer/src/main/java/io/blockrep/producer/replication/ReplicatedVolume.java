@@ -56,6 +56,8 @@ public final class ReplicatedVolume {
     private final VolumeRoles roles;
     private final WritePath writes;
     private final ActivityCheckpointer activity;
+    /** Bytes of data sets applied to this copy (as a replica) since the facility started. */
+    private final java.util.concurrent.atomic.AtomicLong dataSetBytes = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * When and how a dirty volume resynchronises. {@code cutoverRegions}: writes are held for the final
@@ -196,7 +198,15 @@ public final class ReplicatedVolume {
         machine.approve();
     }
 
-    /**
+        /** Regions of pending eras the replica holds already, reported while a copy is under way; nothing is dropped. */
+    public void regionsCopied(Map<Long, RoaringBitmap> copied) {
+        if (tracker == null) {
+            throw new InvalidInputException("volume '" + name() + "' is not replicated");
+        }
+        machine.regionsCopied(copied);
+    }
+
+/**
      * The replayer copied {@code copied} (per era, the regions it copied) of exactly the eras in
      * {@code regionCountByEra} (each with the region count of its era-closed marker). Refused, with
      * nothing dropped, when an era is not pending here, its count differs from this side's bitmap, or
@@ -400,6 +410,16 @@ public final class ReplicatedVolume {
     /** How long the last cutover held writes, in ms, or -1 before the first cutover. */
     public long lastHoldMillis() {
         return machine.lastHoldMillis();
+    }
+
+    /** A data set of {@code bytes} was applied to this copy (its link server tells). */
+    public void dataSetApplied(long bytes) {
+        dataSetBytes.addAndGet(bytes);
+    }
+
+    /** Bytes of data sets applied to this copy since the facility started: what resyncs and full copies wrote here. */
+    public long dataSetBytesApplied() {
+        return dataSetBytes.get();
     }
 
     public long dirtyRegions() {

@@ -109,6 +109,23 @@ final class ResyncCoordinator {
      * published again (a tombstone written by someone else can delay a resync, never drop a region).
      * Returns the number of distinct regions the dropped eras held.
      */
+    /**
+     * Progress of a copy still under way: the replayer says it holds {@code copied} (era → regions) on
+     * the replica, acknowledged data set by data set, before it tombstones their keys. Only recorded
+     * (for pending eras; others are ignored): nothing is dropped, refused or published again. The final
+     * report's coverage check ({@link #drop}) counts them, so a replayer killed mid-copy and started
+     * again copies only what its predecessor had not, instead of having the whole era published again.
+     * Held in memory: a facility restart forgets it, which costs a copy again, never a region.
+     */
+    void copied(Map<Long, RoaringBitmap> copied) {
+        copiedSoFar.keySet().retainAll(tracker.pendingEras());
+        for (Map.Entry<Long, RoaringBitmap> e : copied.entrySet()) {
+            if (tracker.pendingEras().contains(e.getKey())) {
+                copiedSoFar.computeIfAbsent(e.getKey(), k -> new RoaringBitmap()).or(e.getValue());
+            }
+        }
+    }
+
     long drop(SortedMap<Long, Long> counts, Map<Long, RoaringBitmap> copied) {
         new ReplayReport(counts).requireValid(volume, tracker);
         copiedSoFar.keySet().retainAll(tracker.pendingEras());

@@ -37,6 +37,8 @@ class ControlServerReplayedTest {
     private ControlServer server;
     private final HttpClient http = HttpClient.newHttpClient();
 
+    private final java.util.List<Object> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     @BeforeEach
     void start() throws Exception {
         VolumeStore store = new VolumeStore(dir);
@@ -48,6 +50,10 @@ class ControlServerReplayedTest {
         tracker.closeEra();
         ControlHandler handler = (ControlHandler) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ControlHandler.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("regionsCopied")) {
+                        progress.add(args[1]);
+                        return null;
+                    }
                     if (!method.getName().equals("erasReplayed")) {
                         throw new UnsupportedOperationException(method.getName());
                     }
@@ -80,6 +86,19 @@ class ControlServerReplayedTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).contains("\"droppedEras\" : [ 2 ]");
         assertThat(tracker.pendingEras()).containsExactly(1L);
+    }
+
+    @Test
+    void aPartialReportRecordsTheCopiedRegionsAndDropsNoEra() throws Exception {
+        HttpResponse<String> r = post("/v1/volumes/vol/replayed",
+                "{\"partial\":true,\"eras\":[{\"era\":1,\"regions\":2,\"copied\":\"" + copied(0, 1) + "\"}]}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body().replaceAll("\\s", "")).contains("\"droppedEras\":[]");
+        assertThat(progress).hasSize(1);
+        @SuppressWarnings("unchecked")
+        java.util.Map<Long, org.roaringbitmap.RoaringBitmap> got = (java.util.Map<Long, org.roaringbitmap.RoaringBitmap>) progress.get(0);
+        assertThat(got.get(1L).toArray()).containsExactly(0, 1);
+        assertThat(tracker.pendingEras()).containsExactly(1L, 2L);
     }
 
     @Test

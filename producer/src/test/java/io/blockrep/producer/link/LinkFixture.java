@@ -55,6 +55,14 @@ final class LinkFixture implements AutoCloseable, LinkVolumes {
         entries.computeIfPresent(id, (k, e) -> new Entry(e.volume(), role, e.volumeDir()));
     }
 
+    /** Bytes of data sets applied, as the link server reported them. */
+    final java.util.concurrent.atomic.AtomicLong applied = new java.util.concurrent.atomic.AtomicLong();
+
+    @Override
+    public void dataSetApplied(String volumeId, long bytes) {
+        applied.addAndGet(bytes);
+    }
+
     @Override
     public Optional<Entry> find(String volumeId) {
         return Optional.ofNullable(entries.get(volumeId));

@@ -145,6 +145,35 @@ class ReplicatedVolumeReplayReportTest {
         assertThat(v.mode()).isEqualTo(Mode.RESYNCING);
     }
 
+    @Test
+    void regionsReportedCopiedByAKilledReplayerCountForTheReportOfTheOneThatResumes() {
+        org.roaringbitmap.RoaringBitmap era1 = v.tracker().dirtyRegions(first);
+        org.roaringbitmap.RoaringBitmap half = new org.roaringbitmap.RoaringBitmap();
+        era1.forEach((org.roaringbitmap.IntConsumer) r -> {
+            if (half.getCardinality() < 3) {
+                half.add(r);
+            }
+        });
+        // The first replayer acknowledged half of the era, recorded it here, and died before its report.
+        v.regionsCopied(java.util.Map.of(first, half, v.tracker().openEra(), era1));
+        assertThat(v.tracker().pendingEras()).as("progress drops nothing").containsExactly(first, second);
+
+        // The next one copies only the regions still live in the dirty topic, and reports just those.
+        v.erasReplayed(report(first, 6), java.util.Map.of(first, org.roaringbitmap.RoaringBitmap.andNot(era1, half)));
+        assertThat(v.tracker().pendingEras()).containsExactly(second);
+    }
+
+    @Test
+    void withoutRecordedProgressAReportOfHalfAnEraIsStillRefused() {
+        org.roaringbitmap.RoaringBitmap era1 = v.tracker().dirtyRegions(first);
+        org.roaringbitmap.RoaringBitmap rest = era1.clone();
+        rest.remove(era1.first());
+        assertThatThrownBy(() -> v.erasReplayed(report(first, 6), java.util.Map.of(first, rest)))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("were not reported copied");
+        assertThat(v.tracker().pendingEras()).containsExactly(first, second);
+    }
+
     /** Every region of every pending era, as a replayer that copied them all reports it. */
     private static java.util.Map<Long, org.roaringbitmap.RoaringBitmap> copiedAll(ReplicatedVolume v) {
         java.util.Map<Long, org.roaringbitmap.RoaringBitmap> all = new java.util.HashMap<>();

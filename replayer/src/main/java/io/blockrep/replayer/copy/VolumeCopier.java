@@ -1,6 +1,7 @@
 package io.blockrep.replayer.copy;
 
 import io.blockrep.common.FatalException;
+import io.blockrep.common.link.BlockHashes;
 import io.blockrep.common.volume.RegionGeometry;
 import io.blockrep.replayer.plan.Extent;
 import io.blockrep.replayer.plan.ExtentPlanner;
@@ -97,6 +98,8 @@ public final class VolumeCopier {
         long bytesCopied = 0;
         long regionsCopied = 0;
         long skipped = 0;
+        long zeroSkipped = 0;
+        long bytesSent = 0;
         List<CompletableFuture<Void>> tombstones = new ArrayList<>();
         java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
         ByteBuffer nextBuffer = batches.isEmpty() ? null : bufferFor(batches.get(0));
@@ -112,12 +115,23 @@ public final class VolumeCopier {
             // Wait for the rate before talking to the target, so no connection sits idle mid-batch.
             rate.acquire(bytes);
             List<ReplicaTarget.ExtentData> toSend = extentData(batch, data);
+            RoaringBitmap skip = new RoaringBitmap();
             if (settings.skipIdentical()) {
                 RoaringBitmap same = identicalRegions(pass, batch, data);
-                if (!same.isEmpty()) {
-                    skipped += same.getLongCardinality();
-                    toSend = without(pass.geometry(), batch, data, same);
-                }
+                skipped += same.getLongCardinality();
+                skip.or(same);
+            }
+            RoaringBitmap zero = RoaringBitmap.andNot(zeroRegions(pass.geometry(), batch, data), skip);
+            if (!zero.isEmpty()) {
+                RoaringBitmap zeroThere = zeroOnTarget(pass, zero);
+                zeroSkipped += zeroThere.getLongCardinality();
+                skip.or(zeroThere);
+            }
+            if (!skip.isEmpty()) {
+                toSend = without(pass.geometry(), batch, data, skip);
+            }
+            for (ReplicaTarget.ExtentData x : toSend) {
+                bytesSent += x.data().remaining();
             }
             long setId = SET_IDS.nextLong() & Long.MAX_VALUE;
             CompletableFuture<Void> sent = toSend.isEmpty() ? CompletableFuture.completedFuture(null)
@@ -136,14 +150,15 @@ public final class VolumeCopier {
                 bytesCopied += done.bytes();
                 regionsCopied += done.regions().getLongCardinality();
                 progress.accept(new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
-                        System.nanoTime() - started));
+                        System.nanoTime() - started, bytesSent, zeroSkipped));
             }
         }
         CompletableFuture<Void> allTombstones = CompletableFuture.allOf(tombstones.toArray(CompletableFuture[]::new));
         CopyProgress done = new CopyProgress(volume, throughEra, bytesTotal, bytesCopied, regionsTotal, regionsCopied, skipped,
-                System.nanoTime() - started);
-        LOG.info("volume {}: copied {} region(s) ({} bytes, {} skipped as identical) of {}'s eras <= {} in {} ms", volume,
-                regionsCopied - skipped, bytesCopied, skipped, pass.sourceNode(), throughEra, done.elapsedNanos() / 1_000_000);
+                System.nanoTime() - started, bytesSent, zeroSkipped);
+        LOG.info("volume {}: copied {} region(s) of {}'s eras <= {} in {} ms: {} bytes, {} of them sent; {} region(s) skipped as "
+                + "identical, {} as zeros on both sides", volume, regionsCopied - skipped - zeroSkipped, pass.sourceNode(), throughEra,
+                done.elapsedNanos() / 1_000_000, bytesCopied, bytesSent, skipped, zeroSkipped);
         return new Result(done, allTombstones);
     }
 
@@ -203,14 +218,75 @@ public final class VolumeCopier {
             List<byte[]> digests = remote.get(i);
             for (int k = 0; k < e.regionCount(); k++) {
                 long region = e.firstRegion() + k;
-                sha.reset();
-                sha.update(regionBytes(geometry, e, data.get(i), region));
-                if (k < digests.size() && Arrays.equals(sha.digest(), digests.get(k))) {
+                if (k < digests.size() && Arrays.equals(BlockHashes.digest(sha, regionBytes(geometry, e, data.get(i), region)),
+                        digests.get(k))) {
                     same.add(region, region + 1);
                 }
             }
         }
         return same;
+    }
+
+    /** Regions of {@code batch} whose source bytes are all zero (a vectorised compare over the set's buffer). */
+    private static RoaringBitmap zeroRegions(RegionGeometry geometry, List<Extent> batch, List<ByteBuffer> data) {
+        RoaringBitmap zero = new RoaringBitmap();
+        for (int i = 0; i < batch.size(); i++) {
+            Extent e = batch.get(i);
+            for (int k = 0; k < e.regionCount(); k++) {
+                long region = e.firstRegion() + k;
+                if (BlockHashes.isZero(regionBytes(geometry, e, data.get(i), region))) {
+                    zero.add(region, region + 1);
+                }
+            }
+        }
+        return zero;
+    }
+
+    /**
+     * Of {@code zero} (regions the source holds only zeros in), those that read as zeros on the target
+     * too: one HASH round trip over their runs, each digest compared with that of a zero region, which the
+     * target answers without hashing (see {@link BlockHashes#digest}). A fresh sparse replica answers
+     * yes for every hole; those regions then cost neither wire bytes nor a replica write. The others are
+     * sent as they are.
+     */
+    private RoaringBitmap zeroOnTarget(Pass pass, RoaringBitmap zero) throws InterruptedException {
+        RegionGeometry geometry = pass.geometry();
+        List<long[]> ranges = new ArrayList<>();
+        List<Long> firsts = new ArrayList<>();
+        long maxRun = Math.max(1, Math.min(io.blockrep.common.link.LinkMessage.MAX_HASH_BYTES / geometry.regionSize(),
+                io.blockrep.common.link.LinkMessage.MAX_HASH_BLOCKS));
+        zero.forEach((org.roaringbitmap.IntConsumer) r -> {
+            long region = Integer.toUnsignedLong(r);
+            int last = firsts.size() - 1;
+            if (last >= 0 && firsts.get(last) + ranges.get(last)[2] == region && ranges.get(last)[2] < maxRun) {
+                long[] run = ranges.get(last);
+                run[1] += geometry.regionLength(region);
+                run[2]++;
+            } else {
+                firsts.add(region);
+                ranges.add(new long[] {geometry.regionStart(region), geometry.regionLength(region), 1});
+            }
+        });
+        List<long[]> asked = ranges.stream().map(r -> new long[] {r[0], r[1]}).toList();
+        List<List<byte[]>> remote = await(pass.target().hashes(pass.volume(), asked, geometry.regionSize()).toCompletableFuture(),
+                "hashes of " + pass.volume());
+        RoaringBitmap there = new RoaringBitmap();
+        for (int i = 0; i < ranges.size(); i++) {
+            List<byte[]> digests = remote.get(i);
+            for (int k = 0; k < ranges.get(i)[2] && k < digests.size(); k++) {
+                long region = firsts.get(i) + k;
+                if (Arrays.equals(zeroDigest(geometry.regionLength(region)), digests.get(k))) {
+                    there.add(region, region + 1);
+                }
+            }
+        }
+        return there;
+    }
+
+    private final Map<Integer, byte[]> zeroDigests = new java.util.HashMap<>();
+
+    private byte[] zeroDigest(int length) {
+        return zeroDigests.computeIfAbsent(length, n -> BlockHashes.digest(sha256(), ByteBuffer.allocate(n)));
     }
 
     private static List<ReplicaTarget.ExtentData> extentData(List<Extent> batch, List<ByteBuffer> data) {

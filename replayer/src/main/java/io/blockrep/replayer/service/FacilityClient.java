@@ -255,6 +255,27 @@ public final class FacilityClient {
         }
     }
 
+    /**
+     * A copy's progress: {@code regions} of era {@code era} are on the replica (their data set was
+     * acknowledged). The facility records them for the era's final report and drops nothing ({@code POST
+     * .../replayed} with {@code "partial":true}), so a copy killed and started again need not copy them twice.
+     */
+    public void regionsCopied(String volume, long era, RoaringBitmap regions) {
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(Map.of("partial", true,
+                    "eras", List.of(Map.of("era", era, "regions", regions.getLongCardinality(), "copied", base64(regions)))));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        String path = "/v1/volumes/" + volume + "/replayed";
+        Response r = exchange("POST", path, body);
+        if (r.status() != 200) {
+            throw new RetriableException(address + ": POST " + path + " (partial, era " + era + ") failed (HTTP " + r.status() + "): "
+                    + errorOf(r));
+        }
+    }
+
     /** A region set in RoaringBitmap's portable serialisation, base64: compact for runs of adjacent regions. */
     static String base64(RoaringBitmap regions) {
         RoaringBitmap r = regions.clone();

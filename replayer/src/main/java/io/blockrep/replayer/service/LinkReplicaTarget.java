@@ -21,7 +21,7 @@ import java.util.concurrent.Executors;
  * blocking {@link LinkClient}s; one per volume and target node. Data sets go out on
  * {@link #SENDERS} sender threads, each with its own connection, so one set can be sent while the
  * secondary applies another (its server applies each connection's sets in order, on its own
- * thread). Hash requests use the caller's connection. A client attaches the volume with the geometry
+ * thread), each applied straight to the volume (DIRECT). Hash requests use the caller's connection. A client attaches the volume with the geometry
  * learnt from the dirty records, so all connections are remade when that changes.
  *
  * <p>Thread-safety: each {@link LinkClient} is confined to one thread; {@link #attach} and
@@ -81,7 +81,11 @@ final class LinkReplicaTarget implements ReplicaTarget, AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalStateException("volume geometry unknown: no dirty record seen yet"));
         }
         List<LinkClient.Extent> frames = extents.stream().map(e -> new LinkClient.Extent(e.offset(), e.data())).toList();
-        return CompletableFuture.runAsync(() -> senderClient(target).sendDataSet(volume, setId, frames), senders);
+        // DIRECT: the replica applies the extents as they arrive, without journaling them first. Every copy the
+        // replayer makes is onto a copy marked inconsistent from its first data set until the copy ends, and a set
+        // not acknowledged is sent again, so the journal's per-set atomicity bought nothing there but a second write
+        // of every byte (see DataSetReceiver).
+        return CompletableFuture.runAsync(() -> senderClient(target).sendDataSet(volume, setId, frames, true), senders);
     }
 
     /** This sender thread's connection for {@code target}, made on first use. */

@@ -99,6 +99,14 @@ public final class ReplayerRuntime implements AutoCloseable, ReplayEngine.Nodes 
         ReplayedRegions replayed = new ReplayedRegions() {
             @Override
             public CompletableFuture<Void> tombstone(String volume, String node, long era, RoaringBitmap regions) {
+                // The source's facility records the regions as copied first (its final report then counts them even if
+                // this process dies before reporting), then the keys are tombstoned: a copy started again skips both.
+                try {
+                    control(node).regionsCopied(volume, era, regions);
+                } catch (RuntimeException e) {
+                    LOG.debug("volume {}: recording copy progress at {} failed ({}); a restarted copy may copy these regions again",
+                            volume, node, e.toString());
+                }
                 return tombstoner.tombstoneRegions(volume, node, era, regions).thenApply(n -> null);
             }
 

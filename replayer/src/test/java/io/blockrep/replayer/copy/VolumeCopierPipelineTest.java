@@ -37,7 +37,9 @@ class VolumeCopierPipelineTest {
             }
             List<ByteBuffer> data = new ArrayList<>();
             for (Extent e : extents) {
-                data.add(ByteBuffer.allocate((int) e.length()));
+                byte[] bytes = new byte[(int) e.length()];
+                java.util.Arrays.fill(bytes, (byte) 1); // data: zero regions would be checked on the target first
+                data.add(ByteBuffer.wrap(bytes));
             }
             return CompletableFuture.completedFuture(data);
         };

@@ -102,4 +102,51 @@ class VolumeCopierTest {
         assertThat(reports).isNotEmpty();
         assertThat(reports.get(reports.size() - 1).bytesCopied()).isEqualTo(done.bytesTotal());
     }
+
+    /**
+     * A full copy of a half-empty volume onto a fresh (all-zero) replica and onto one holding old data:
+     * zero regions cost no data bytes where the replica reads zeros already, and are written as zeros
+     * where it does not; either way the replica ends equal to the source.
+     */
+    @Test
+    void zeroRegionsAreSkippedWhereTheReplicaIsZeroAndWrittenWhereItIsNot() throws Exception {
+        byte[] source = new byte[REGION * REGIONS];
+        Random random = new Random(5);
+        for (int r = 0; r < REGIONS; r += 2) {
+            byte[] region = new byte[REGION];
+            random.nextBytes(region);
+            System.arraycopy(region, 0, source, r * REGION, REGION);
+        }
+        RoaringBitmap all = new RoaringBitmap();
+        all.add(0L, REGIONS);
+        SourceReader reader = (volume, extents) -> {
+            List<ByteBuffer> out = new ArrayList<>();
+            for (Extent e : extents) {
+                out.add(ByteBuffer.wrap(source, (int) e.offset(), (int) e.length()).slice());
+            }
+            return CompletableFuture.completedFuture(out);
+        };
+        ReplayedRegions tombstones = (volume, node, era, regions) -> CompletableFuture.completedFuture(null);
+        RegionGeometry geometry = new RegionGeometry((long) REGION * REGIONS, REGION);
+
+        MemoryReplica fresh = new MemoryReplica();
+        VolumeCopier copier = new VolumeCopier(new VolumeCopier.Settings(8 * REGION, 32 * REGION, false, 5000), tombstones,
+                RateLimiter.of(0));
+        CopyProgress done = copier.copy(new VolumeCopier.Pass("vol", "site-a", geometry, reader, fresh), Map.of(1L, all), p -> { })
+                .progress();
+        assertThat(fresh.bytes).isEqualTo(source);
+        assertThat(done.regionsZero()).isEqualTo(REGIONS / 2);
+        assertThat(done.bytesSent()).as("only the regions holding data are sent").isEqualTo((long) REGIONS / 2 * REGION);
+        assertThat(done.bytesCopied()).isEqualTo((long) REGIONS * REGION);
+
+        MemoryReplica old = new MemoryReplica();
+        java.util.Arrays.fill(old.bytes, (byte) 0x77);
+        for (int r = 1; r < REGIONS; r += 4) {
+            java.util.Arrays.fill(old.bytes, r * REGION, (r + 1) * REGION, (byte) 0); // some zero there already
+        }
+        done = copier.copy(new VolumeCopier.Pass("vol", "site-a", geometry, reader, old), Map.of(1L, all), p -> { }).progress();
+        assertThat(old.bytes).isEqualTo(source);
+        assertThat(done.regionsZero()).isEqualTo(REGIONS / 4);
+        assertThat(done.bytesSent()).isEqualTo((long) (REGIONS - REGIONS / 4) * REGION);
+    }
 }
