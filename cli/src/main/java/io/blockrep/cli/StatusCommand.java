@@ -202,6 +202,10 @@ final class StatusCommand implements Callable<Integer> {
         if (verified != null) {
             notes.add(name + ": " + verified);
         }
+        String async = asyncLag(v.path("async"));
+        if (async != null) {
+            notes.add(name + ": " + async);
+        }
         String mode = v.path("mode").asText();
         if (!mode.equals("REPLICATING") && !mode.equals("SECONDARY") && !v.path("modeReason").asText().isEmpty()) {
             notes.add(name + ": " + v.path("modeReason").asText());
@@ -248,6 +252,17 @@ final class StatusCommand implements Callable<Integer> {
         long differing = r.path("regionsDiffering").asLong();
         return "last verified at " + Instant.ofEpochMilli(r.path("finishedMillis").asLong()) + ", " + differing
                 + (differing == 1 ? " region differed" : " regions differed") + " (by " + r.path("by").asText("?") + ")";
+    }
+
+    /** "async lag 1.2 MiB in 300 write(s), oldest 0.4s; high-water 8.0 MiB of 64.0 MiB; overflow forced LOGGING 0 time(s)", or null for a sync volume. */
+    static String asyncLag(JsonNode a) {
+        if (!a.isObject()) {
+            return null;
+        }
+        return "async lag " + Sizes.human(a.path("lagBytes").asLong()) + " in " + a.path("lagWrites").asLong() + " write(s), oldest "
+                + String.format(java.util.Locale.ROOT, "%.1fs", a.path("lagSeconds").asDouble()) + "; high-water "
+                + Sizes.human(a.path("highWaterBytes").asLong()) + " of " + Sizes.human(a.path("queueCapBytes").asLong())
+                + "; overflow forced LOGGING " + a.path("overflowLogging").asLong() + " time(s)";
     }
 
     /** "45% 120.0 MiB/s" for a replay in progress, "-" otherwise. */

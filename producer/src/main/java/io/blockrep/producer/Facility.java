@@ -281,7 +281,8 @@ public final class Facility implements AutoCloseable, ControlHandler {
             ReplicatedVolume.Services services = new ReplicatedVolume.Services(config.nodeId(), clock, volumeIo,
                     ModeTimer.of(modeTimers, e -> supervisor.failed("mode timer of volume " + meta.id(), e)),
                     new ReplicatedVolume.ResyncPolicy(r.autosync(), r.cutoverRegions(), r.cutoverHoldTimeout(), config.link().restoreDamping()),
-                    () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()));
+                    () -> peerLink.reconnect("volume " + meta.id() + " changed its role", config.link().connectTimeout()),
+                    config.mirror(meta.id()));
             replicated.put(meta.id(), new ReplicatedVolume(handle, tracker, hasPeer ? peerLink : null,
                     InitialSyncSetup.completing(observer, handle, tracker != null, config.nodeId(), clock), services));
             metrics.volume(replicated.get(meta.id()));
@@ -607,6 +608,12 @@ public final class Facility implements AutoCloseable, ControlHandler {
         return Optional.ofNullable(replicated.get(id));
     }
 
+    private static VolumeStatus.AsyncLag asyncLag(ReplicatedVolume v) {
+        io.blockrep.producer.replication.MirrorLag a = v.asyncStats();
+        return a == null ? null : new VolumeStatus.AsyncLag(a.lagBytes(), a.lagWrites(), a.lagSeconds(), a.highWaterBytes(),
+                a.queueCapBytes(), a.overflows(), a.drops());
+    }
+
     @Override
     public FacilityStatus status() {
         List<VolumeStatus> list = new ArrayList<>();
@@ -624,7 +631,7 @@ public final class Facility implements AutoCloseable, ControlHandler {
                     peer == null ? null : new VolumeStatus.Peer(peer.peerNode(), peer.peerRole().name(), peer.decision().name(),
                             peer.currentGeneration(), peer.detail()),
                     m.role() == Role.PRIMARY ? VolumeStatus.InitialSyncProgress.of(m.initialSync(), dirty, m.regionSize(),
-                            pending, replayProgress.get(m.id())) : null, lastVerify.get(m.id())));
+                            pending, replayProgress.get(m.id())) : null, lastVerify.get(m.id()), asyncLag(v)));
         }
         String kafka = "DISABLED";
         long backlog = 0;

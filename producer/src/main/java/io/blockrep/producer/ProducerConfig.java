@@ -102,8 +102,12 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Node id the peer must present at HELLO; unset = any authenticated peer.")
             .define("producer.link.secret", STRING, null,
                     "Shared secret for the link's HMAC challenge; required with a peer or a SECONDARY volume. Prefer BLOCKREP_PRODUCER_LINK_SECRET.")
-            .define("producer.link.sync.mode", STRING, "sync", Validators.oneOf("SYNC"),
-                    "sync: a write is acknowledged after both sides have it (async is planned).")
+            .define("producer.link.sync.mode", STRING, "sync", Validators.oneOf("SYNC", "ASYNC"),
+                    "How REPLICATING mirrors writes. sync: a write is acknowledged after both sides have it (RPO zero, a round trip per write). async: acknowledged once durable here; its copy goes to the peer through a bounded queue (RPO = the queue's lag). Per volume: producer.volume.<id>.link.sync.mode.")
+            .define("producer.link.async.queue.bytes", SIZE, "64M", Validators.range(64L << 10, 1L << 40),
+                    "Async mode, per volume: most bytes of written data queued for the peer and not yet acknowledged; a write that does not fit marks the queued writes dirty and moves the volume to LOGGING (a resync catches up). Never blocks the writer.")
+            .define("producer.link.async.max.lag", DURATION, "5s",
+                    "Async mode: the oldest unacknowledged queued write may be at most this old; older marks the queue dirty and moves the volume to LOGGING. 0s = no age bound (only producer.link.async.queue.bytes and the ack timeout).")
             .define("producer.link.ack.timeout", DURATION, "5s",
                     "A write the peer has not acknowledged within this time puts the volume in LOGGING.")
             .define("producer.link.heartbeat.interval", DURATION, "1s", "Interval of PING heartbeats on an idle link.")
@@ -161,6 +165,8 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                     "Backing file or block device; default {state.dir}/volumes/{id}/data.img, created sparse when missing.")
             .define("producer.volume.<id>.role", STRING, "PRIMARY", Validators.oneOf("PRIMARY", "SECONDARY"),
                     "Role of the volume when it is first created here; afterwards the role recorded in its metadata wins (changed by blockrep promote / demote). A SECONDARY is exported read-only.")
+            .define("producer.volume.<id>.link.sync.mode", STRING, null, Validators.oneOf("SYNC", "ASYNC"),
+                    "This volume's mirroring, sync or async; unset = producer.link.sync.mode.")
             .define("producer.volume.<id>.excluded", STRING, "",
                     "Byte ranges never marked dirty (scratch, swap), e.g. 0-1G,10G-12G.")
             .define("producer.volume.<id>.assume.clean", BOOLEAN, "false",
@@ -172,21 +178,40 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
      * One configured volume. {@code path} is null when the default location is meant;
      * {@code assumeClean} applies only when the volume is created.
      */
-    public record VolumeSpec(String id, long size, int regionSize, Path path, Role role, String excluded, boolean assumeClean) {
+    public record VolumeSpec(String id, long size, int regionSize, Path path, Role role, String excluded, boolean assumeClean,
+                             Boolean async) {
         public VolumeSpec {
             excluded = excluded == null ? "" : excluded;
+        }
+
+        /** A volume that follows the facility's producer.link.sync.mode. */
+        public VolumeSpec(String id, long size, int regionSize, Path path, Role role, String excluded, boolean assumeClean) {
+            this(id, size, regionSize, path, role, excluded, assumeClean, null);
         }
     }
 
     /** Replication-link settings. {@code peer} is null when this facility has no peer. */
     public record Link(HostPort listen, HostPort peer, String peerId, String secret, Duration ackTimeout,
                        Duration heartbeatInterval, int missedHeartbeats, Duration connectTimeout, Duration backoffMax,
-                       Duration restoreDamping, long queueBytes, int maxUnauthenticated, LinkTls.Settings tls) {
+                       Duration restoreDamping, long queueBytes, int maxUnauthenticated, LinkTls.Settings tls, Async async) {
         @Override
         public String toString() {
             return "Link[listen=" + listen + ", peer=" + peer + ", peerId=" + peerId + ", secret=" + (secret == null ? "unset" : "***")
                     + ", ackTimeout=" + ackTimeout + ", heartbeat=" + heartbeatInterval + "x" + missedHeartbeats + "]";
         }
+    }
+
+    /** Async mirroring: the facility's default mode ({@code enabled}), and each async volume's queue cap and lag bound. */
+    public record Async(boolean enabled, long queueBytes, Duration maxLag) {
+    }
+
+    /** How volume {@code id} mirrors writes while REPLICATING: its own producer.volume.<id>.link.sync.mode, else the facility's. */
+    public io.blockrep.producer.replication.ReplicatedVolume.MirrorPolicy mirror(String id) {
+        Async a = link.async();
+        Boolean own = volumes.stream().filter(v -> v.id().equals(id) && v.async() != null).findFirst().map(VolumeSpec::async).orElse(null);
+        boolean async = own != null ? own : a.enabled();
+        return async ? io.blockrep.producer.replication.ReplicatedVolume.MirrorPolicy.async(a.queueBytes(), a.maxLag())
+                : io.blockrep.producer.replication.ReplicatedVolume.MirrorPolicy.SYNC;
     }
 
     /**
@@ -270,14 +295,18 @@ public record ProducerConfig(String nodeId, Path stateDir, HostPort nbdListen, i
                 c.getPath("producer.volume.<id>.path", id),
                 role(c, id),
                 c.getString("producer.volume.<id>.excluded", id),
-                c.getBoolean("producer.volume.<id>.assume.clean", id))).toList();
+                c.getBoolean("producer.volume.<id>.assume.clean", id),
+                c.getString("producer.volume.<id>.link.sync.mode", id) == null ? null
+                        : "ASYNC".equalsIgnoreCase(c.getString("producer.volume.<id>.link.sync.mode", id)))).toList();
         Link link = new Link(c.getHostPort("producer.link.listen"), (HostPort) c.get("producer.link.peer"),
                 c.getString("producer.link.peer.id"), c.getString("producer.link.secret"),
                 c.getDuration("producer.link.ack.timeout"), c.getDuration("producer.link.heartbeat.interval"),
                 c.getInt("producer.link.missed.heartbeats"), c.getDuration("producer.link.connect.timeout"),
                 c.getDuration("producer.link.backoff.max"), c.getDuration("producer.link.restore.damping"),
                 c.getSize("producer.link.queue.bytes"), c.getInt("producer.link.unauthenticated.max"),
-                LinkTls.settings(c, "producer.link.tls."));
+                LinkTls.settings(c, "producer.link.tls."),
+                new Async("ASYNC".equalsIgnoreCase(c.getString("producer.link.sync.mode")), c.getSize("producer.link.async.queue.bytes"),
+                        c.getDuration("producer.link.async.max.lag")));
         Kafka kafka = new Kafka(c.getString("producer.kafka.bootstrap.servers"), c.getString("producer.topic.prefix"),
                 c.getInt("producer.topic.partitions"), c.getInt("producer.topic.replication.factor"),
                 c.passThrough(KAFKA_CLIENT_PREFIX), RegistrySetup.from(c, REGISTRY_PREFIX));

@@ -7,12 +7,32 @@ package io.blockrep.producer.control;
  * long the last cutover held writes (null before the first); {@code initialSync}: the initial sync of
  * a PRIMARY whose peer may lack its data (null when there is none); {@code lastVerify}: the last
  * finished verify of the copies (scheduled by the replayer or {@code blockrep verify}) since this
- * facility started, null before the first.
+ * facility started, null before the first. {@code async}: the async mirror's queue, null when the
+ * volume mirrors synchronously (or has no peer).
  */
 public record VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
                            long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
                            Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer,
-                           InitialSyncProgress initialSync, VerifyResult lastVerify) {
+                           InitialSyncProgress initialSync, VerifyResult lastVerify, AsyncLag async) {
+
+    /** The status of a volume that mirrors synchronously. */
+    public VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
+                        long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
+                        Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer,
+                        InitialSyncProgress initialSync, VerifyResult lastVerify) {
+        this(volume, role, mode, modeReason, era, dirtyRegions, dirtyBytes, oldestDirtyWriteMillis, size, regionSize, pendingEras,
+                lastCutoverHoldMillis, replay, generations, peer, initialSync, lastVerify, null);
+    }
+
+    /**
+     * An async volume's queue: the writes acknowledged here and not yet by the peer (bytes, count,
+     * and the age of the oldest in seconds, the RPO exposure), the most bytes it held (high-water
+     * mark) against its cap, how many times a full queue forced LOGGING, and how many times the
+     * queue was dropped for any reason (full, lag past max.lag, link failure, ack timeout).
+     */
+    public record AsyncLag(long lagBytes, long lagWrites, double lagSeconds, long highWaterBytes, long queueCapBytes,
+                           long overflowLogging, long drops) {
+    }
 
     /** The status of a volume with no verify result to report. */
     public VolumeStatus(String volume, String role, String mode, String modeReason, long era, long dirtyRegions,
@@ -20,7 +40,7 @@ public record VolumeStatus(String volume, String role, String mode, String modeR
                         Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer,
                         InitialSyncProgress initialSync) {
         this(volume, role, mode, modeReason, era, dirtyRegions, dirtyBytes, oldestDirtyWriteMillis, size, regionSize, pendingEras,
-                lastCutoverHoldMillis, replay, generations, peer, initialSync, null);
+                lastCutoverHoldMillis, replay, generations, peer, initialSync, null, null);
     }
 
     /** The status of a volume with no initial sync to report. */
@@ -28,7 +48,7 @@ public record VolumeStatus(String volume, String role, String mode, String modeR
                         long dirtyBytes, Long oldestDirtyWriteMillis, long size, int regionSize, java.util.List<Long> pendingEras,
                         Long lastCutoverHoldMillis, ReplayProgress replay, Generations generations, Peer peer) {
         this(volume, role, mode, modeReason, era, dirtyRegions, dirtyBytes, oldestDirtyWriteMillis, size, regionSize, pendingEras,
-                lastCutoverHoldMillis, replay, generations, peer, null, null);
+                lastCutoverHoldMillis, replay, generations, peer, null, null, null);
     }
 
     /**

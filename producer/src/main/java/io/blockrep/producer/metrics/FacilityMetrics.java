@@ -121,6 +121,25 @@ public final class FacilityMetrics implements AutoCloseable {
                 .description("bytes of data sets applied to this copy as a replica (resyncs, full copies), since start").register(r);
         Gauge.builder("blockrep.volume.oldest.dirty.write.age.seconds", v, this::oldestDirtyAgeSeconds).tag("volume", id)
                 .description("age of the oldest write the peer does not have (the RPO exposure); 0 when nothing is dirty").register(r);
+        if (v.asyncStats() != null) {
+            Gauge.builder("blockrep.volume.async.lag.bytes", v, x -> lag(x).lagBytes()).tag("volume", id)
+                    .description("async mode: bytes acknowledged here and not yet by the peer").register(r);
+            Gauge.builder("blockrep.volume.async.lag.writes", v, x -> lag(x).lagWrites()).tag("volume", id)
+                    .description("async mode: writes acknowledged here and not yet by the peer").register(r);
+            Gauge.builder("blockrep.volume.async.lag.seconds", v, x -> lag(x).lagSeconds()).tag("volume", id)
+                    .description("async mode: age of the oldest write the peer has not acknowledged (the RPO exposure)").register(r);
+            Gauge.builder("blockrep.volume.async.queue.high.water.bytes", v, x -> lag(x).highWaterBytes()).tag("volume", id)
+                    .description("async mode: the most bytes the queue held").register(r);
+            FunctionCounter.builder("blockrep.volume.async.overflows", v, x -> lag(x).overflows()).tag("volume", id)
+                    .description("async mode: times a full queue forced LOGGING").register(r);
+            FunctionCounter.builder("blockrep.volume.async.drops", v, x -> lag(x).drops()).tag("volume", id)
+                    .description("async mode: times the queue was dropped (full, lag past max.lag, a failed send), its regions marked dirty").register(r);
+        }
+    }
+
+    private static io.blockrep.producer.replication.MirrorLag lag(ReplicatedVolume v) {
+        io.blockrep.producer.replication.MirrorLag l = v.asyncStats();
+        return l == null ? new io.blockrep.producer.replication.MirrorLag(0, 0, 0, 0, 0, 0, 0) : l;
     }
 
     private double oldestDirtyAgeSeconds(ReplicatedVolume v) {

@@ -76,12 +76,30 @@ public final class ReplicatedVolume {
     }
 
     /**
+     * How REPLICATING mirrors writes. Sync: a write is acknowledged once both sides have it. Async
+     * ({@code async=true}): once it is durable here; its copy waits in a queue of at most
+     * {@code queueBytes} and at most {@code maxLag} old (zero = no age bound), see {@link AsyncMirror}.
+     */
+    public record MirrorPolicy(boolean async, long queueBytes, Duration maxLag) {
+        public static final MirrorPolicy SYNC = new MirrorPolicy(false, 64L << 20, Duration.ofSeconds(5));
+
+        public static MirrorPolicy async(long queueBytes, Duration maxLag) {
+            return new MirrorPolicy(true, queueBytes, maxLag);
+        }
+    }
+
+    /**
      * What the replication side needs besides the volume: this facility's node id (it names the
      * generations it makes), the clock, an I/O executor (continuations, never a flusher thread),
      * timers, the resync policy, and {@code reoffer}, run when this side changed its role by itself
      * so that the link offers the new role to the peer (a new handshake).
      */
-    public record Services(String node, Clock clock, Executor io, ModeTimer timer, ResyncPolicy policy, Runnable reoffer) {
+    public record Services(String node, Clock clock, Executor io, ModeTimer timer, ResyncPolicy policy, Runnable reoffer,
+                           MirrorPolicy mirror) {
+        public Services(String node, Clock clock, Executor io, ModeTimer timer, ResyncPolicy policy, Runnable reoffer) {
+            this(node, clock, io, timer, policy, reoffer, MirrorPolicy.SYNC);
+        }
+
         public Services(String node, Clock clock, Executor io, ScheduledExecutorService timer, ResyncPolicy policy, Runnable reoffer) {
             this(node, clock, io, ModeTimer.of(timer), policy, reoffer);
         }
@@ -408,6 +426,16 @@ public final class ReplicatedVolume {
     }
 
     /** How long the last cutover held writes, in ms, or -1 before the first cutover. */
+    /** The async mirror's queue figures (lag, high-water mark, overflows); null when this volume mirrors synchronously. */
+    public MirrorLag asyncStats() {
+        return writes.asyncStats();
+    }
+
+    /** Whether the async queue holds (or is marking) a copy overlapping the range; tests' invariant checks. */
+    boolean asyncHolds(long offset, long length) {
+        return writes.asyncHolds(offset, length);
+    }
+
     public long lastHoldMillis() {
         return machine.lastHoldMillis();
     }

@@ -51,6 +51,8 @@ final class WritePath {
     private final ModeMachine machine;
     private final VolumeRoles roles;
     private final ActivityCheckpointer activity;
+    /** The queue of an async REPLICATING volume; null when REPLICATING is synchronous (or there is no peer). */
+    private final AsyncMirror async;
     private volatile long oldestDirtyMillis;
 
     WritePath(Volume volume, DirtyLog tracker, ReplicaSink sink, VolumeObserver observer, ReplicatedVolume.Services services,
@@ -66,6 +68,9 @@ final class WritePath {
         this.machine = machine;
         this.roles = roles;
         this.activity = activity;
+        ReplicatedVolume.MirrorPolicy policy = services.mirror();
+        this.async = sink != null && tracker != null && policy.async()
+                ? new AsyncMirror(name, new MirrorPeer(), policy, clock, services.timer(), io) : null;
         if (tracker != null && tracker.dirtyRegionCount() > 0) {
             oldestDirtyMillis = clock.millis();
         }
@@ -83,10 +88,13 @@ final class WritePath {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return admitted(offset, length, m -> m == Mode.SECONDARY ? readOnlyRefusal()
+        return admitted(offset, length, m -> m == Mode.SECONDARY ? Issued.of(readOnlyRefusal())
                 : m == Mode.REPLICATING
-                ? mirrored(offset, length, () -> localWrite(offset, data.duplicate(), fua), () -> sink.write(name, offset, data.duplicate(), fua))
-                : logged(offset, length, () -> localWrite(offset, data.duplicate(), fua)));
+                ? async != null
+                        ? asyncMirrored(offset, length, () -> localWrite(offset, data.duplicate(), fua), () -> async.write(offset, data, fua))
+                        : Issued.of(mirrored(offset, length, () -> localWrite(offset, data.duplicate(), fua),
+                                () -> sink.write(name, offset, data.duplicate(), fua)))
+                : Issued.of(logged(offset, length, () -> localWrite(offset, data.duplicate(), fua))));
     }
 
     CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
@@ -96,10 +104,12 @@ final class WritePath {
         if (length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return admitted(offset, length, m -> m == Mode.SECONDARY ? readOnlyRefusal()
+        return admitted(offset, length, m -> m == Mode.SECONDARY ? Issued.of(readOnlyRefusal())
                 : m == Mode.REPLICATING
-                ? mirrored(offset, length, () -> localZeroes(offset, length, fua), () -> remoteZeroes(offset, length, fua))
-                : logged(offset, length, () -> localZeroes(offset, length, fua)));
+                ? async != null
+                        ? asyncMirrored(offset, length, () -> localZeroes(offset, length, fua), () -> async.zeroes(offset, length, fua))
+                        : Issued.of(mirrored(offset, length, () -> localZeroes(offset, length, fua), () -> remoteZeroes(offset, length, fua)))
+                : Issued.of(logged(offset, length, () -> localZeroes(offset, length, fua))));
     }
 
     /** TRIM keeps the data (see {@link Volume#trim}), so there is nothing to mirror or mark. */
@@ -118,6 +128,11 @@ final class WritePath {
     CompletionStage<Void> flush() {
         // Admitted like a write: its marks (on a failed peer flush) must be done before a drain ends.
         return machine.admit().thenCompose(admission -> {
+            if (admission.mode() == Mode.REPLICATING && async != null) {
+                // The barrier is queued before the local flush; the client does not wait for the peer's flush.
+                async.flush().whenComplete((v, e) -> machine.completed(admission));
+                return run(volume::flush);
+            }
             CompletableFuture<Void> local = run(volume::flush);
             CompletableFuture<Void> done;
             if (admission.mode() != Mode.REPLICATING) {
@@ -149,26 +164,38 @@ final class WritePath {
         void run() throws IOException;
     }
 
-    /** Admits a write under the current mode; it counts in flight until its stage completes. */
-    private CompletionStage<Void> admitted(long offset, long length, Function<Mode, CompletionStage<Void>> path) {
+    /**
+     * A write's reply to the client and the stage after which it no longer counts as in flight: the
+     * same for a sync or logged write, later for an async one (when its copy is acknowledged by the
+     * peer or its regions are dirty), so its regions stay hot and drains wait for it.
+     */
+    private record Issued(CompletionStage<Void> reply, CompletionStage<Void> settled) {
+        static Issued of(CompletionStage<Void> stage) {
+            return new Issued(stage, stage);
+        }
+    }
+
+    /** Admits a write under the current mode; it counts in flight until it is settled. */
+    private CompletionStage<Void> admitted(long offset, long length, Function<Mode, Issued> path) {
         return machine.admit().thenCompose(admission -> {
             Mode m = admission.mode();
             boolean mirrored = m == Mode.REPLICATING;
             if (mirrored) {
                 activity.enter(offset, length);
             }
-            CompletionStage<Void> stage;
+            Issued issued;
             try {
-                stage = path.apply(m);
+                issued = path.apply(m);
             } catch (RuntimeException e) {
-                stage = CompletableFuture.failedFuture(e);
+                issued = Issued.of(CompletableFuture.failedFuture(e));
             }
-            return stage.whenComplete((v, e) -> {
+            CompletionStage<Void> released = issued.settled().whenComplete((v, e) -> {
                 if (mirrored) {
                     activity.leave(offset, length);
                 }
                 machine.completed(admission);
             });
+            return issued.reply() == issued.settled() ? released : issued.reply();
         });
     }
 
@@ -189,6 +216,71 @@ final class WritePath {
                     .thenCombine(remoteDone, (localError, remoteError) -> new Throwable[] {localError, remoteError})
                     .thenCompose(errors -> settle(offset, length, errors[0], errors[1]));
         });
+    }
+
+    /**
+     * REPLICATING, async: the regions hot (durably), the copy queued, then the local write; the
+     * client hears back once the local write is done. The copy settles on its own (see {@link AsyncMirror}).
+     */
+    private Issued asyncMirrored(long offset, long length, IoAction local, Supplier<CompletableFuture<Void>> queue) {
+        CompletableFuture<Void> copy = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicBoolean queued = new java.util.concurrent.atomic.AtomicBoolean();
+        CompletableFuture<Void> reply = then(tracker.markHot(offset, length), () -> {
+            queued.set(true);
+            queue.get().whenComplete((v, e) -> copy.complete(null));
+            return run(local).handle((v, e) -> e == null ? null : VolumeRoles.unwrap(e))
+                    .thenCompose(localError -> localError == null ? CompletableFuture.<Void>completedFuture(null)
+                            : settle(offset, length, localError, null));
+        }).toCompletableFuture();
+        CompletableFuture<Void> settled = reply.handle((v, e) -> {
+            if (!queued.get()) {
+                copy.complete(null); // the hot mark failed: nothing was queued
+            }
+            return null;
+        }).thenCompose(x -> copy);
+        return new Issued(reply, settled);
+    }
+
+    /** The async queue's way to the peer and to the dirty log. */
+    private final class MirrorPeer implements AsyncMirror.Peer {
+        @Override
+        public CompletionStage<Void> write(long offset, ByteBuffer data, boolean fua) {
+            return sink.write(name, offset, data, fua);
+        }
+
+        @Override
+        public CompletionStage<Void> zeroes(long offset, long length, boolean fua) {
+            return remoteZeroes(offset, length, fua);
+        }
+
+        @Override
+        public CompletionStage<Void> flush() {
+            return sink.flush(name);
+        }
+
+        @Override
+        public void leaveReplicating(String why) {
+            machine.mirrorFailed(why);
+        }
+
+        @Override
+        public CompletionStage<?> markDirty(long offset, long length) {
+            return mark(offset, length, DirtyCause.IN_FLIGHT);
+        }
+
+        @Override
+        public CompletionStage<?> markHotDirty() {
+            return WritePath.this.markHotDirty();
+        }
+    }
+
+    boolean asyncHolds(long offset, long length) {
+        return async != null && async.holds(offset, length);
+    }
+
+    /** The async queue's figures; null when REPLICATING is synchronous. */
+    MirrorLag asyncStats() {
+        return async == null ? null : async.stats();
     }
 
     /** Decides a mirrored write's outcome once both copies finished: any failure leaves REPLICATING, then marks, then acknowledges. */
@@ -255,10 +347,10 @@ final class WritePath {
     // ---------------------------------------------------------------- I/O
 
     /** Runs {@code next} after {@code stage}: inline when it is already done, else on the I/O executor (never on a flusher thread). */
-    private <T> CompletionStage<Void> then(CompletionStage<T> stage, Supplier<CompletionStage<Void>> next) {
+    private <T> CompletableFuture<Void> then(CompletionStage<T> stage, Supplier<CompletionStage<Void>> next) {
         CompletableFuture<T> f = stage.toCompletableFuture();
         if (f.isDone() && !f.isCompletedExceptionally()) {
-            return next.get();
+            return next.get().toCompletableFuture();
         }
         return f.thenComposeAsync(x -> next.get(), io);
     }

@@ -18,17 +18,27 @@ abstract class ScenarioSupport {
 
     /** A harness over a volume file of its own. */
     ModeHarness harness(boolean autosync) {
+        return harness(autosync, ReplicatedVolume.MirrorPolicy.SYNC);
+    }
+
+    /** A harness over a volume file of its own, mirroring as {@code mirror} says. */
+    ModeHarness harness(boolean autosync, ReplicatedVolume.MirrorPolicy mirror) {
         VolumeStore store = new VolumeStore(dir);
         VolumeMetadata meta = store.create("vol" + files.size(), null, (long) ModeHarness.REGIONS * ModeHarness.REGION,
                 ModeHarness.REGION, Role.PRIMARY);
         Volume file = Volume.open(meta, false);
         files.add(file);
-        return new ModeHarness(1, file, ModeHarness.policy(autosync));
+        return new ModeHarness(1, file, ModeHarness.policy(autosync), mirror);
     }
 
     /** A harness whose volume is REPLICATING with the link up. */
     ModeHarness replicating() {
-        ModeHarness h = harness(true);
+        return replicating(ReplicatedVolume.MirrorPolicy.SYNC);
+    }
+
+    /** A harness whose volume is REPLICATING (mirroring as {@code mirror} says) with the link up. */
+    ModeHarness replicating(ReplicatedVolume.MirrorPolicy mirror) {
+        ModeHarness h = harness(true, mirror);
         h.linkUp();
         h.io.runAll();
         if (h.volume.mode() != Mode.REPLICATING) {

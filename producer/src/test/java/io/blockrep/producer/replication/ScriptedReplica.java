@@ -46,6 +46,21 @@ final class ScriptedReplica implements ReplicaSink {
         replica[region] = version;
     }
 
+    /** The pending ops in issue order: a write's offset, -1 for a flush. */
+    List<Long> pending() {
+        return pending.stream().map(Op::offset).toList();
+    }
+
+    /** Completes the oldest pending op with {@code outcome}. */
+    void completeFirst(Outcome outcome) {
+        complete(new Random() {
+            @Override
+            public int nextInt(int bound) {
+                return 0;
+            }
+        }, outcome);
+    }
+
     int pendingOps() {
         return pending.size();
     }
@@ -97,10 +112,16 @@ final class ScriptedReplica implements ReplicaSink {
         return op.done();
     }
 
+    /** When set, flushes succeed at once (an activity checkpoint's flush, say), instead of waiting for the test. */
+    boolean flushAtOnce;
+
     @Override
     public CompletionStage<Void> flush(String volume) {
         if (!up) {
             return CompletableFuture.failedFuture(new LinkDownException("link down (scripted)"));
+        }
+        if (flushAtOnce) {
+            return CompletableFuture.completedFuture(null);
         }
         Op op = new Op(-1, 0, true, new CompletableFuture<>());
         pending.add(op);

@@ -27,6 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       the target's side of every current connection is reset (the target sees the connection
  *       go), while the client's side stays open and its bytes are dropped (the client sees
  *       nothing, only silence). New connections are blackholed.
+ *   <li>{@link #delay(java.time.Duration)}: adds latency: every chunk read in either direction is
+ *       written on no earlier than {@code delay} after it was read (so a round trip gains twice
+ *       the delay); bytes keep their order and throughput is not capped (chunks are pipelined).
  *   <li>{@link #restore()}: forwards again. Connections that lived through a blackhole lost bytes,
  *       so their streams are broken; they are closed, and clients must reconnect.
  * </ul>
@@ -44,6 +47,12 @@ public final class LinkProxy implements Closeable {
     private final List<Thread> threads = new ArrayList<>();
     private volatile Mode mode = Mode.FORWARD;
     private volatile boolean closed;
+    private volatile long delayNanos;
+
+    /** Holds every chunk {@code oneWay} before forwarding it, from now on (zero: no added latency). */
+    public void delay(java.time.Duration oneWay) {
+        delayNanos = oneWay.toNanos();
+    }
 
     public LinkProxy(String targetHost, int targetPort) {
         this.target = new InetSocketAddress(targetHost, targetPort);
@@ -183,20 +192,55 @@ public final class LinkProxy implements Closeable {
 
         void pump(Socket from, Socket to) {
             byte[] buf = new byte[64 * 1024];
+            java.util.concurrent.LinkedBlockingQueue<Object[]> delayed = new java.util.concurrent.LinkedBlockingQueue<>();
+            Thread[] writer = new Thread[1];
             try {
                 InputStream in = from.getInputStream();
                 OutputStream out = to == null ? null : to.getOutputStream();
                 int n;
                 while ((n = in.read(buf)) >= 0) {
                     if (!blackholed && out != null) {
-                        out.write(buf, 0, n);
-                        out.flush();
+                        long d = delayNanos;
+                        if (d == 0 && delayed.isEmpty()) {
+                            out.write(buf, 0, n);
+                            out.flush();
+                        } else {
+                            if (writer[0] == null) {
+                                writer[0] = start("link-proxy-delay-" + from.getPort(), () -> delayedWrites(delayed, out));
+                            }
+                            delayed.add(new Object[] {System.nanoTime() + d, java.util.Arrays.copyOf(buf, n)});
+                        }
                     }
                 }
             } catch (IOException e) {
                 // the other pump or cut() closed the sockets
             }
+            if (writer[0] != null) {
+                delayed.add(new Object[] {0L, null});
+            }
             if (!blackholed || from == client) {
+                close();
+            }
+        }
+
+        /** Writes the delayed chunks in order, each once its time has come; a null chunk ends it. */
+        private void delayedWrites(java.util.concurrent.LinkedBlockingQueue<Object[]> delayed, OutputStream out) {
+            try {
+                while (true) {
+                    Object[] chunk = delayed.take();
+                    if (chunk[1] == null) {
+                        return;
+                    }
+                    long wait;
+                    while ((wait = (Long) chunk[0] - System.nanoTime()) > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                    if (!blackholed) {
+                        out.write((byte[]) chunk[1]);
+                        out.flush();
+                    }
+                }
+            } catch (IOException | InterruptedException e) {
                 close();
             }
         }
