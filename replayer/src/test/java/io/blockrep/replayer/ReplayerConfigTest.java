@@ -40,15 +40,8 @@ class ReplayerConfigTest {
 
     @Test
     void copyingManyVolumesHasBoundedDefaultsAndOptionalPerVolumeLimits() {
-        Properties p = new Properties();
-        p.setProperty("replayer.id", "r1");
-        p.setProperty("replayer.kafka.bootstrap.servers", "127.0.0.1:9092");
-        p.setProperty("replayer.link.secret", "0123456789abcdef-secret");
-        p.setProperty("replayer.nodes", "site-a,site-b");
-        p.setProperty("replayer.node.site-a.link", "site-a.example:10810");
-        p.setProperty("replayer.node.site-a.control", "site-a.example:10811");
-        p.setProperty("replayer.node.site-b.link", "site-b.example:10810");
-        p.setProperty("replayer.node.site-b.control", "site-b.example:10811");
+        Properties p = minimal();
+        p.remove("replayer.volume.vol.nodes");
         p.setProperty("replayer.volumes", "big,small");
         p.setProperty("replayer.volume.big.nodes", "site-a,site-b");
         p.setProperty("replayer.volume.small.nodes", "site-a,site-b");
